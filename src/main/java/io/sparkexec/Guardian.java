@@ -1,0 +1,124 @@
+package io.sparkexec;
+
+import com.typesafe.config.Config;
+import io.sparkexec.batch.Batcher;
+import io.sparkexec.http.Auth;
+import io.sparkexec.http.HttpServer;
+import io.sparkexec.http.Readiness;
+import io.sparkexec.http.SystemRoutes;
+import io.sparkexec.journal.JournalHealth;
+import io.sparkexec.order.OpenOrders;
+import io.sparkexec.order.OrderEntity;
+import io.sparkexec.order.OrderRecovery;
+import io.sparkexec.order.OrderRoutes;
+import io.sparkexec.order.SymbolRulesGuard;
+import io.sparkexec.venue.SimulatedVenue;
+import io.sparkexec.venue.SymbolRule;
+import java.time.Clock;
+import java.time.Duration;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import org.apache.pekko.actor.typed.ActorRef;
+import org.apache.pekko.actor.typed.Behavior;
+import org.apache.pekko.actor.typed.javadsl.ActorContext;
+import org.apache.pekko.actor.typed.javadsl.Behaviors;
+import org.apache.pekko.cluster.typed.Cluster;
+import org.apache.pekko.cluster.typed.Join;
+import org.apache.pekko.cluster.typed.SelfUp;
+import org.apache.pekko.cluster.typed.Subscribe;
+import org.apache.pekko.cluster.sharding.typed.javadsl.ClusterSharding;
+import org.apache.pekko.cluster.sharding.typed.javadsl.Entity;
+
+/** Wiring only: spawns the rooms, joins the single-node cluster, opens the gates, binds HTTP. */
+public final class Guardian {
+
+  public static final String GATE_CLUSTER = "cluster";
+  public static final String GATE_JOURNAL = "journal";
+  public static final String GATE_JOURNAL_WRITES = "journal-writes";
+
+  public sealed interface Command {}
+
+  private record ClusterUp(SelfUp up) implements Command {}
+
+  private record RecoveryFinished(OrderRecovery.Result result, Throwable error) implements Command {}
+
+  public static Behavior<Command> create(Config config) {
+    return Behaviors.setup(ctx -> new Guardian(ctx, config).starting());
+  }
+
+  private final ActorContext<Command> ctx;
+  private final Config spark;
+  private final Readiness readiness = new Readiness(GATE_CLUSTER, GATE_JOURNAL, GATE_JOURNAL_WRITES);
+  private final ActorRef<OpenOrders.Command> openOrders;
+
+  private Guardian(ActorContext<Command> ctx, Config config) {
+    this.ctx = ctx;
+    this.spark = config.getConfig("spark");
+    readiness.pass(GATE_JOURNAL_WRITES, "no failure seen");
+    Clock clock = Clock.systemUTC();
+
+    Map<String, SymbolRule> rules = SymbolRule.fromConfig(spark.getConfig("venue"));
+    String venueKind = spark.getString("venue.kind");
+    if (!venueKind.equals("sim-inproc")) throw new IllegalStateException("VENUE=" + venueKind + " is not available yet; use sim-inproc");
+    SimulatedVenue venue = new SimulatedVenue(SimulatedVenue.Settings.fromConfig(spark.getConfig("venue.sim")), rules,
+        ctx.getSystem().scheduler(), ctx.getSystem().executionContext(), clock).start();
+
+    Batcher.Settings batchSettings = Batcher.Settings.fromConfig(spark.getConfig("batch"));
+    Map<String, ActorRef<Batcher.Command>> batchers = new HashMap<>();
+    for (String symbol : rules.keySet()) batchers.put(symbol, ctx.spawn(Batcher.create(symbol, venue, batchSettings), "batcher-" + symbol));
+
+    openOrders = ctx.spawn(OpenOrders.create(), "open-orders");
+    OrderEntity.Deps deps = new OrderEntity.Deps(venue, batchers::get, venue, openOrders, clock,
+        spark.getDuration("orders.resubmit-backoff"), spark.getInt("orders.max-submit-attempts"));
+    ClusterSharding sharding = ClusterSharding.get(ctx.getSystem());
+    sharding.init(Entity.of(OrderEntity.ENTITY_KEY, ec -> OrderEntity.create(ec.getEntityId(), deps, ec.getShard()))
+        .withStopMessage(OrderEntity.Passivate.INSTANCE));
+    venue.onExecutionReport(report ->
+        sharding.entityRefFor(OrderEntity.ENTITY_KEY, report.clientOrderId()).tell(new OrderEntity.ApplyVenueReport(report)));
+
+    ActorRef<JournalHealth.Command> journalHealth = ctx.spawn(JournalHealth.create(Duration.ofSeconds(3), Duration.ofSeconds(2),
+        new JournalHealth.Listener() {
+          @Override
+          public void up(String detail) {
+            readiness.pass(GATE_JOURNAL_WRITES, detail);
+          }
+
+          @Override
+          public void down(String reason) {
+            readiness.fail(GATE_JOURNAL_WRITES, reason);
+          }
+        }), "journal-health");
+
+    Auth auth = Auth.fromConfig(spark.getConfig("auth"), spark.getString("trade-mode"));
+    OrderRoutes orderRoutes = new OrderRoutes(ctx.getSystem(), openOrders, List.of(new SymbolRulesGuard(rules, venue)), auth, readiness,
+        OrderRoutes.Settings.fromConfig(spark.getConfig("http")), clock, reason -> journalHealth.tell(new JournalHealth.Suspect(reason)));
+    HttpServer.start(ctx.getSystem(), HttpServer.Settings.fromConfig(spark.getConfig("http")),
+        List.of(new SystemRoutes(readiness).route(), orderRoutes.route()));
+
+    Cluster cluster = Cluster.get(ctx.getSystem());
+    cluster.subscriptions().tell(Subscribe.create(ctx.messageAdapter(SelfUp.class, ClusterUp::new), SelfUp.class));
+    cluster.manager().tell(Join.create(cluster.selfMember().address()));
+  }
+
+  private Behavior<Command> starting() {
+    return Behaviors.receive(Command.class)
+        .onMessage(ClusterUp.class, up -> {
+          readiness.pass(GATE_CLUSTER, "single node up at " + Cluster.get(ctx.getSystem()).selfMember().address());
+          ctx.pipeToSelf(OrderRecovery.run(ctx.getSystem(), spark.getString("orders.read-journal"), openOrders,
+              spark.getLong("orders.recovery-progress-every"), spark.getDuration("http.ask-timeout")), RecoveryFinished::new);
+          return Behaviors.same();
+        })
+        .onMessage(RecoveryFinished.class, done -> {
+          if (done.error() != null) {
+            ctx.getLog().error("event=order_recovery_failed error=\"{}\"", done.error().toString());
+            readiness.fail(GATE_JOURNAL, "order recovery failed: " + done.error().getMessage());
+          } else {
+            readiness.pass(GATE_JOURNAL, "recovered " + done.result().openOrders() + " open orders from " + done.result().eventsScanned() + " events");
+          }
+          return Behaviors.same();
+        })
+        .build();
+  }
+
+}

@@ -1,0 +1,53 @@
+package io.sparkexec;
+
+import com.typesafe.config.Config;
+import io.sparkexec.metrics.Metrics;
+import java.io.File;
+import java.util.Arrays;
+import org.apache.pekko.actor.typed.ActorSystem;
+import org.slf4j.LoggerFactory;
+
+/** Command line: {@code serve} (default), {@code bench}. Parses arguments and starts; nothing else. */
+public final class Main {
+
+  private static final String USAGE = """
+      usage: java -jar target/spark-executor.jar [command] [options]
+
+      commands:
+        serve   run the executor (default): HTTP API, LevelDB journal, simulated venue
+        bench   open-loop load generator against a running executor (bench --help)
+
+      configuration: conf/application.conf (or $SPARK_CONF_DIR); every setting has an
+      environment override, e.g. HTTP_PORT=8080 JOURNAL_DIR=journal/executor JOURNAL_FSYNC=on
+      """;
+
+  private Main() {}
+
+  public static void main(String[] args) throws Exception {
+    String command = args.length == 0 ? "serve" : args[0];
+    String[] rest = args.length == 0 ? args : Arrays.copyOfRange(args, 1, args.length);
+    switch (command) {
+      case "serve" -> serve();
+      case "bench" -> io.sparkexec.bench.Bench.main(rest);
+      case "--help", "-h", "help" -> System.out.print(USAGE);
+      default -> {
+        System.err.print("unknown command: " + command + "\n\n" + USAGE);
+        System.exit(2);
+      }
+    }
+  }
+
+  private static void serve() {
+    // before the first logger exists, so conf/logback.xml is the one used
+    File logback = new File(AppConfig.confDir(), "logback.xml");
+    if (System.getProperty("logback.configurationFile") == null && logback.isFile()) {
+      System.setProperty("logback.configurationFile", logback.getPath());
+    }
+    Config config = AppConfig.load();
+    Metrics.init(config);
+    ActorSystem<Guardian.Command> system = ActorSystem.create(Guardian.create(config), "spark-executor", config);
+    LoggerFactory.getLogger(Main.class).info("event=started system={} tradeMode={} venue={} journalDir={} fsync={}",
+        system.name(), config.getString("spark.trade-mode"), config.getString("spark.venue.kind"),
+        config.getString("pekko.persistence.journal.leveldb.dir"), config.getBoolean("pekko.persistence.journal.leveldb.fsync"));
+  }
+}

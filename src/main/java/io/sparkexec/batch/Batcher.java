@@ -1,0 +1,116 @@
+package io.sparkexec.batch;
+
+import com.typesafe.config.Config;
+import io.sparkexec.CborSerializable;
+import io.sparkexec.metrics.Metrics;
+import io.sparkexec.venue.Venue;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.CompletionStage;
+import kamon.metric.Counter;
+import kamon.metric.Histogram;
+import org.apache.pekko.actor.typed.ActorRef;
+import org.apache.pekko.actor.typed.Behavior;
+import org.apache.pekko.actor.typed.javadsl.ActorContext;
+import org.apache.pekko.actor.typed.javadsl.Behaviors;
+import org.apache.pekko.stream.BoundedSourceQueue;
+import org.apache.pekko.stream.QueueOfferResult;
+import org.apache.pekko.stream.javadsl.Sink;
+import org.apache.pekko.stream.javadsl.Source;
+
+/**
+ * One per symbol. Orders go into a bounded queue; a stream sends them to the venue in
+ * micro-batches ({@link MicroBatchSink}) with bounded parallelism, and each order's outcome
+ * goes back to its replyTo. The venue's reply types pass through unchanged.
+ */
+public final class Batcher {
+
+  public sealed interface Command {}
+
+  public record Submit(Venue.VenueOrder order, ActorRef<Outcome> replyTo) implements Command {}
+
+  /** What became of one submitted order; sentAt is when its batch left for the venue. */
+  public record Outcome(Instant sentAt, Venue.SubmitResult result) implements CborSerializable {}
+
+  public record Settings(boolean enabled, int maxSize, Duration flush, int parallelism, int queueSize) {
+    public static Settings fromConfig(Config batch) {
+      return new Settings(
+          batch.getBoolean("enabled"),
+          batch.getInt("max-size"),
+          Duration.ofMillis(batch.getLong("flush-ms")),
+          batch.getInt("parallelism"),
+          batch.getInt("queue-size"));
+    }
+  }
+
+  private record Pending(Submit submit, long enqueuedAtNanos) {}
+
+  public static Behavior<Command> create(String symbol, Venue venue, Settings settings) {
+    return Behaviors.setup(ctx -> new Batcher(ctx, symbol, venue, settings).behavior());
+  }
+
+  private final String symbol;
+  private final Venue venue;
+  private final BoundedSourceQueue<Pending> queue;
+  private final Histogram batchSize;
+  private final Histogram queueWait;
+  private final Counter flushes;
+
+  private Batcher(ActorContext<Command> ctx, String symbol, Venue venue, Settings settings) {
+    this.symbol = symbol;
+    this.venue = venue;
+    this.batchSize = Metrics.BATCH_SIZE.withTag("symbol", symbol);
+    this.queueWait = Metrics.BATCH_LATENCY.withTag("symbol", symbol);
+    this.flushes = Metrics.BATCH_FLUSHES.withTag("symbol", symbol);
+    int maxSize = settings.enabled() ? settings.maxSize() : 1;
+    Duration linger = settings.enabled() ? settings.flush() : Duration.ZERO;
+    this.queue =
+        Source.<Pending>queue(settings.queueSize())
+            .to(Sink.fromGraph(new MicroBatchSink<>(maxSize, linger, settings.parallelism(), Pending::enqueuedAtNanos, this::dispatch)))
+            .run(ctx.getSystem());
+    ctx.getLog().info("event=batcher_started symbol={} enabled={} maxSize={} flushMs={} parallelism={}",
+        symbol, settings.enabled(), maxSize, linger.toMillis(), settings.parallelism());
+  }
+
+  private Behavior<Command> behavior() {
+    return Behaviors.receive(Command.class)
+        .onMessage(Submit.class, this::onSubmit)
+        .onSignal(org.apache.pekko.actor.typed.PostStop.class, signal -> {
+          queue.complete();
+          return Behaviors.same();
+        })
+        .build();
+  }
+
+  private Behavior<Command> onSubmit(Submit submit) {
+    QueueOfferResult offered = queue.offer(new Pending(submit, System.nanoTime()));
+    if (offered != QueueOfferResult.enqueued()) {
+      // the HTTP in-flight bound keeps this from happening; if it does, the order retries
+      submit.replyTo().tell(new Outcome(Instant.now(), new Venue.Unknown(submit.order().clientOrderId(), "batcher queue full for " + symbol)));
+    }
+    return Behaviors.same();
+  }
+
+  private CompletionStage<?> dispatch(List<Pending> batch) {
+    long now = System.nanoTime();
+    Instant sentAt = Instant.now();
+    List<Venue.VenueOrder> orders = new ArrayList<>(batch.size());
+    for (Pending p : batch) {
+      orders.add(p.submit().order());
+      queueWait.record(now - p.enqueuedAtNanos());
+    }
+    batchSize.record(batch.size());
+    flushes.increment();
+    return venue.submit(orders).whenComplete((results, error) -> {
+      for (int i = 0; i < batch.size(); i++) {
+        Submit s = batch.get(i).submit();
+        Venue.SubmitResult result = error == null && results.size() == batch.size()
+            ? results.get(i)
+            : new Venue.Unknown(s.order().clientOrderId(), error == null ? "venue answered " + results.size() + " results for " + batch.size() : String.valueOf(error));
+        s.replyTo().tell(new Outcome(sentAt, result));
+      }
+    });
+  }
+}

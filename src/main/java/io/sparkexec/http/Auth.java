@@ -1,0 +1,74 @@
+package io.sparkexec.http;
+
+import static org.apache.pekko.http.javadsl.server.Directives.complete;
+import static org.apache.pekko.http.javadsl.server.Directives.optionalHeaderValueByName;
+
+import com.typesafe.config.Config;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.function.Function;
+import org.apache.pekko.http.javadsl.server.Route;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * API-key authentication ({@code X-API-Key}) and roles. admin may do all a trader may.
+ * 401 without a key or with an unknown one, 403 for a role that may not.
+ */
+public final class Auth {
+
+  public static final String HEADER = "X-API-Key";
+  private static final Logger log = LoggerFactory.getLogger(Auth.class);
+
+  public enum Role {
+    TRADER,
+    ADMIN;
+
+    boolean mayActAs(Role required) {
+      return this == ADMIN || this == required;
+    }
+  }
+
+  /** Who is calling. The key itself is never kept here, so it cannot leak into logs. */
+  public record Principal(String name, Role role) {}
+
+  private final Map<String, Principal> byKey;
+
+  public Auth(Map<String, Principal> byKey) {
+    this.byKey = Map.copyOf(byKey);
+  }
+
+  /** Reads spark.auth; refuses the development keys in live trading. */
+  public static Auth fromConfig(Config auth, String tradeMode) {
+    Map<String, Principal> keys = new HashMap<>();
+    List<String> devKeys = auth.getStringList("dev-keys");
+    boolean devInUse = false;
+    for (Config k : auth.getConfigList("keys")) {
+      String key = k.getString("key");
+      Role role = Role.valueOf(k.getString("role").toUpperCase());
+      if (devKeys.contains(key)) devInUse = true;
+      keys.put(key, new Principal(k.getString("name"), role));
+    }
+    if (devInUse && "live".equals(tradeMode)) {
+      throw new IllegalStateException("development API keys are configured; set TRADER_KEY and ADMIN_KEY before TRADE_MODE=live");
+    }
+    if (devInUse) log.warn("event=auth_dev_keys_in_use message=\"development API keys are active; set TRADER_KEY and ADMIN_KEY\"");
+    return new Auth(keys);
+  }
+
+  public Route require(Role role, Function<Principal, Route> inner) {
+    return optionalHeaderValueByName(HEADER, key -> {
+      Principal p = key.map(byKey::get).orElse(null);
+      if (p == null) {
+        return complete(ApiErrors.response(401, "UNAUTHORIZED", key.isPresent() ? "unknown API key" : "X-API-Key header required", null, null)
+            .addHeader(org.apache.pekko.http.javadsl.model.headers.RawHeader.create("WWW-Authenticate", "ApiKey header=\"X-API-Key\"")));
+      }
+      if (!p.role().mayActAs(role)) {
+        return complete(ApiErrors.response(403, "FORBIDDEN", "role " + p.role().name().toLowerCase() + " may not do this; it needs "
+            + role.name().toLowerCase(), null, null));
+      }
+      return inner.apply(p);
+    });
+  }
+}

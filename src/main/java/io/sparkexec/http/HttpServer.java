@@ -1,0 +1,53 @@
+package io.sparkexec.http;
+
+import static org.apache.pekko.http.javadsl.server.Directives.concat;
+import static org.apache.pekko.http.javadsl.server.Directives.encodeResponse;
+import static org.apache.pekko.http.javadsl.server.Directives.withRequestTimeoutResponse;
+
+import com.typesafe.config.Config;
+import java.time.Duration;
+import java.util.List;
+import java.util.concurrent.CompletionStage;
+import org.apache.pekko.actor.typed.ActorSystem;
+import org.apache.pekko.http.javadsl.Http;
+import org.apache.pekko.http.javadsl.ServerBinding;
+import org.apache.pekko.http.javadsl.server.Route;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * Binds the rooms' routes on one port with the shared edge: JSON errors for everything,
+ * request metrics, gzip/deflate when the client asks, graceful unbind on shutdown.
+ */
+public final class HttpServer {
+
+  private static final Logger log = LoggerFactory.getLogger(HttpServer.class);
+
+  public record Settings(String host, int port, Duration hardDeadline) {
+    public static Settings fromConfig(Config http) {
+      return new Settings(http.getString("host"), http.getInt("port"), Duration.ofSeconds(10));
+    }
+  }
+
+  private HttpServer() {}
+
+  public static Route edge(List<Route> routes) {
+    Route sealed = concat(routes.get(0), routes.subList(1, routes.size()).toArray(Route[]::new))
+        .seal(ApiErrors.rejectionHandler(), ApiErrors.exceptionHandler());
+    return RouteMetrics.timed(() -> withRequestTimeoutResponse(
+        request -> ApiErrors.response(503, "REQUEST_TIMEOUT", "the server did not answer in time; retry (orders: with the same clientOrderId)", null, null),
+        () -> encodeResponse(() -> sealed)));
+  }
+
+  public static CompletionStage<ServerBinding> start(ActorSystem<?> system, Settings settings, List<Route> routes) {
+    return Http.get(system).newServerAt(settings.host(), settings.port()).bind(edge(routes)).whenComplete((binding, error) -> {
+      if (error != null) {
+        log.error("event=http_bind_failed host={} port={} error=\"{}\"", settings.host(), settings.port(), error.getMessage());
+        system.terminate();
+      } else {
+        binding.addToCoordinatedShutdown(settings.hardDeadline(), system);
+        log.info("event=http_bound address={}:{}", binding.localAddress().getHostString(), binding.localAddress().getPort());
+      }
+    });
+  }
+}

@@ -1,0 +1,69 @@
+package io.sparkexec.metrics;
+
+import com.typesafe.config.Config;
+import kamon.Kamon;
+import kamon.metric.Metric;
+import kamon.metric.MeasurementUnit;
+import kamon.prometheus.PrometheusReporter;
+
+/**
+ * Every metric the executor exports, in one place. Time histograms record nanoseconds and are
+ * exported in seconds with a {@code _seconds} suffix; counters get {@code _total}. Names follow
+ * Prometheus conventions so {@code promtool check metrics} passes clean.
+ */
+public final class Metrics {
+
+  private Metrics() {}
+
+  private static final MeasurementUnit NANOS = MeasurementUnit.time().nanoseconds();
+
+  public static final Metric.Histogram HTTP_REQUEST_DURATION =
+      Kamon.histogram("spark_http_request_duration", "HTTP request duration by route template, method and status", NANOS);
+
+  public static final Metric.Histogram ORDER_PLACE_ACK_DURATION =
+      Kamon.histogram("spark_order_place_ack_duration", "Time from an order's arrival over HTTP to the venue's acknowledgement", NANOS);
+
+  public static final Metric.Counter ORDERS_FINAL =
+      Kamon.counter("spark_orders_final", "Orders that reached a final state, by state");
+
+  public static final Metric.Counter ORDERS_ACCEPTED =
+      Kamon.counter("spark_orders_accepted", "Orders journaled as accepted");
+
+  public static final Metric.Counter ORDERS_REJECTED_PRE_TRADE =
+      Kamon.counter("spark_orders_rejected_pre_trade", "Place requests refused before anything was journaled, by reason code");
+
+  public static final Metric.Histogram BATCH_SIZE =
+      Kamon.histogram("spark_batch_size", "Orders per batch sent to the venue, by symbol");
+
+  public static final Metric.Counter BATCH_FLUSHES =
+      Kamon.counter("spark_batch_flush", "Batches sent to the venue, by symbol");
+
+  public static final Metric.Histogram BATCH_LATENCY =
+      Kamon.histogram("spark_batch_latency", "Time an order waited in its symbol's batcher before its batch was sent", NANOS);
+
+  public static final Metric.Counter JOURNAL_FAILURES =
+      Kamon.counter("spark_journal_failures", "Journal writes or probes that failed");
+
+  public static final Metric.Gauge READY =
+      Kamon.gauge("spark_ready", "1 when every start-up gate has passed and the executor takes orders, else 0");
+
+  public static final Metric.Gauge ORDERS_IN_FLIGHT =
+      Kamon.gauge("spark_orders_in_flight", "Place requests being processed right now");
+
+  private static volatile PrometheusReporter reporter;
+
+  /** Starts Kamon with the given config and our own Prometheus reporter (no embedded server). */
+  public static synchronized void init(Config config) {
+    if (reporter != null) return;
+    Kamon.init(config);
+    PrometheusReporter r = new PrometheusReporter("kamon.prometheus", Kamon.config());
+    Kamon.addReporter("prometheus", r);
+    reporter = r;
+  }
+
+  /** The Prometheus text exposition of everything recorded up to the last metric tick. */
+  public static String scrape() {
+    PrometheusReporter r = reporter;
+    return r == null ? "" : r.scrapeData();
+  }
+}

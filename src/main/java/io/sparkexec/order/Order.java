@@ -1,0 +1,112 @@
+package io.sparkexec.order;
+
+import io.sparkexec.CborSerializable;
+import io.sparkexec.venue.OrderType;
+import io.sparkexec.venue.Side;
+import io.sparkexec.venue.TimeInForce;
+import io.sparkexec.venue.Venue.Fill;
+import java.math.BigDecimal;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.List;
+
+/**
+ * One order as the executor knows it, rebuilt from its events by {@link #apply}: a pure
+ * function, so the entity, the start-up scan and the tests all derive the same state.
+ */
+public record Order(
+    String clientOrderId,
+    String venueOrderId,
+    String symbol,
+    Side side,
+    OrderType type,
+    TimeInForce timeInForce,
+    BigDecimal quantity,
+    BigDecimal price,
+    String strategy,
+    Status status,
+    BigDecimal executedQty,
+    BigDecimal cumQuoteQty,
+    List<Fill> fills,
+    BigDecimal decisionPrice,
+    String reason,
+    Timestamps timestamps,
+    int version)
+    implements CborSerializable {
+
+  public enum Status {
+    ACCEPTED,
+    ACKNOWLEDGED,
+    PARTIALLY_FILLED,
+    FILLED,
+    CANCELED,
+    REJECTED,
+    EXPIRED;
+
+    public boolean isFinal() {
+      return this == FILLED || this == CANCELED || this == REJECTED || this == EXPIRED;
+    }
+  }
+
+  /** Per-hop times: received over HTTP, journaled, sent to the venue, acknowledged, fills, closed. */
+  public record Timestamps(
+      Instant received, Instant accepted, Instant sent, Instant acknowledged, Instant firstFill, Instant lastFill, Instant closed)
+      implements CborSerializable {}
+
+  public static Order accepted(OrderEntity.OrderAccepted e) {
+    return new Order(e.clientOrderId(), null, e.symbol(), e.side(), e.type(), e.timeInForce(), e.quantity(), e.price(), e.strategy(),
+        Status.ACCEPTED, BigDecimal.ZERO, BigDecimal.ZERO, List.of(), e.decisionPrice(), null,
+        new Timestamps(e.receivedAt(), e.acceptedAt(), null, null, null, null, null), 1);
+  }
+
+  public Order apply(OrderEntity.Event event) {
+    Timestamps t = timestamps;
+    if (event instanceof OrderEntity.OrderAcknowledged e) {
+      return new Order(clientOrderId, e.venueOrderId(), symbol, side, type, timeInForce, quantity, price, strategy,
+          status == Status.ACCEPTED ? Status.ACKNOWLEDGED : status, executedQty, cumQuoteQty, fills, decisionPrice, reason,
+          new Timestamps(t.received(), t.accepted(), e.sentAt(), e.acknowledgedAt(), t.firstFill(), t.lastFill(), t.closed()), version + 1);
+    }
+    if (event instanceof OrderEntity.OrderFilled e) {
+      Fill fill = e.fill();
+      List<Fill> newFills = new ArrayList<>(fills.size() + 1);
+      newFills.addAll(fills);
+      newFills.add(fill);
+      BigDecimal executed = executedQty.add(fill.quantity());
+      Status next = status.isFinal() ? status : executed.compareTo(quantity) >= 0 ? Status.FILLED : Status.PARTIALLY_FILLED;
+      return new Order(clientOrderId, venueOrderId, symbol, side, type, timeInForce, quantity, price, strategy, next, executed,
+          cumQuoteQty.add(fill.price().multiply(fill.quantity())), List.copyOf(newFills), decisionPrice, reason,
+          new Timestamps(t.received(), t.accepted(), t.sent(), t.acknowledged(), t.firstFill() == null ? fill.time() : t.firstFill(),
+              fill.time(), next == Status.FILLED && t.closed() == null ? fill.time() : t.closed()),
+          version + 1);
+    }
+    if (event instanceof OrderEntity.OrderCanceled e) return closed(Status.CANCELED, e.reason(), e.at());
+    if (event instanceof OrderEntity.OrderRejected e) return closed(Status.REJECTED, e.reason(), e.at());
+    if (event instanceof OrderEntity.OrderExpired e) return closed(Status.EXPIRED, e.reason(), e.at());
+    return this;
+  }
+
+  private Order closed(Status finalStatus, String why, Instant at) {
+    Timestamps t = timestamps;
+    return new Order(clientOrderId, venueOrderId, symbol, side, type, timeInForce, quantity, price, strategy, finalStatus, executedQty,
+        cumQuoteQty, fills, decisionPrice, why,
+        new Timestamps(t.received(), t.accepted(), t.sent(), t.acknowledged(), t.firstFill(), t.lastFill(), at), version + 1);
+  }
+
+  public BigDecimal remainingQty() {
+    return quantity.subtract(executedQty);
+  }
+
+  public boolean acknowledgedByVenue() {
+    return venueOrderId != null;
+  }
+
+  public boolean hasFill(String tradeId) {
+    for (Fill f : fills) if (f.tradeId().equals(tradeId)) return true;
+    return false;
+  }
+
+  /** The request this order was placed with, for idempotency checks. */
+  public OrderRequest asRequest() {
+    return new OrderRequest(clientOrderId, symbol, side, type, timeInForce, quantity, price, strategy, OrderRequest.RespType.ACKNOWLEDGED);
+  }
+}

@@ -1,0 +1,6 @@
+package io.sparkexec.venue;
+
+public enum OrderType {
+  MARKET,
+  LIMIT
+}
