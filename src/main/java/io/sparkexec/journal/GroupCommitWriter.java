@@ -173,8 +173,8 @@ final class GroupCommitWriter {
         writeDuration.record(now - a.enqueuedNanos());
         a.done().complete(null);
       }
-      if (log.isDebugEnabled()) {
-        log.debug("event=journal_batch_written size={} requests={} micros={}", events, appends.size(), (now - started) / 1000);
+      if (log.isTraceEnabled()) {
+        log.trace("event=journal_batch_written size={} requests={} micros={}", events, appends.size(), (now - started) / 1000);
       }
     } catch (RuntimeException | IOException e) {
       if (appends.size() == 1) {
