@@ -16,6 +16,9 @@ public final class Main {
       commands:
         serve   run the executor (default): HTTP API, LevelDB journal, simulated venue
         bench   open-loop load generator against a running executor (bench --help)
+        migrate-journal --from DIR --to DIR
+                copy a journal written by Pekko's built-in LevelDB plugin into a new
+                group-commit journal directory (docs/journal.md)
 
       configuration: conf/application.conf (or $SPARK_CONF_DIR); every setting has an
       environment override, e.g. HTTP_PORT=8080 JOURNAL_DIR=journal/executor JOURNAL_FSYNC=on
@@ -29,6 +32,7 @@ public final class Main {
     switch (command) {
       case "serve" -> serve();
       case "bench" -> io.sparkexec.bench.Bench.main(rest);
+      case "migrate-journal" -> io.sparkexec.journal.JournalMigration.main(rest);
       case "--help", "-h", "help" -> System.out.print(USAGE);
       default -> {
         System.err.print("unknown command: " + command + "\n\n" + USAGE);
