@@ -27,7 +27,7 @@ import org.junit.jupiter.api.io.TempDir;
  */
 class JournalCrashTest {
 
-  private static final int ROUNDS = 4;
+  private static final int ROUNDS = 3;
 
   @TempDir
   Path dir;
@@ -38,7 +38,7 @@ class JournalCrashTest {
     Random random = new Random(seed);
     Map<String, Long> confirmed = new ConcurrentHashMap<>();
     for (int round = 1; round <= ROUNDS; round++) {
-      int killAfter = 20 + random.nextInt(200);
+      int killAfter = 10 + random.nextInt(150);
       AtomicInteger seen = new AtomicInteger();
       Process child = startChild();
       Thread reader = readConfirmations(child, confirmed, seen);
