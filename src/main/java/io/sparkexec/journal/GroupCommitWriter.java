@@ -134,7 +134,7 @@ final class GroupCommitWriter {
     List<Append> batch = new ArrayList<>();
     try {
       while (true) {
-        Request first = queue.take();
+        Request first = next();
         if (first == Stop.INSTANCE) break;
         if (first instanceof Append a) {
           batch.add(a);
@@ -161,6 +161,17 @@ final class GroupCommitWriter {
     for (Request r = queue.poll(); r != null; r = queue.poll()) {
       if (r != Stop.INSTANCE) doneOf(r).completeExceptionally(new IllegalStateException("journal " + settings.dir() + " is closed"));
     }
+  }
+
+  /**
+   * Waits for the next request: spins briefly first, because waking a parked thread costs more
+   * than a write when an entity persists again right after its previous write completed.
+   */
+  private Request next() throws InterruptedException {
+    long spinUntil = System.nanoTime() + settings.idleSpinNanos();
+    Request r;
+    while ((r = queue.poll()) == null && System.nanoTime() < spinUntil) Thread.onSpinWait();
+    return r != null ? r : queue.take();
   }
 
   private void writeAppends(List<Append> appends, int events) {

@@ -61,7 +61,7 @@ public final class JournalMigration {
     log.info("event=journal_migration_started from={} to={}", from.getAbsolutePath(), to.getAbsolutePath());
     long started = System.nanoTime();
     try (DB source = JniDBFactory.factory.open(from, new Options().createIfMissing(false));
-        JournalStore target = JournalStore.open(new JournalStore.Settings(to, false, OPS_PER_BATCH, 10_000))) {
+        JournalStore target = JournalStore.open(new JournalStore.Settings(to, false, OPS_PER_BATCH, 10_000, 0))) {
       if (source.get(Keys.format()) != null) throw new IOException(from + " is already a group-commit journal");
       if (target.lastPersistenceIdNid() != 0) throw new IOException(to + " is not empty: migrate into a new directory");
       Copy copy = new Copy(source, target);

@@ -30,10 +30,15 @@ public final class JournalStore implements AutoCloseable {
 
   private static final Logger log = LoggerFactory.getLogger(JournalStore.class);
 
-  /** @param maxBatch events per LevelDB WriteBatch; @param idCacheSize id mappings cached per cache */
-  public record Settings(File dir, boolean fsync, int maxBatch, int idCacheSize) {
+  /**
+   * @param maxBatch events per LevelDB WriteBatch
+   * @param idCacheSize id mappings cached per cache
+   * @param idleSpinNanos how long the idle writer spins before it parks
+   */
+  public record Settings(File dir, boolean fsync, int maxBatch, int idCacheSize, long idleSpinNanos) {
     public static Settings from(Config plugin) {
-      return new Settings(new File(plugin.getString("dir")), plugin.getBoolean("fsync"), plugin.getInt("max-batch"), plugin.getInt("id-cache-size"));
+      return new Settings(new File(plugin.getString("dir")), plugin.getBoolean("fsync"), plugin.getInt("max-batch"), plugin.getInt("id-cache-size"),
+          plugin.getDuration("writer-idle-spin").toNanos());
     }
   }
 

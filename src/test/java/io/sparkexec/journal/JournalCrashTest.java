@@ -78,7 +78,7 @@ class JournalCrashTest {
   }
 
   private void verifyStore(Map<String, Long> confirmed, String context) throws Exception {
-    try (JournalStore store = JournalStore.open(new JournalStore.Settings(dir.resolve("journal").toFile(), true, 1024, 1000))) {
+    try (JournalStore store = JournalStore.open(new JournalStore.Settings(dir.resolve("journal").toFile(), true, 1024, 1000, 0))) {
       long total = 0;
       for (int i = 0; i < CrashWriterMain.WRITERS; i++) {
         String pid = "crash-" + i;

@@ -1,0 +1,211 @@
+package io.sparkexec.journal;
+
+import com.typesafe.config.ConfigFactory;
+import io.sparkexec.AppConfig;
+import io.sparkexec.CborSerializable;
+import java.io.File;
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.Comparator;
+import java.util.List;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.LongAdder;
+import java.util.stream.Stream;
+import org.HdrHistogram.ConcurrentHistogram;
+import org.HdrHistogram.Histogram;
+import org.apache.pekko.actor.ActorSystem;
+import org.apache.pekko.actor.Props;
+import org.apache.pekko.persistence.AbstractPersistentActor;
+import org.apache.pekko.persistence.RecoveryCompleted;
+import org.fusesource.leveldbjni.JniDBFactory;
+import org.iq80.leveldb.DB;
+import org.iq80.leveldb.Options;
+import org.iq80.leveldb.WriteBatch;
+import org.iq80.leveldb.WriteOptions;
+
+/**
+ * Journal benchmark, not a test: {@code java -cp target/spark-executor.jar io.sparkexec.journal.JournalBench [seconds]}.
+ * In one run on one machine: raw leveldbjni synced WriteBatch throughput (batch 1, 8, 64), then
+ * Pekko's built-in LevelDB journal and ours, fsync on and off, for one entity persisting
+ * sequentially, 100 entities at once, and one entity persisting 8 events per persistAll. Entities
+ * are classic persistent actors that persist again as soon as the previous persist completes
+ * (closed loop, no ask); latency is persist call to handler. Results go to stdout as markdown.
+ */
+public final class JournalBench {
+
+  /** ~60 bytes of CBOR, serialized like the product's events. */
+  public record BenchEvent(long n, String note) implements CborSerializable {}
+
+  private record Run(String name, int entities, int perPersist) {}
+
+  private static final List<Run> RUNS = List.of(new Run("1 entity sequential", 1, 1), new Run("100 entities concurrent", 100, 1),
+      new Run("1 entity persistAll x8", 1, 8));
+
+  private JournalBench() {}
+
+  public static void main(String[] args) throws Exception {
+    File logback = new File(AppConfig.confDir(), "logback.xml");
+    if (System.getProperty("logback.configurationFile") == null && logback.isFile()) {
+      System.setProperty("logback.configurationFile", logback.getPath());
+    }
+    int seconds = args.length > 0 ? Integer.parseInt(args[0]) : 5;
+    Path root = Files.createTempDirectory("journal-bench");
+    try {
+      System.out.println("| what | fsync | scenario | events/s | p50 ms | p99 ms |");
+      System.out.println("|---|---|---|---|---|---|");
+      for (int batch : new int[] {1, 8, 64}) rawLeveldb(root.resolve("raw-" + batch), batch, seconds);
+      for (boolean fsync : new boolean[] {true, false}) {
+        for (Run run : RUNS) {
+          for (String plugin : new String[] {"pekko.persistence.journal.leveldb", "spark.journal"}) {
+            journal(root.resolve(plugin + "-" + fsync + "-" + run.entities() + "-" + run.perPersist()), plugin, fsync, run, seconds);
+          }
+        }
+      }
+    } finally {
+      deleteRecursively(root);
+    }
+    System.exit(0);
+  }
+
+  private static void rawLeveldb(Path dir, int batch, int seconds) throws IOException {
+    byte[] value = new byte[100];
+    Histogram latency = new Histogram(3);
+    try (DB db = JniDBFactory.factory.open(dir.toFile(), new Options().createIfMissing(true))) {
+      WriteOptions sync = new WriteOptions().sync(true);
+      long events = 0;
+      long key = 0;
+      long start = System.nanoTime();
+      long end = start + TimeUnit.SECONDS.toNanos(seconds);
+      while (System.nanoTime() < end) {
+        long t0 = System.nanoTime();
+        try (WriteBatch wb = db.createWriteBatch()) {
+          for (int i = 0; i < batch; i++) wb.put(Keys.event(1, ++key), value);
+          db.write(wb, sync);
+        }
+        latency.recordValue(System.nanoTime() - t0);
+        events += batch;
+      }
+      report("raw leveldbjni WriteBatch of " + batch, true, "one thread", events / secondsSince(start), latency);
+    }
+  }
+
+  private static void journal(Path dir, String plugin, boolean fsync, Run run, int seconds) throws Exception {
+    // the built-in journal creates its directory but not the parents
+    Files.createDirectories(dir);
+    ActorSystem system = ActorSystem.create("bench", AppConfig.load(ConfigFactory.parseString("""
+        pekko.actor.provider = local
+        pekko.loglevel = WARNING
+        pekko.coordinated-shutdown.exit-jvm = off
+        pekko.persistence.journal.plugin = "%s"
+        pekko.persistence.journal.leveldb.dir = "%s"
+        pekko.persistence.journal.leveldb.fsync = %s
+        spark.journal.dir = "%s"
+        spark.journal.fsync = %s
+        """.formatted(plugin, dir.resolve("builtin"), fsync, dir.resolve("ours"), fsync))));
+    try {
+      phase(system, run, 1, "warm-up");
+      Histogram latency = new ConcurrentHistogram(3);
+      LongAdder events = new LongAdder();
+      long start = System.nanoTime();
+      await(start(system, run, seconds, "measured", latency, events), seconds);
+      String name = plugin.equals("spark.journal") ? "ours (group commit)" : "built-in LevelDB";
+      report(name, fsync, run.name(), events.sum() / secondsSince(start), latency);
+    } finally {
+      system.terminate();
+      system.getWhenTerminated().toCompletableFuture().get(30, TimeUnit.SECONDS);
+    }
+  }
+
+  private static void phase(ActorSystem system, Run run, int seconds, String phase) throws Exception {
+    await(start(system, run, seconds, phase, new ConcurrentHistogram(3), new LongAdder()), seconds);
+  }
+
+  /** A run that does not finish well after its deadline has failed (the log says why). */
+  private static void await(List<CompletableFuture<Void>> done, int seconds) throws Exception {
+    CompletableFuture.allOf(done.toArray(CompletableFuture[]::new)).get(seconds + 60L, TimeUnit.SECONDS);
+  }
+
+  private static List<CompletableFuture<Void>> start(ActorSystem system, Run run, int seconds, String phase, Histogram latency,
+      LongAdder events) {
+    long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(seconds);
+    List<CompletableFuture<Void>> done = new ArrayList<>();
+    for (int i = 0; i < run.entities(); i++) {
+      CompletableFuture<Void> finished = new CompletableFuture<>();
+      done.add(finished);
+      String id = phase + "-" + i;
+      system.actorOf(Props.create(Entity.class, () -> new Entity(id, run.perPersist(), deadline, latency, events, finished)));
+    }
+    return done;
+  }
+
+  private static double secondsSince(long start) {
+    return (System.nanoTime() - start) / 1e9;
+  }
+
+  private static void report(String what, boolean fsync, String scenario, double perSecond, Histogram latency) {
+    System.out.printf("| %s | %s | %s | %,.0f | %.3f | %.3f |%n", what, fsync ? "on" : "off", scenario, perSecond,
+        latency.getValueAtPercentile(50) / 1e6, latency.getValueAtPercentile(99) / 1e6);
+  }
+
+  private static void deleteRecursively(Path root) throws IOException {
+    try (Stream<Path> paths = Files.walk(root)) {
+      paths.sorted(Comparator.reverseOrder()).forEach(p -> p.toFile().delete());
+    }
+  }
+
+  /** Persists again as soon as the previous persist is done, until the deadline. */
+  static final class Entity extends AbstractPersistentActor {
+    private final String id;
+    private final int perPersist;
+    private final long deadline;
+    private final Histogram latency;
+    private final LongAdder events;
+    private final CompletableFuture<Void> finished;
+    private long n;
+
+    Entity(String id, int perPersist, long deadline, Histogram latency, LongAdder events, CompletableFuture<Void> finished) {
+      this.id = id;
+      this.perPersist = perPersist;
+      this.deadline = deadline;
+      this.latency = latency;
+      this.events = events;
+      this.finished = finished;
+    }
+
+    @Override
+    public String persistenceId() {
+      return "bench-" + id;
+    }
+
+    @Override
+    public Receive createReceiveRecover() {
+      return receiveBuilder().match(RecoveryCompleted.class, r -> next()).build();
+    }
+
+    @Override
+    public Receive createReceive() {
+      return receiveBuilder().build();
+    }
+
+    private void next() {
+      if (System.nanoTime() >= deadline) {
+        finished.complete(null);
+        getContext().stop(getSelf());
+        return;
+      }
+      long t0 = System.nanoTime();
+      List<BenchEvent> batch = new ArrayList<>(perPersist);
+      for (int i = 0; i < perPersist; i++) batch.add(new BenchEvent(++n, "order accepted BTCUSDT"));
+      int[] left = {perPersist};
+      persistAll(batch, e -> {
+        if (--left[0] > 0) return;
+        latency.recordValue(System.nanoTime() - t0);
+        events.add(perPersist);
+        next();
+      });
+    }
+  }
+}
