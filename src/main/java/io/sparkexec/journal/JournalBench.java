@@ -9,10 +9,14 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.Comparator;
+import java.util.LinkedHashMap;
 import java.util.List;
+import java.util.Map;
+import java.util.Set;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.LongAdder;
+import java.util.function.ToDoubleFunction;
 import java.util.stream.Stream;
 import org.HdrHistogram.ConcurrentHistogram;
 import org.HdrHistogram.Histogram;
@@ -20,6 +24,9 @@ import org.apache.pekko.actor.ActorSystem;
 import org.apache.pekko.actor.Props;
 import org.apache.pekko.persistence.AbstractPersistentActor;
 import org.apache.pekko.persistence.RecoveryCompleted;
+import org.apache.pekko.persistence.journal.Tagged;
+import org.apache.pekko.persistence.query.NoOffset;
+import org.apache.pekko.persistence.query.PersistenceQuery;
 import org.fusesource.leveldbjni.JniDBFactory;
 import org.iq80.leveldb.DB;
 import org.iq80.leveldb.Options;
@@ -27,17 +34,21 @@ import org.iq80.leveldb.WriteBatch;
 import org.iq80.leveldb.WriteOptions;
 
 /**
- * Journal benchmark, not a test: {@code java -cp target/spark-executor.jar io.sparkexec.journal.JournalBench [seconds]}.
+ * Journal benchmark, not a test: {@code java -cp target/spark-executor.jar io.sparkexec.journal.JournalBench [seconds [repetitions]]}.
  * In one run on one machine: raw leveldbjni synced WriteBatch throughput (batch 1, 8, 64), then
  * Pekko's built-in LevelDB journal and ours, fsync on and off, for one entity persisting
  * sequentially, 100 entities at once, and one entity persisting 8 events per persistAll. Entities
  * are classic persistent actors that persist again as soon as the previous persist completes
- * (closed loop, no ask); latency is persist call to handler. Results go to stdout as markdown.
+ * (closed loop, no ask); latency is persist call to handler. Each run lasts {@code seconds}
+ * after a 1 s warm-up; everything is repeated {@code repetitions} times (args: seconds,
+ * repetitions; default 5 and 3). Progress goes to stderr, the markdown table of medians to stdout.
  */
 public final class JournalBench {
 
-  /** ~60 bytes of CBOR, serialized like the product's events. */
-  public record BenchEvent(long n, String note) implements CborSerializable {}
+  /** ~60 bytes of CBOR, serialized like the product's events; {@code at} = nanoTime of the persist call. */
+  public record BenchEvent(long n, String note, long at) implements CborSerializable {}
+
+  private static final String TAG = "bench";
 
   private record Run(String name, int entities, int perPersist) {}
 
@@ -52,22 +63,48 @@ public final class JournalBench {
       System.setProperty("logback.configurationFile", logback.getPath());
     }
     int seconds = args.length > 0 ? Integer.parseInt(args[0]) : 5;
+    int repetitions = args.length > 1 ? Integer.parseInt(args[1]) : 3;
     Path root = Files.createTempDirectory("journal-bench");
     try {
-      System.out.println("| what | fsync | scenario | events/s | p50 ms | p99 ms |");
-      System.out.println("|---|---|---|---|---|---|");
-      for (int batch : new int[] {1, 8, 64}) rawLeveldb(root.resolve("raw-" + batch), batch, seconds);
-      for (boolean fsync : new boolean[] {true, false}) {
-        for (Run run : RUNS) {
-          for (String plugin : new String[] {"pekko.persistence.journal.leveldb", "spark.journal"}) {
-            journal(root.resolve(plugin + "-" + fsync + "-" + run.entities() + "-" + run.perPersist()), plugin, fsync, run, seconds);
+      // repetitions interleave built-in and ours, so both see the same background load
+      for (int rep = 1; rep <= repetitions; rep++) {
+        for (int batch : new int[] {1, 8, 64}) rawLeveldb(root.resolve(rep + "-raw-" + batch), batch, seconds);
+        for (boolean fsync : new boolean[] {true, false}) {
+          for (Run run : RUNS) {
+            for (String plugin : new String[] {"pekko.persistence.journal.leveldb", "spark.journal"}) {
+              journal(root.resolve(rep + "-" + plugin + "-" + fsync + "-" + run.entities() + "-" + run.perPersist()), plugin, fsync, run, seconds);
+            }
           }
         }
+        for (Run run : List.of(RUNS.get(0), RUNS.get(1))) liveDelivery(root.resolve(rep + "-live-" + run.entities()), run, seconds);
+        System.err.println("bench: repetition " + rep + " of " + repetitions + " done");
       }
     } finally {
       deleteRecursively(root);
     }
+    System.out.println("| what | fsync | scenario | events/s median (min-max) | p50 ms median | p99 ms median (min-max) |");
+    System.out.println("|---|---|---|---|---|---|");
+    results.forEach((key, rs) -> System.out.printf("| %s | %,.0f (%,.0f-%,.0f) | %.3f | %.3f (%.3f-%.3f) |%n", key,
+        median(rs, Result::perSecond), min(rs, Result::perSecond), max(rs, Result::perSecond), median(rs, Result::p50),
+        median(rs, Result::p99), min(rs, Result::p99), max(rs, Result::p99)));
     System.exit(0);
+  }
+
+  private record Result(double perSecond, double p50, double p99) {}
+
+  private static final Map<String, List<Result>> results = new LinkedHashMap<>();
+
+  private static double median(List<Result> rs, ToDoubleFunction<Result> f) {
+    double[] values = rs.stream().mapToDouble(f).sorted().toArray();
+    return values[values.length / 2];
+  }
+
+  private static double min(List<Result> rs, ToDoubleFunction<Result> f) {
+    return rs.stream().mapToDouble(f).min().orElse(0);
+  }
+
+  private static double max(List<Result> rs, ToDoubleFunction<Result> f) {
+    return rs.stream().mapToDouble(f).max().orElse(0);
   }
 
   private static void rawLeveldb(Path dir, int batch, int seconds) throws IOException {
@@ -95,7 +132,49 @@ public final class JournalBench {
   private static void journal(Path dir, String plugin, boolean fsync, Run run, int seconds) throws Exception {
     // the built-in journal creates its directory but not the parents
     Files.createDirectories(dir);
-    ActorSystem system = ActorSystem.create("bench", AppConfig.load(ConfigFactory.parseString("""
+    ActorSystem system = system(dir, plugin, fsync);
+    try {
+      phase(system, run, 1, "warm-up", null, new ConcurrentHistogram(3));
+      Histogram latency = new ConcurrentHistogram(3);
+      LongAdder events = new LongAdder();
+      long start = System.nanoTime();
+      await(start(system, run, seconds, "measured", null, latency, events), seconds);
+      String name = plugin.equals("spark.journal") ? "ours (group commit)" : "built-in LevelDB";
+      report(name, fsync, run.name(), events.sum() / secondsSince(start), latency);
+    } finally {
+      system.terminate();
+      system.getWhenTerminated().toCompletableFuture().get(30, TimeUnit.SECONDS);
+    }
+  }
+
+  /**
+   * Live eventsByTag on our journal (fsync on) while entities write tagged events: time from the
+   * persist call to the envelope's arrival in the query, next to persist call to confirmation.
+   */
+  private static void liveDelivery(Path dir, Run run, int seconds) throws Exception {
+    ActorSystem system = system(dir, "spark.journal", true);
+    try {
+      GroupCommitReadJournal queries = PersistenceQuery.get(system).getReadJournalFor(GroupCommitReadJournal.class, GroupCommitReadJournal.IDENTIFIER);
+      Histogram delivered = new ConcurrentHistogram(3);
+      queries.eventsByTag(TAG, NoOffset.getInstance())
+          .runForeach(env -> delivered.recordValue(Math.max(0, System.nanoTime() - ((BenchEvent) env.event()).at())), system);
+      phase(system, run, 1, "warm-up", TAG, new ConcurrentHistogram(3));
+      delivered.reset();
+      Histogram confirmed = new ConcurrentHistogram(3);
+      LongAdder events = new LongAdder();
+      long start = System.nanoTime();
+      await(start(system, run, seconds, "measured", TAG, confirmed, events), seconds);
+      double perSecond = events.sum() / secondsSince(start);
+      report("ours, tagged: persist call -> confirmed", true, run.name(), perSecond, confirmed);
+      report("ours, tagged: persist call -> live eventsByTag delivery", true, run.name(), perSecond, delivered);
+    } finally {
+      system.terminate();
+      system.getWhenTerminated().toCompletableFuture().get(30, TimeUnit.SECONDS);
+    }
+  }
+
+  private static ActorSystem system(Path dir, String plugin, boolean fsync) {
+    return ActorSystem.create("bench", AppConfig.load(ConfigFactory.parseString("""
         pekko.actor.provider = local
         pekko.loglevel = WARNING
         pekko.coordinated-shutdown.exit-jvm = off
@@ -105,22 +184,10 @@ public final class JournalBench {
         spark.journal.dir = "%s"
         spark.journal.fsync = %s
         """.formatted(plugin, dir.resolve("builtin"), fsync, dir.resolve("ours"), fsync))));
-    try {
-      phase(system, run, 1, "warm-up");
-      Histogram latency = new ConcurrentHistogram(3);
-      LongAdder events = new LongAdder();
-      long start = System.nanoTime();
-      await(start(system, run, seconds, "measured", latency, events), seconds);
-      String name = plugin.equals("spark.journal") ? "ours (group commit)" : "built-in LevelDB";
-      report(name, fsync, run.name(), events.sum() / secondsSince(start), latency);
-    } finally {
-      system.terminate();
-      system.getWhenTerminated().toCompletableFuture().get(30, TimeUnit.SECONDS);
-    }
   }
 
-  private static void phase(ActorSystem system, Run run, int seconds, String phase) throws Exception {
-    await(start(system, run, seconds, phase, new ConcurrentHistogram(3), new LongAdder()), seconds);
+  private static void phase(ActorSystem system, Run run, int seconds, String phase, String tag, Histogram latency) throws Exception {
+    await(start(system, run, seconds, phase, tag, latency, new LongAdder()), seconds);
   }
 
   /** A run that does not finish well after its deadline has failed (the log says why). */
@@ -128,7 +195,7 @@ public final class JournalBench {
     CompletableFuture.allOf(done.toArray(CompletableFuture[]::new)).get(seconds + 60L, TimeUnit.SECONDS);
   }
 
-  private static List<CompletableFuture<Void>> start(ActorSystem system, Run run, int seconds, String phase, Histogram latency,
+  private static List<CompletableFuture<Void>> start(ActorSystem system, Run run, int seconds, String phase, String tag, Histogram latency,
       LongAdder events) {
     long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(seconds);
     List<CompletableFuture<Void>> done = new ArrayList<>();
@@ -136,7 +203,7 @@ public final class JournalBench {
       CompletableFuture<Void> finished = new CompletableFuture<>();
       done.add(finished);
       String id = phase + "-" + i;
-      system.actorOf(Props.create(Entity.class, () -> new Entity(id, run.perPersist(), deadline, latency, events, finished)));
+      system.actorOf(Props.create(Entity.class, () -> new Entity(id, run.perPersist(), tag, deadline, latency, events, finished)));
     }
     return done;
   }
@@ -146,8 +213,10 @@ public final class JournalBench {
   }
 
   private static void report(String what, boolean fsync, String scenario, double perSecond, Histogram latency) {
-    System.out.printf("| %s | %s | %s | %,.0f | %.3f | %.3f |%n", what, fsync ? "on" : "off", scenario, perSecond,
-        latency.getValueAtPercentile(50) / 1e6, latency.getValueAtPercentile(99) / 1e6);
+    String key = what + " | " + (fsync ? "on" : "off") + " | " + scenario;
+    Result r = new Result(perSecond, latency.getValueAtPercentile(50) / 1e6, latency.getValueAtPercentile(99) / 1e6);
+    System.err.printf("bench: %s: %,.0f events/s p50 %.3f ms p99 %.3f ms%n", key, r.perSecond(), r.p50(), r.p99());
+    results.computeIfAbsent(key, k -> new ArrayList<>()).add(r);
   }
 
   private static void deleteRecursively(Path root) throws IOException {
@@ -160,15 +229,17 @@ public final class JournalBench {
   static final class Entity extends AbstractPersistentActor {
     private final String id;
     private final int perPersist;
+    private final String tag;
     private final long deadline;
     private final Histogram latency;
     private final LongAdder events;
     private final CompletableFuture<Void> finished;
     private long n;
 
-    Entity(String id, int perPersist, long deadline, Histogram latency, LongAdder events, CompletableFuture<Void> finished) {
+    Entity(String id, int perPersist, String tag, long deadline, Histogram latency, LongAdder events, CompletableFuture<Void> finished) {
       this.id = id;
       this.perPersist = perPersist;
+      this.tag = tag;
       this.deadline = deadline;
       this.latency = latency;
       this.events = events;
@@ -197,8 +268,11 @@ public final class JournalBench {
         return;
       }
       long t0 = System.nanoTime();
-      List<BenchEvent> batch = new ArrayList<>(perPersist);
-      for (int i = 0; i < perPersist; i++) batch.add(new BenchEvent(++n, "order accepted BTCUSDT"));
+      List<Object> batch = new ArrayList<>(perPersist);
+      for (int i = 0; i < perPersist; i++) {
+        BenchEvent event = new BenchEvent(++n, "order accepted BTCUSDT", t0);
+        batch.add(tag == null ? event : new Tagged(event, Set.of(tag)));
+      }
       int[] left = {perPersist};
       persistAll(batch, e -> {
         if (--left[0] > 0) return;
