@@ -160,9 +160,12 @@ public final class OrderService {
     Throwable cause = error instanceof CompletionException && error.getCause() != null ? error.getCause() : error;
     if (!(cause instanceof TimeoutException)) return CompletableFuture.failedFuture(error);
     return ref.<OrderEntity.Reply>ask(OrderEntity.Get::new, settings.askTimeout())
-        .thenApply(reply -> reply instanceof OrderEntity.Found found
-            ? current.of(found.order(), true)
-            : unknown.apply("the order was not journaled in time; retry with the same clientOrderId"))
+        .thenApply(reply -> {
+          if (reply instanceof OrderEntity.Found found) return current.of(found.order(), true);
+          // the entity answers but has nothing: its persist failed (it restarted) or is stuck
+          journalSuspect.accept("order not journaled within the response timeout");
+          return unknown.apply("the order was not journaled in time; retry with the same clientOrderId");
+        })
         .exceptionally(e -> {
           journalSuspect.accept("order ask timed out twice");
           return unknown.apply("no answer in time; retry with the same clientOrderId");
