@@ -37,8 +37,12 @@ class SimulatedVenueTest {
   final List<Venue.VenueOrderReport> reports = new ArrayList<>();
 
   SimulatedVenue venue(double volatilityBps) {
+    return venue(volatilityBps, 1000);
+  }
+
+  SimulatedVenue venue(double volatilityBps, int rememberFinalOrders) {
     SimulatedVenue v = new SimulatedVenue(new SimulatedVenue.Settings(7, Duration.ZERO, Duration.ofMillis(100), new BigDecimal("0.001"),
-        new BigDecimal("5")), Map.of("TSTUSDT", rule(volatilityBps)), null, null, CLOCK);
+        new BigDecimal("5"), rememberFinalOrders), Map.of("TSTUSDT", rule(volatilityBps)), null, null, CLOCK);
     v.onExecutionReport(reports::add);
     return v;
   }
@@ -100,7 +104,10 @@ class SimulatedVenueTest {
     assertEquals(new BigDecimal("0.05002000"), fill.fee());
     assertEquals("USDT", fill.feeAsset());
     assertEquals(NOW, fill.time());
-    assertTrue(r.venueOrderId().startsWith("SIM-"));
+    // ids carry the simulator's run id (its start time), so a restarted simulator never repeats one
+    String runId = Long.toString(NOW.toEpochMilli(), 36);
+    assertTrue(r.venueOrderId().startsWith("SIM-" + runId + "-"), r.venueOrderId());
+    assertTrue(fill.tradeId().startsWith("T" + runId + "-"), fill.tradeId());
   }
 
   @Test
@@ -248,5 +255,26 @@ class SimulatedVenueTest {
     assertEquals(Optional.empty(), v.query("TSTUSDT", "q2").toCompletableFuture().join());
     assertEquals(Optional.empty(), v.query("OTHER", "q1").toCompletableFuture().join());
     assertTrue(v.isSimulator());
+  }
+
+  @Test
+  void finalOrdersAreForgottenOldestFirstPastTheBound() {
+    SimulatedVenue v = venue(20, 2);
+    Venue.VenueOrderReport m1 = acked(v, market("m1", Side.BUY, "0.5"));
+    acked(v, market("m2", Side.BUY, "0.5"));
+    // open orders are never forgotten
+    acked(v, limit("open", Side.BUY, TimeInForce.GTC, "0.5", "90.00"));
+    acked(v, limit("ioc", Side.BUY, TimeInForce.IOC, "0.5", "90.00"));
+    assertEquals(Optional.empty(), v.query("TSTUSDT", "m1").toCompletableFuture().join());
+    assertTrue(v.query("TSTUSDT", "m2").toCompletableFuture().join().isPresent());
+    assertTrue(v.query("TSTUSDT", "ioc").toCompletableFuture().join().isPresent());
+    assertTrue(v.query("TSTUSDT", "open").toCompletableFuture().join().isPresent());
+    // a canceled order counts as final too
+    v.cancel("TSTUSDT", "open").toCompletableFuture().join();
+    assertEquals(Optional.empty(), v.query("TSTUSDT", "m2").toCompletableFuture().join());
+    assertTrue(v.query("TSTUSDT", "open").toCompletableFuture().join().isPresent());
+    // a forgotten id is a new order to the simulator
+    Venue.VenueOrderReport again = acked(v, market("m1", Side.BUY, "0.5"));
+    assertNotEquals(m1.venueOrderId(), again.venueOrderId());
   }
 }
