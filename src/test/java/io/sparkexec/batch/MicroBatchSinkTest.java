@@ -3,6 +3,7 @@ package io.sparkexec.batch;
 import static org.awaitility.Awaitility.await;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import java.time.Duration;
 import java.util.ArrayList;
@@ -206,7 +207,7 @@ class MicroBatchSinkTest {
       return d.batches.stream().mapToInt(List::size).sum() == 500;
     });
     assertEquals(expected, d.batches.stream().flatMap(List::stream).toList());
-    assertEquals(true, d.batches.stream().allMatch(b -> b.size() <= 8));
-    assertEquals(true, d.maxInFlight.get() <= 3);
+    assertTrue(d.batches.stream().allMatch(b -> b.size() <= 8), "a batch over maxSize: " + d.batches);
+    assertTrue(d.maxInFlight.get() <= 3, "in flight at once: " + d.maxInFlight.get());
   }
 }

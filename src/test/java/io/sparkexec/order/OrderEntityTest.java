@@ -93,8 +93,13 @@ class OrderEntityTest {
     }
 
     Fixture(int maxSubmitAttempts) {
+      this(maxSubmitAttempts, true);
+    }
+
+    /** Without the behavior test kit, for an entity the test spawns itself. */
+    Fixture(int maxSubmitAttempts, boolean withKit) {
       deps = new OrderEntity.Deps(venue, symbol -> batcher.ref(), venue, openOrders.ref(), CLOCK, Duration.ZERO, maxSubmitAttempts);
-      kit = EventSourcedBehaviorTestKit.create(testKit.system(), behavior());
+      kit = withKit ? EventSourcedBehaviorTestKit.create(testKit.system(), behavior()) : null;
     }
 
     Behavior<Command> behavior() {
@@ -435,10 +440,10 @@ class OrderEntityTest {
         "self-trade prevention", NOW);
     var e = expired.kit.runCommand(new ApplyVenueReport(withReason));
     assertEquals(List.of(new OrderExpired("self-trade prevention", NOW)), e.events());
-    var e2 = new Fixture();
-    e2.placeAndAck();
+    Fixture noReason = new Fixture();
+    noReason.placeAndAck();
     assertEquals(List.of(new OrderExpired("expired at venue", NOW)),
-        e2.kit.runCommand(new ApplyVenueReport(e2.report(VenueStatus.EXPIRED))).events());
+        noReason.kit.runCommand(new ApplyVenueReport(noReason.report(VenueStatus.EXPIRED))).events());
   }
 
   @Test
@@ -606,24 +611,33 @@ class OrderEntityTest {
 
   // ---- Passivate (spawned directly: the test kit's wrapper cannot be watched) ----
 
-  @ParameterizedTest
-  @EnumSource(names = {"ACCEPTED", "RESULT"})
-  void passivateStopsTheEntity(RespType stateToReach) {
-    Fixture f = new Fixture();
-    ActorRef<Command> empty = testKit.spawn(f.behavior());
-    TestProbe<Object> watcher = testKit.createTestProbe();
-    Fixture g = new Fixture();
-    ActorRef<Command> entity = testKit.spawn(g.behavior());
-    entity.tell(new Place(g.request(RespType.ACCEPTED), RECEIVED, g.client.ref()));
-    foundOn(g.client);
-    if (stateToReach == RespType.RESULT) {
-      entity.tell(new ApplyVenueReport(g.report(VenueStatus.FILLED, fill("t1", "2"))));
-      entity.tell(new Get(g.client.ref()));
-      assertEquals(Status.FILLED, foundOn(g.client).status());
-    }
-    empty.tell(OrderEntity.Passivate.INSTANCE);
+  @Test
+  void passivateStopsAnEmptyEntity() {
+    Fixture f = new Fixture(20, false);
+    ActorRef<Command> entity = testKit.spawn(f.behavior());
     entity.tell(OrderEntity.Passivate.INSTANCE);
-    watcher.expectTerminated(empty);
-    watcher.expectTerminated(entity);
+    testKit.createTestProbe().expectTerminated(entity);
+  }
+
+  @Test
+  void passivateStopsAnOpenEntity() {
+    Fixture f = new Fixture(20, false);
+    ActorRef<Command> entity = testKit.spawn(f.behavior());
+    entity.tell(new Place(f.request(RespType.ACCEPTED), RECEIVED, f.client.ref()));
+    assertEquals(Status.ACCEPTED, foundOn(f.client).status());
+    entity.tell(OrderEntity.Passivate.INSTANCE);
+    testKit.createTestProbe().expectTerminated(entity);
+  }
+
+  @Test
+  void passivateStopsAClosedEntity() {
+    Fixture f = new Fixture(20, false);
+    ActorRef<Command> entity = testKit.spawn(f.behavior());
+    entity.tell(new Place(f.request(RespType.RESULT), RECEIVED, f.client.ref()));
+    entity.tell(new ApplyVenueReport(f.report(VenueStatus.FILLED, fill("t1", "2"))));
+    assertEquals(Status.FILLED, foundOn(f.client).status());
+    f.expectPassivate();
+    entity.tell(OrderEntity.Passivate.INSTANCE);
+    testKit.createTestProbe().expectTerminated(entity);
   }
 }
