@@ -286,7 +286,7 @@ public final class OrderEntity
           deps.clock().instant());
       return Effect().persist(rejected).thenRun(next -> afterChange(false, orderOf(next), List.of(rejected))).thenNoReply();
     }
-    timers.startSingleTimer(RetrySubmit.INSTANCE, deps.resubmitBackoff().multipliedBy(Math.min(submitAttempts, 10)));
+    timers.startSingleTimer(RetrySubmit.INSTANCE, deps.resubmitBackoff().multipliedBy(Math.max(1, Math.min(submitAttempts, 10))));
     return Effect().noReply();
   }
 

@@ -200,7 +200,8 @@ public final class SimulatedVenue implements Venue, MarketData {
     return raw.divide(book.rule.tickSize(), 0, mode).multiply(book.rule.tickSize());
   }
 
-  private void tick() {
+  /** One price step and matching round; package-private so tests drive it deterministically. */
+  void tick() {
     List<VenueOrderReport> reports = new ArrayList<>();
     for (Book book : books.values()) {
       synchronized (book) {
