@@ -17,7 +17,8 @@ public final class Bench {
       Open-loop load at a constant rate: request i is due at start + i/rate whether or not
       earlier ones were answered, and its latency is measured from that intended time, so a
       stalled server shows up as latency (no coordinated omission). A warm-up phase at the
-      same rate runs first and is not recorded.
+      same rate runs first and is not recorded; the measured phase starts once the warm-up's
+      requests are answered (at most --timeout later).
 
       options:
         --target order|health   order = POST /api/private/order (MARKET, unique clientOrderId,

@@ -28,7 +28,8 @@ import org.HdrHistogram.Recorder;
 /**
  * One open-loop run. A single sender thread sends request i at {@code start + i/rate}; it never
  * waits for answers except when all connections are busy, and even then the latency of a late
- * request counts from its intended time. Answers are recorded on the HTTP client's threads.
+ * request counts from its intended time. The measured phase is scheduled afresh once the
+ * warm-up's answers are in. Answers are recorded on the HTTP client's threads.
  * Every scheduled request of the measured phase ends as exactly one of: an answer (status
  * counted, latency recorded) or an error (no answer within the timeout, connection failure,
  * never sent because the run's deadline passed).
@@ -83,9 +84,11 @@ final class OpenLoop {
   // request index -> intended send time; whoever removes an entry settles that request
   private final Map<Long, Long> inFlight = new ConcurrentHashMap<>();
 
+  private HttpClient client;
+  private Semaphore connections;
   private long warmupCount;
   private volatile long nextIndex; // the sender's position, for the progress lines
-  private long measureStartNanos;
+  private volatile long measureStartNanos;
 
   OpenLoop(Bench.Options options) {
     this.options = options;
@@ -94,38 +97,58 @@ final class OpenLoop {
 
   Result run() throws InterruptedException {
     ScheduledExecutorService ticker = Executors.newSingleThreadScheduledExecutor(daemon("bench-progress"));
-    HttpClient client = HttpClient.newBuilder()
+    client = HttpClient.newBuilder()
         .version(HttpClient.Version.HTTP_1_1)
         .connectTimeout(options.timeout())
         // callbacks run on the client's selector thread: they only record, and each hand-off to a
         // pool thread cost ~20% more client CPU (measured at 1,500/s, docs/performance.md)
         .executor(Runnable::run)
         .build();
-    Semaphore connections = new Semaphore(options.connections());
-    double rate = options.rate();
-    warmupCount = Math.round(rate * options.warmup().toNanos() / 1e9);
-    long total = warmupCount + Math.round(rate * options.duration().toNanos() / 1e9);
-    long cpuAtMeasureStart = 0;
-    long start = System.nanoTime() + 10_000_000;
-    measureStartNanos = start + options.warmup().toNanos();
-    long lastDue = start + (long) ((total - 1) * 1e9 / rate);
-    long sendDeadline = lastDue + options.timeout().toNanos();
+    connections = new Semaphore(options.connections());
+    warmupCount = Math.round(options.rate() * options.warmup().toNanos() / 1e9);
+    long total = warmupCount + Math.round(options.rate() * options.duration().toNanos() / 1e9);
+    long runStart = System.nanoTime() + 10_000_000;
+    measureStartNanos = Long.MAX_VALUE;
     if (options.warmup().plus(options.duration()).toSeconds() >= 5) {
-      ticker.scheduleAtFixedRate(new Progress(start), 1, 1, TimeUnit.SECONDS);
+      ticker.scheduleAtFixedRate(new Progress(runStart), 1, 1, TimeUnit.SECONDS);
     }
 
-    long scheduledMeasured = total - warmupCount;
-    for (long i = 0; i < total; i++) {
-      long intended = start + (long) (i * 1e9 / rate);
+    // warm-up, unrecorded; the measured phase starts once its answers are in (at most one timeout
+    // later), so a server still warming up does not hand its backlog over to the measurement
+    if (warmupCount > 0) {
+      send(0, warmupCount, runStart, runStart + options.warmup().toNanos() + options.timeout().toNanos());
+      awaitAnswers(System.nanoTime() + options.timeout().toNanos());
+    }
+    measureStartNanos = System.nanoTime() + 1_000_000;
+    long cpuAtMeasureStart = processCpuNanos();
+    long sendDeadline = measureStartNanos + options.duration().toNanos() + options.timeout().toNanos();
+    long stoppedAt = send(warmupCount, total, measureStartNanos, sendDeadline);
+    if (stoppedAt < total) error("not_sent", total - stoppedAt);
+
+    // drain: wait for the answers still due, then count the rest as errors
+    awaitAnswers(System.nanoTime() + options.timeout().toNanos() + 1_000_000_000L);
+    for (Long index : inFlight.keySet()) settle(index, null, null);
+    long end = System.nanoTime();
+    double cpuPercent = 100.0 * (processCpuNanos() - cpuAtMeasureStart) / Math.max(1, end - measureStartNanos);
+    ticker.shutdownNow();
+
+    long window = Math.max(options.duration().toNanos(), lastAnswerNanos.get() - measureStartNanos);
+    long ok = statuses.entrySet().stream().filter(e -> e.getKey() / 100 == 2).mapToLong(e -> e.getValue().sum()).sum();
+    long errorCount = errors.values().stream().mapToLong(LongAdder::sum).sum();
+    return new Result(total - warmupCount, answered.sum(), ok, errorCount, sorted(statuses), sorted(errors), latency, sendLag,
+        answered.sum() / (window / 1e9), cpuPercent);
+  }
+
+  /**
+   * Sends requests [from, to) at {@code phaseStart + (i - from)/rate}. When every connection is
+   * busy it waits for one, but not past {@code deadline}; returns the first index not sent.
+   */
+  private long send(long from, long to, long phaseStart, long deadline) throws InterruptedException {
+    for (long i = from; i < to; i++) {
+      long intended = phaseStart + (long) ((i - from) * 1e9 / options.rate());
       nextIndex = i;
       parkUntil(intended);
-      if (i == warmupCount) cpuAtMeasureStart = processCpuNanos();
-      // all connections busy: wait for one, but not past the deadline; lateness counts as latency
-      if (!connections.tryAcquire(Math.max(0, sendDeadline - System.nanoTime()), TimeUnit.NANOSECONDS)) {
-        long unsent = total - Math.max(i, warmupCount);
-        if (unsent > 0) error("not_sent", unsent);
-        break;
-      }
+      if (!connections.tryAcquire(Math.max(0, deadline - System.nanoTime()), TimeUnit.NANOSECONDS)) return i;
       long now = System.nanoTime();
       if (i >= warmupCount) sendLag.recordValue((now - intended) / 1000);
       inFlight.put(i, intended);
@@ -137,20 +160,11 @@ final class OpenLoop {
             settle(index, response, failure);
           });
     }
+    return to;
+  }
 
-    // drain: wait for the answers still due, then count the rest as errors
-    long drainUntil = System.nanoTime() + options.timeout().toNanos() + 1_000_000_000L;
-    while (!inFlight.isEmpty() && System.nanoTime() < drainUntil) Thread.sleep(5);
-    for (Long index : inFlight.keySet()) settle(index, null, null);
-    long end = System.nanoTime();
-    double cpuPercent = 100.0 * (processCpuNanos() - cpuAtMeasureStart) / Math.max(1, end - measureStartNanos);
-    ticker.shutdownNow();
-
-    long window = Math.max(options.duration().toNanos(), lastAnswerNanos.get() - measureStartNanos);
-    long ok = statuses.entrySet().stream().filter(e -> e.getKey() / 100 == 2).mapToLong(e -> e.getValue().sum()).sum();
-    long errorCount = errors.values().stream().mapToLong(LongAdder::sum).sum();
-    return new Result(scheduledMeasured, answered.sum(), ok, errorCount, sorted(statuses), sorted(errors), latency, sendLag,
-        answered.sum() / (window / 1e9), cpuPercent);
+  private void awaitAnswers(long deadline) throws InterruptedException {
+    while (!inFlight.isEmpty() && System.nanoTime() < deadline) Thread.sleep(5);
   }
 
   private HttpRequest request(long i) {
