@@ -17,6 +17,8 @@ import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionStage;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.concurrent.ConcurrentLinkedQueue;
+import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.AtomicLong;
 import java.util.function.Consumer;
 import java.util.function.Supplier;
@@ -37,14 +39,15 @@ public final class SimulatedVenue implements Venue, MarketData {
   private static final Logger log = LoggerFactory.getLogger(SimulatedVenue.class);
   private static final BigDecimal TEN_THOUSAND = BigDecimal.valueOf(10_000);
 
-  public record Settings(long seed, Duration ackLatency, Duration tick, BigDecimal feeRate, BigDecimal impactBpsPerTouch) {
+  public record Settings(long seed, Duration ackLatency, Duration tick, BigDecimal feeRate, BigDecimal impactBpsPerTouch, int rememberFinalOrders) {
     public static Settings fromConfig(Config sim) {
       return new Settings(
           sim.getLong("seed"),
           Duration.ofMillis(sim.getLong("ack-latency-ms")),
           Duration.ofMillis(sim.getLong("tick-ms")),
           new BigDecimal(sim.getString("fee-rate")),
-          new BigDecimal(sim.getString("impact-bps-per-touch")));
+          new BigDecimal(sim.getString("impact-bps-per-touch")),
+          sim.getInt("remember-final-orders"));
     }
   }
 
@@ -52,8 +55,13 @@ public final class SimulatedVenue implements Venue, MarketData {
   private final Map<String, Book> books;
   private final Map<String, SimOrder> ordersByClientId = new ConcurrentHashMap<>();
   private final List<Consumer<VenueOrderReport>> listeners = new CopyOnWriteArrayList<>();
+  // final orders are forgotten oldest first past settings.rememberFinalOrders: bounded memory
+  private final ConcurrentLinkedQueue<String> finalOrders = new ConcurrentLinkedQueue<>();
+  private final AtomicInteger finalCount = new AtomicInteger();
   private final AtomicLong venueOrderIds = new AtomicLong();
   private final AtomicLong tradeIds = new AtomicLong();
+  // ids stay unique across restarts of the simulator, so fills are never mistaken for old ones
+  private final String runId;
   private final Scheduler scheduler;
   private final ExecutionContextExecutor executor;
   private final Clock clock;
@@ -64,6 +72,7 @@ public final class SimulatedVenue implements Venue, MarketData {
     this.scheduler = scheduler;
     this.executor = executor;
     this.clock = clock;
+    this.runId = Long.toString(clock.millis(), 36);
     Map<String, Book> b = new ConcurrentHashMap<>();
     long i = 0;
     for (SymbolRule rule : rules.values()) {
@@ -121,6 +130,7 @@ public final class SimulatedVenue implements Venue, MarketData {
           order.status = VenueStatus.CANCELED;
           order.book.resting.remove(order);
           result = new Canceled(order.report());
+          forgetOldFinalOrders(order);
         }
       }
     }
@@ -152,9 +162,10 @@ public final class SimulatedVenue implements Venue, MarketData {
       if (existing != null) return new Acknowledged(existing.report());
       SymbolRule.Violation violation = book.rule.violation(o.quantity(), o.price(), book.quote.touch(o.side()));
       if (violation != null) return new Refused(o.clientOrderId(), violation.code() + ": " + violation.message());
-      SimOrder order = new SimOrder(o, book, "SIM-" + venueOrderIds.incrementAndGet(), clock.instant());
+      SimOrder order = new SimOrder(o, book, "SIM-" + runId + "-" + venueOrderIds.incrementAndGet(), clock.instant());
       ordersByClientId.put(o.clientOrderId(), order);
       execute(order);
+      if (order.status.isFinal()) forgetOldFinalOrders(order);
       return new Acknowledged(order.report());
     }
   }
@@ -202,13 +213,27 @@ public final class SimulatedVenue implements Venue, MarketData {
           boolean crosses = o.side() == Side.BUY ? o.price().compareTo(book.quote.ask()) >= 0 : o.price().compareTo(book.quote.bid()) <= 0;
           if (!crosses) continue;
           order.fill(o.price(), order.remaining().min(book.rule.touchQty()));
-          if (order.status == VenueStatus.FILLED) it.remove();
+          if (order.status == VenueStatus.FILLED) {
+            it.remove();
+            forgetOldFinalOrders(order);
+          }
           reports.add(order.report());
         }
       }
     }
     for (VenueOrderReport report : reports) {
       for (Consumer<VenueOrderReport> listener : listeners) listener.accept(report);
+    }
+  }
+
+  private void forgetOldFinalOrders(SimOrder justFinal) {
+    finalOrders.add(justFinal.order.clientOrderId());
+    if (finalCount.incrementAndGet() > settings.rememberFinalOrders()) {
+      String oldest = finalOrders.poll();
+      if (oldest != null) {
+        finalCount.decrementAndGet();
+        ordersByClientId.remove(oldest);
+      }
     }
   }
 
@@ -262,7 +287,7 @@ public final class SimulatedVenue implements Venue, MarketData {
     void fill(BigDecimal price, BigDecimal quantity) {
       time = clock.instant();
       BigDecimal fee = price.multiply(quantity).multiply(settings.feeRate()).setScale(8, RoundingMode.HALF_UP);
-      fills.add(new Fill("T" + tradeIds.incrementAndGet(), price, quantity, fee, book.rule.quoteAsset(), time));
+      fills.add(new Fill("T" + runId + "-" + tradeIds.incrementAndGet(), price, quantity, fee, book.rule.quoteAsset(), time));
       executed = executed.add(quantity);
       status = executed.compareTo(order.quantity()) >= 0 ? VenueStatus.FILLED : VenueStatus.PARTIALLY_FILLED;
     }
