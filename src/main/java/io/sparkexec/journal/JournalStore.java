@@ -124,10 +124,6 @@ public final class JournalStore implements AutoCloseable {
     db.put(Keys.format(), Keys.longValue(Keys.FORMAT_VERSION));
   }
 
-  public Settings settings() {
-    return settings;
-  }
-
   // ---- writes: all through the single writer ----
 
   /** Completes when every write is durable (per fsync), exceptionally if the batch could not be written. */
@@ -254,10 +250,6 @@ public final class JournalStore implements AutoCloseable {
 
   public void unsubscribe(Listener listener) {
     listeners.remove(listener);
-  }
-
-  boolean hasListeners() {
-    return !listeners.isEmpty();
   }
 
   private void notifyListeners(Committed committed) {
