@@ -53,7 +53,13 @@ public final class JournalMigration {
       System.err.println("usage: migrate-journal --from <built-in LevelDB journal dir> --to <new journal dir>");
       System.exit(2);
     }
-    run(new File(from), new File(to));
+    try {
+      run(new File(from), new File(to));
+    } catch (IOException e) {
+      log.error("event=journal_migration_failed error=\"{}\"", e.getMessage());
+      System.exit(1);
+    }
+    System.exit(0);
   }
 
   public static Result run(File from, File to) throws IOException {
