@@ -42,7 +42,8 @@ import org.iq80.leveldb.WriteOptions;
  * are classic persistent actors that persist again as soon as the previous persist completes
  * (closed loop, no ask); latency is persist call to handler. Each run lasts {@code seconds}
  * after a 1 s warm-up; everything is repeated {@code repetitions} times (args: seconds,
- * repetitions, and {@code live} to run only the raw and live-query runs; default 5 and 3). Progress goes to stderr, the markdown table of medians to stdout.
+ * repetitions, and {@code live} to run only the raw and live-query runs; default 5 and 3).
+ * {@code JournalBench 0 0 startup} instead measures opening journals of 0, 20k and 200k ids. Progress goes to stderr, the markdown table of medians to stdout.
  */
 public final class JournalBench {
 
@@ -69,6 +70,14 @@ public final class JournalBench {
     int repetitions = args.length > 1 ? Integer.parseInt(args[1]) : 3;
     boolean liveOnly = args.length > 2 && args[2].equals("live");
     Path root = Files.createTempDirectory("journal-bench");
+    if (args.length > 2 && args[2].equals("startup")) {
+      try {
+        for (int ids : new int[] {0, 20_000, 200_000}) startup(root.resolve("startup-" + ids), ids);
+      } finally {
+        deleteRecursively(root);
+      }
+      System.exit(0);
+    }
     try {
       // repetitions interleave built-in and ours, so both see the same background load
       for (int rep = 1; rep <= repetitions; rep++) {
@@ -109,6 +118,38 @@ public final class JournalBench {
 
   private static double max(List<Result> rs, ToDoubleFunction<Result> f) {
     return rs.stream().mapToDouble(f).max().orElse(0);
+  }
+
+  /**
+   * Opening a journal that holds {@code ids} persistence ids (one event each): how long the open
+   * takes and how much heap it keeps, to show neither grows with the number of ids.
+   */
+  private static void startup(Path dir, int ids) throws Exception {
+    JournalStore.Settings settings = new JournalStore.Settings(dir.toFile(), false, 1024, 65536, 0);
+    byte[] value = new StoredEvent("", 1, 1, "", "", "bench", 0, new byte[40]).encodeValue();
+    try (JournalStore store = JournalStore.open(settings)) {
+      for (int from = 0; from < ids; from += 1000) {
+        List<JournalStore.AtomicAppend> writes = new ArrayList<>();
+        for (int i = from; i < Math.min(ids, from + 1000); i++) {
+          writes.add(new JournalStore.AtomicAppend("startup-" + i, List.of(new JournalStore.NewEvent(1, value, Set.of()))));
+        }
+        store.append(writes).get();
+      }
+    }
+    long heapBefore = usedHeapAfterGc();
+    long t0 = System.nanoTime();
+    try (JournalStore store = JournalStore.open(settings)) {
+      store.highestSequenceNr("startup-" + (ids / 2));
+      double openMs = (System.nanoTime() - t0) / 1e6;
+      long heapKept = usedHeapAfterGc() - heapBefore;
+      System.out.printf("| %,d | %.1f | %,d |%n", ids, openMs, heapKept / 1024);
+    }
+  }
+
+  private static long usedHeapAfterGc() {
+    System.gc();
+    Runtime rt = Runtime.getRuntime();
+    return rt.totalMemory() - rt.freeMemory();
   }
 
   private static void rawLeveldb(Path dir, int batch, int seconds) throws IOException {
