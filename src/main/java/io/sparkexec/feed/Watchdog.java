@@ -2,7 +2,6 @@ package io.sparkexec.feed;
 
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
-import java.util.function.IntConsumer;
 import org.apache.pekko.stream.Attributes;
 import org.apache.pekko.stream.BidiShape;
 import org.apache.pekko.stream.Inlet;
@@ -36,15 +35,22 @@ final class Watchdog extends GraphStage<BidiShape<WsFrame, WsFrame, WsFrame, WsF
   private final Duration pongTimeout;
   private final Closer closer;
   private final TrafficStats plainStats;
-  private final IntConsumer peerClosed;
+  private final CloseListener closes;
+
+  /** Close frames seen in either direction: the peer's, and the one Pekko sends. */
+  interface CloseListener {
+    void peerClosed(int code);
+
+    void closeSent(int code);
+  }
 
   /** A zero {@code pingInterval} turns pinging off; {@code plainStats} sees payload bytes of uncompressed connections. */
-  Watchdog(Duration pingInterval, Duration pongTimeout, Closer closer, TrafficStats plainStats, IntConsumer peerClosed) {
+  Watchdog(Duration pingInterval, Duration pongTimeout, Closer closer, TrafficStats plainStats, CloseListener closes) {
     this.pingInterval = pingInterval;
     this.pongTimeout = pongTimeout;
     this.closer = closer;
     this.plainStats = plainStats;
-    this.peerClosed = peerClosed;
+    this.closes = closes;
   }
 
   @Override
@@ -72,8 +78,7 @@ final class Watchdog extends GraphStage<BidiShape<WsFrame, WsFrame, WsFrame, WsF
               awaitingPong = false;
               cancelTimer(PONG_DEADLINE);
             } else if (f instanceof WsFrame.Head h && h.opcode() == WsFrame.CLOSE) {
-              ByteString d = h.data();
-              peerClosed.accept(d.size() >= 2 ? ((d.apply(0) & 0xff) << 8) | (d.apply(1) & 0xff) : 1005);
+              closes.peerClosed(closeCode(h));
             }
             push(appOut, f);
           }
@@ -154,6 +159,7 @@ final class Watchdog extends GraphStage<BidiShape<WsFrame, WsFrame, WsFrame, WsF
           midFrame = !h.whole();
           inDataFrame = !h.isControl();
           if (inDataFrame) plainStats.plain(h.data().size());
+          if (h.opcode() == WsFrame.CLOSE) closes.closeSent(closeCode(h));
         } else if (f instanceof WsFrame.Part p) {
           midFrame = !p.last();
           if (inDataFrame) plainStats.plain(p.data().size());
@@ -161,5 +167,11 @@ final class Watchdog extends GraphStage<BidiShape<WsFrame, WsFrame, WsFrame, WsF
         push(netOut, f);
       }
     };
+  }
+
+  /** 1005 (no status) when the close frame carries no code. */
+  private static int closeCode(WsFrame.Head close) {
+    ByteString d = close.data();
+    return d.size() >= 2 ? ((d.apply(0) & 0xff) << 8) | (d.apply(1) & 0xff) : 1005;
   }
 }
