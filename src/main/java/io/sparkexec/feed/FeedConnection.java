@@ -296,11 +296,16 @@ final class FeedConnection implements TrafficStats, Watchdog.CloseListener {
     };
   }
 
+  private Integer closeCodeSeen() {
+    if (peerCloseCode != 0) return peerCloseCode;
+    return sentCloseCode != 0 ? Integer.valueOf(sentCloseCode) : null;
+  }
+
   Status status(String state) {
     long raw = bytesRaw.get();
     long wire = bytesWire.get();
     Optional<Closer.Request> ours = closer.requested();
-    Integer code = ours.map(r -> r.reason().code).orElse(peerCloseCode != 0 ? peerCloseCode : sentCloseCode != 0 ? sentCloseCode : null);
+    Integer code = ours.map(r -> r.reason().code).orElse(closeCodeSeen());
     return new Status(id, principal, channelNames(), compression.map(PermessageDeflate.Agreement::responseHeader).orElse("none"),
         ours.isPresent() && state.equals("open") ? "closing" : state, messagesSent.get(), raw, wire,
         wire == 0 ? 1.0 : Math.round(100.0 * raw / wire) / 100.0, depth.get(), highWater.get(), bufferLimit,
