@@ -164,9 +164,15 @@ public final class PermessageDeflate {
    * {@code maxInflatedBytes} with 1009; the native zlib memory is released when the stream stops.
    */
   public static BidiFlow<WsFrame, WsFrame, WsFrame, WsFrame, NotUsed> codec(Agreement agreement, Limits limits, Closer closer, TrafficStats stats) {
-    return BidiFlow.fromFlows(
-        Flow.fromGraph(new InflateStage(agreement.clientNoContextTakeover(), limits.maxInflatedBytes(), closer)),
-        Flow.fromGraph(new DeflateStage(agreement.serverNoContextTakeover(), limits.level(), stats)));
+    return BidiFlow.fromFlows(inflater(agreement, limits, closer), deflater(agreement, limits, stats));
+  }
+
+  static Flow<WsFrame, WsFrame, NotUsed> inflater(Agreement agreement, Limits limits, Closer closer) {
+    return Flow.fromGraph(new InflateStage(agreement.clientNoContextTakeover(), limits.maxInflatedBytes(), closer));
+  }
+
+  static Flow<WsFrame, WsFrame, NotUsed> deflater(Agreement agreement, Limits limits, TrafficStats stats) {
+    return Flow.fromGraph(new DeflateStage(agreement.serverNoContextTakeover(), limits.level(), stats));
   }
 
   /** One element in, at most one out: the shape both codec directions share. */

@@ -29,7 +29,7 @@ class FeedEndpointIT {
 
   @AfterAll
   static void stop() throws Exception {
-    server.close();
+    server.stop();
   }
 
   private static void awaitOpen(long id) {

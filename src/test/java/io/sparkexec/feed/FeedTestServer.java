@@ -28,7 +28,7 @@ import org.apache.pekko.stream.BoundedSourceQueue;
 import org.apache.pekko.stream.javadsl.Source;
 
 /** The feed's routes on a real HTTP server on port 0, with hooks to publish market, system and order events. */
-final class FeedTestServer implements AutoCloseable {
+final class FeedTestServer {
 
   static final String TRADER_KEY = "trader-dev-key";
   static final String ADMIN_KEY = "admin-dev-key";
@@ -98,8 +98,7 @@ final class FeedTestServer implements AutoCloseable {
     return new MarketData.Quote(symbol, new BigDecimal(100 + i + ".00"), new BigDecimal(100 + i + ".01"), Instant.ofEpochSecond(1_700_000_000L + i));
   }
 
-  @Override
-  public void close() throws Exception {
+  void stop() throws Exception {
     system.terminate();
     system.getWhenTerminated().toCompletableFuture().get(60, TimeUnit.SECONDS);
   }
