@@ -44,7 +44,8 @@ final class RawWsClient implements AutoCloseable {
   private final SecureRandom random = new SecureRandom();
   private final Inflater inflater = new Inflater(true);
   private final Deflater deflater = new Deflater(Deflater.DEFAULT_COMPRESSION, true);
-  boolean answerPings = true;
+  volatile boolean answerPings = true;
+  final java.util.concurrent.atomic.AtomicInteger pingsAnswered = new java.util.concurrent.atomic.AtomicInteger();
 
   private RawWsClient(Socket socket, int status, Map<String, String> headers) throws IOException {
     this.socket = socket;
@@ -117,7 +118,10 @@ final class RawWsClient implements AutoCloseable {
     while (true) {
       Frame f = readFrame();
       if (f.opcode() == WsFrame.PING) {
-        if (answerPings) send(WsFrame.PONG, true, false, f.payload());
+        if (answerPings) {
+          send(WsFrame.PONG, true, false, f.payload());
+          pingsAnswered.incrementAndGet();
+        }
         continue;
       }
       if (f.opcode() == WsFrame.PONG) continue;
