@@ -160,48 +160,60 @@ final class FeedConnection implements TrafficStats, Watchdog.CloseListener {
     }
     if (m.asTextMessage().isStrict()) return Source.single(Optional.of(m.asTextMessage().getStrictText()));
     return m.asTextMessage().getStreamedText()
-        .fold(new StringBuilder(), (b, s) -> b.length() > maxClientMessageChars ? b : b.append(s))
+        .fold(new StringBuilder(), this::appendBounded)
         .map(b -> Optional.of(b.toString()))
         .mapMaterializedValue(x -> NotUsed.getInstance());
   }
 
+  /** Past the limit nothing more is kept, and the close goes out at once rather than at the message's end. */
+  private StringBuilder appendBounded(StringBuilder b, String part) {
+    if (b.length() > maxClientMessageChars) return b;
+    b.append(part);
+    if (b.length() > maxClientMessageChars) tooLong();
+    return b;
+  }
+
+  private void tooLong() {
+    closer.close(CloseReason.MESSAGE_TOO_BIG, "client message longer than " + maxClientMessageChars + " characters");
+  }
+
   private void onClientMessage(Optional<String> text) {
     if (text.isEmpty()) {
-      reply(error("TEXT_ONLY", "send JSON text messages"));
+      offer(error("TEXT_ONLY", "send JSON text messages"));
       return;
     }
     if (text.get().length() > maxClientMessageChars) {
-      closer.close(CloseReason.MESSAGE_TOO_BIG, "client message longer than " + maxClientMessageChars + " characters");
+      tooLong();
       return;
     }
     JsonNode cmd;
     try {
       cmd = Json.MAPPER.readTree(text.get());
     } catch (IOException e) {
-      reply(error("MALFORMED_JSON", "the message is not valid JSON"));
+      offer(error("MALFORMED_JSON", "the message is not valid JSON"));
       return;
     }
     String op = cmd.path("op").asText("");
     if (!op.equals("subscribe") && !op.equals("unsubscribe")) {
-      reply(error("UNKNOWN_OP", "op must be subscribe or unsubscribe"));
+      offer(error("UNKNOWN_OP", "op must be subscribe or unsubscribe"));
       return;
     }
     Set<Channel> named = EnumSet.noneOf(Channel.class);
     for (JsonNode c : cmd.path("channels")) {
       Optional<Channel> ch = Channel.parse(c.asText());
       if (ch.isEmpty()) {
-        reply(error("UNKNOWN_CHANNEL", "no channel " + c.asText() + "; channels are orders, market, system"));
+        offer(error("UNKNOWN_CHANNEL", "no channel " + c.asText() + "; channels are orders, market, system"));
         return;
       }
       named.add(ch.get());
     }
     if (named.isEmpty()) {
-      reply(error("REQUIRED", "channels must list at least one channel"));
+      offer(error("REQUIRED", "channels must list at least one channel"));
       return;
     }
     JsonNode from = cmd.path("from");
     if (!from.isMissingNode() && (!from.canConvertToLong() || from.asLong() < 0)) {
-      reply(error("INVALID_VALUE", "from must be a non-negative seq"));
+      offer(error("INVALID_VALUE", "from must be a non-negative seq"));
       return;
     }
     Set<Channel> now = EnumSet.noneOf(Channel.class);
@@ -216,7 +228,7 @@ final class FeedConnection implements TrafficStats, Watchdog.CloseListener {
       if (named.contains(Channel.ORDERS)) stopOrders();
       if (named.contains(Channel.MARKET)) latestTicks.clear();
     }
-    reply(control(op + "d", Map.of("channels", channelNames())));
+    offer(control(op + "d", Map.of("channels", channelNames())));
   }
 
   private synchronized void startOrders(long after) {
@@ -230,10 +242,6 @@ final class FeedConnection implements TrafficStats, Watchdog.CloseListener {
   private synchronized void stopOrders() {
     if (orders != null) orders.shutdown();
     orders = null;
-  }
-
-  private void reply(String json) {
-    offer(json);
   }
 
   private List<String> channelNames() {

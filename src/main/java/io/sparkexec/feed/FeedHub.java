@@ -30,6 +30,7 @@ import org.apache.pekko.actor.typed.ActorSystem;
 import org.apache.pekko.http.javadsl.model.HttpHeader;
 import org.apache.pekko.http.javadsl.model.HttpRequest;
 import org.apache.pekko.http.javadsl.model.HttpResponse;
+import org.apache.pekko.stream.AbruptStageTerminationException;
 import org.apache.pekko.stream.Materializer;
 import org.apache.pekko.stream.javadsl.BidiFlow;
 import org.apache.pekko.stream.javadsl.Sink;
@@ -88,7 +89,10 @@ public final class FeedHub {
   public static FeedHub start(ActorSystem<?> system, FeedSettings settings, Source<MarketData.Quote, ?> market,
       OrderEventSource orderEvents, Clock clock) {
     FeedHub hub = new FeedHub(system, settings, orderEvents, clock);
-    market.runWith(Sink.foreach(hub::publishMarket), hub.materializer);
+    market.runWith(Sink.foreach(hub::publishMarket), hub.materializer).whenComplete((done, error) -> {
+      // the materializer stopping at shutdown ends the source too: not a failure worth an error
+      if (error != null && !(error instanceof AbruptStageTerminationException)) log.error("event=ws_market_source_failed error=\"{}\"", error.toString());
+    });
     CoordinatedShutdown.get(system.classicSystem()).addTask(CoordinatedShutdown.PhaseBeforeServiceUnbind(), "ws-feed-going-away", () -> {
       hub.connections.values().forEach(c -> c.closer().close(CloseReason.SERVER_SHUTDOWN, "server shutting down"));
       return CompletableFuture.completedFuture(Done.getInstance());
