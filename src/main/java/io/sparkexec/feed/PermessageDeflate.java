@@ -5,6 +5,8 @@ import java.util.HashSet;
 import java.util.List;
 import java.util.Optional;
 import java.util.Set;
+import java.util.function.IntFunction;
+import java.util.function.Supplier;
 import java.util.zip.DataFormatException;
 import java.util.zip.Deflater;
 import java.util.zip.Inflater;
@@ -168,11 +170,20 @@ public final class PermessageDeflate {
   }
 
   static Flow<WsFrame, WsFrame, NotUsed> inflater(Agreement agreement, Limits limits, Closer closer) {
-    return Flow.fromGraph(new InflateStage(agreement.clientNoContextTakeover(), limits.maxInflatedBytes(), closer));
+    return inflater(agreement, limits, closer, () -> new Inflater(true));
   }
 
   static Flow<WsFrame, WsFrame, NotUsed> deflater(Agreement agreement, Limits limits, TrafficStats stats) {
-    return Flow.fromGraph(new DeflateStage(agreement.serverNoContextTakeover(), limits.level(), stats));
+    return deflater(agreement, limits, stats, level -> new Deflater(level, true));
+  }
+
+  /** With the zlib objects made by the caller: tests check their native memory is released. */
+  static Flow<WsFrame, WsFrame, NotUsed> inflater(Agreement agreement, Limits limits, Closer closer, Supplier<Inflater> zlib) {
+    return Flow.fromGraph(new InflateStage(agreement.clientNoContextTakeover(), limits.maxInflatedBytes(), closer, zlib));
+  }
+
+  static Flow<WsFrame, WsFrame, NotUsed> deflater(Agreement agreement, Limits limits, TrafficStats stats, IntFunction<Deflater> zlib) {
+    return Flow.fromGraph(new DeflateStage(agreement.serverNoContextTakeover(), limits.level(), stats, zlib));
   }
 
   /** One element in, at most one out: the shape both codec directions share. */
@@ -213,17 +224,19 @@ public final class PermessageDeflate {
     private final boolean resetPerMessage;
     private final long maxInflatedBytes;
     private final Closer closer;
+    private final Supplier<Inflater> zlib;
 
-    InflateStage(boolean resetPerMessage, long maxInflatedBytes, Closer closer) {
+    InflateStage(boolean resetPerMessage, long maxInflatedBytes, Closer closer, Supplier<Inflater> zlib) {
       this.resetPerMessage = resetPerMessage;
       this.maxInflatedBytes = maxInflatedBytes;
       this.closer = closer;
+      this.zlib = zlib;
     }
 
     @Override
     public GraphStageLogic createLogic(Attributes attributes) {
       return new Logic(this) {
-        private final Inflater inflater = new Inflater(true);
+        private final Inflater inflater = zlib.get();
         private final byte[] chunk = new byte[CHUNK];
         private boolean inCompressedMessage;
         private WsFrame.Head compressedFrame;
@@ -319,17 +332,19 @@ public final class PermessageDeflate {
     private final boolean resetPerMessage;
     private final int level;
     private final TrafficStats stats;
+    private final IntFunction<Deflater> zlib;
 
-    DeflateStage(boolean resetPerMessage, int level, TrafficStats stats) {
+    DeflateStage(boolean resetPerMessage, int level, TrafficStats stats, IntFunction<Deflater> zlib) {
       this.resetPerMessage = resetPerMessage;
       this.level = level;
       this.stats = stats;
+      this.zlib = zlib;
     }
 
     @Override
     public GraphStageLogic createLogic(Attributes attributes) {
       return new Logic(this) {
-        private final Deflater deflater = new Deflater(level, true);
+        private final Deflater deflater = zlib.apply(level);
         private final byte[] chunk = new byte[CHUNK];
         // a data frame rendered in parts is collected first (Pekko renders whole frames today)
         private WsFrame.Head collecting;

@@ -1,5 +1,6 @@
 package io.sparkexec.feed;
 
+import static org.awaitility.Awaitility.await;
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
@@ -11,7 +12,11 @@ import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
+import java.time.Duration;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicInteger;
+import java.util.function.IntFunction;
+import java.util.function.Supplier;
 import java.util.zip.Deflater;
 import java.util.zip.Inflater;
 import org.apache.pekko.NotUsed;
@@ -245,6 +250,45 @@ class PermessageDeflateCodecTest {
     List<WsFrame> out = inflate(TAKEOVER, closer, frames.toArray(WsFrame[]::new));
     assertEquals(2, out.size(), "60 KiB pass, the third 30 KiB frame crosses 64 KiB");
     assertEquals(CloseReason.MESSAGE_TOO_BIG, closer.requested().orElseThrow().reason());
+  }
+
+  @Test
+  void nativeMemoryIsReleasedWhenTheStreamEndsFailsOrIsCancelled() throws Exception {
+    AtomicInteger live = new AtomicInteger();
+    AtomicInteger made = new AtomicInteger();
+    Supplier<Inflater> inflaters = () -> {
+      made.incrementAndGet();
+      live.incrementAndGet();
+      return new Inflater(true) {
+        @Override
+        public void end() {
+          live.decrementAndGet();
+          super.end();
+        }
+      };
+    };
+    IntFunction<Deflater> deflaters = level -> {
+      made.incrementAndGet();
+      live.incrementAndGet();
+      return new Deflater(level, true) {
+        @Override
+        public void end() {
+          live.decrementAndGet();
+          super.end();
+        }
+      };
+    };
+    Flow<WsFrame, WsFrame, NotUsed> both = PermessageDeflate.inflater(TAKEOVER, LIMITS, new Closer(), inflaters)
+        .via(PermessageDeflate.deflater(TAKEOVER, LIMITS, TrafficStats.NONE, deflaters));
+    // completed
+    run(both, text(true, "a"), text(true, "b"));
+    // failed upstream
+    Source.<WsFrame>failed(new IllegalStateException("connection reset")).via(both).runWith(Sink.ignore(), mat)
+        .handle((d, e) -> d).toCompletableFuture().get(30, TimeUnit.SECONDS);
+    // cancelled downstream, the upstream never ending (a client gone while the feed still sends)
+    Source.<WsFrame>repeat(text(true, "tick")).via(both).take(3).runWith(Sink.ignore(), mat).toCompletableFuture().get(30, TimeUnit.SECONDS);
+    await().atMost(Duration.ofSeconds(30)).until(() -> live.get() == 0);
+    assertEquals(6, made.get(), "an inflater and a deflater per run");
   }
 
   @Test
