@@ -159,6 +159,24 @@ class FeedEndpointIT {
   }
 
   @Test
+  void fromReachesTheOrderSourceAtConnectAndOnSubscribe() throws Exception {
+    int before = server.orders.subscribers();
+    try (JdkWsClient c = JdkWsClient.connect(server.ws("channels=orders&from=41"), FeedTestServer.TRADER_KEY)) {
+      c.next("control");
+      await().atMost(Duration.ofSeconds(60)).until(() -> server.orders.subscribers() == before + 1);
+      assertEquals(41L, server.orders.afters.get(server.orders.afters.size() - 1));
+      c.send("{\"op\":\"unsubscribe\",\"channels\":[\"orders\"]}");
+      c.next("control");
+      c.send("{\"op\":\"subscribe\",\"channels\":[\"orders\"],\"from\":77}");
+      c.next("control");
+      assertEquals(77L, server.orders.afters.get(server.orders.afters.size() - 1));
+    }
+    try (RawWsClient bad = RawWsClient.connect(server.port, "/ws/feed?channels=orders&from=-3", FeedTestServer.TRADER_KEY, null, 0)) {
+      assertEquals(400, bad.status);
+    }
+  }
+
+  @Test
   void authByHeaderOrSingleUseTokenNeverByKeyInTheUrl() throws Exception {
     try (RawWsClient noKey = RawWsClient.connect(server.port, "/ws/feed", null, null, 0)) {
       assertEquals(401, noKey.status);

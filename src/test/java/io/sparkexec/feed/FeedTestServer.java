@@ -106,9 +106,11 @@ final class FeedTestServer {
   /** Order events pushed by the test to every subscribed connection (no replay: afterSeq is not used here). */
   static final class TestOrders implements OrderEventSource {
     private final List<BoundedSourceQueue<Sequenced>> queues = new CopyOnWriteArrayList<>();
+    final List<Long> afters = new CopyOnWriteArrayList<>();
 
     @Override
     public Source<Sequenced, NotUsed> after(long afterSeq) {
+      afters.add(afterSeq);
       return Source.<Sequenced>queue(1 << 16).mapMaterializedValue(q -> {
         queues.add(q);
         return NotUsed.getInstance();
