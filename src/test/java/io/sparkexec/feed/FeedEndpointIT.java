@@ -10,11 +10,14 @@ import io.sparkexec.http.Json;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.util.Map;
+import org.apache.pekko.actor.testkit.typed.javadsl.LogCapturingExtension;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.ExtendWith;
 
 /** /ws/feed over real HTTP: handshake and compression, auth, channels, closes with codes, the status endpoint. */
+@ExtendWith(LogCapturingExtension.class)
 class FeedEndpointIT {
 
   private static FeedTestServer server;

@@ -7,9 +7,12 @@ import com.typesafe.config.ConfigFactory;
 import io.sparkexec.AppConfig;
 import io.sparkexec.metrics.Metrics;
 import java.time.Duration;
+import org.apache.pekko.actor.testkit.typed.javadsl.LogCapturingExtension;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.ExtendWith;
 
 /** The feed's metrics reach the Prometheus exposition under the documented names, with HELP texts. */
+@ExtendWith(LogCapturingExtension.class)
 class FeedMetricsIT {
 
   @Test

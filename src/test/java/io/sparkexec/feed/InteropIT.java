@@ -23,9 +23,11 @@ import java.util.List;
 import java.util.concurrent.BlockingQueue;
 import java.util.concurrent.LinkedBlockingQueue;
 import java.util.concurrent.TimeUnit;
+import org.apache.pekko.actor.testkit.typed.javadsl.LogCapturingExtension;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.ExtendWith;
 import org.junit.jupiter.api.io.TempDir;
 
 /**
@@ -34,6 +36,7 @@ import org.junit.jupiter.api.io.TempDir;
  * {@code websockets} (Debian's python3-websockets) and headless Chromium. A missing tool skips
  * its test with a message, except on CI (CI=true), where it fails: .ci/run installs them all.
  */
+@ExtendWith(LogCapturingExtension.class)
 class InteropIT {
 
   private static final int MESSAGES = 500;

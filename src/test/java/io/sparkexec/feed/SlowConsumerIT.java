@@ -10,14 +10,17 @@ import java.time.Duration;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
+import org.apache.pekko.actor.testkit.typed.javadsl.LogCapturingExtension;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.ExtendWith;
 
 /**
  * One client stops reading while others keep up. Progress is driven by conditions (the fast
  * clients caught up, the slow one's status changed), never by time.
  */
+@ExtendWith(LogCapturingExtension.class)
 class SlowConsumerIT {
 
   private static final int BUFFER = 64;

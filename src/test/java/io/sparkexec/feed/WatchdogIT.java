@@ -7,11 +7,14 @@ import com.fasterxml.jackson.databind.JsonNode;
 import io.sparkexec.http.Json;
 import java.time.Duration;
 import java.util.concurrent.CompletableFuture;
+import org.apache.pekko.actor.testkit.typed.javadsl.LogCapturingExtension;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.ExtendWith;
 
 /** The server pings; a client that never answers is closed with 4001, plain or compressed; one that answers stays. */
+@ExtendWith(LogCapturingExtension.class)
 class WatchdogIT {
 
   private static FeedTestServer server;
