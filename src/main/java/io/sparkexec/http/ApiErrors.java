@@ -64,7 +64,9 @@ public final class ApiErrors {
         })
         .handle(UnsupportedRequestContentTypeRejection.class, r ->
             complete(response(415, "UNSUPPORTED_MEDIA_TYPE", "Content-Type must be application/json", null, null)))
-        .handle(MalformedRequestContentRejection.class, r -> complete(response(400, "MALFORMED_JSON", r.message(), "body", null)))
+        .handle(MalformedRequestContentRejection.class, r -> complete(r.getCause() instanceof EntityStreamSizeException e
+            ? tooLarge(e)
+            : response(400, "MALFORMED_JSON", r.message(), "body", null)))
         .handle(RequestEntityExpectedRejection.class, r -> complete(response(400, "BODY_REQUIRED", "a JSON body is required", "body", null)))
         .handle(MissingQueryParamRejection.class, r ->
             complete(response(400, "REQUIRED", "query parameter " + r.parameterName() + " is required", r.parameterName(), null)))
@@ -86,13 +88,17 @@ public final class ApiErrors {
 
   public static ExceptionHandler exceptionHandler() {
     return ExceptionHandler.newBuilder()
-        .match(EntityStreamSizeException.class, e -> complete(response(413, "PAYLOAD_TOO_LARGE",
-            "request body is larger than " + e.limit() + " bytes", "body", Map.of("limitBytes", e.limit()))))
+        .match(EntityStreamSizeException.class, e -> complete(tooLarge(e)))
         .matchAny(e -> {
           log.error("event=http_unhandled_error error={}", e.toString(), e);
           return complete(response(500, "INTERNAL_ERROR", "unexpected error; see the server log", null, null));
         })
         .build();
+  }
+
+  /** A body over a size limit found while streaming it (chunked, no Content-Length up front). */
+  private static HttpResponse tooLarge(EntityStreamSizeException e) {
+    return response(413, "PAYLOAD_TOO_LARGE", "request body is larger than " + e.limit() + " bytes", "body", Map.of("limitBytes", e.limit()));
   }
 
   /** Helper for details maps whose values may be null. */
