@@ -168,9 +168,12 @@ public final class OrderRoutes {
   private CompletionStage<HttpResponse> afterTimeout(EntityRef<OrderEntity.Command> ref, Throwable error) {
     if (!(unwrap(error) instanceof TimeoutException)) return CompletableFuture.failedFuture(error);
     return ref.<OrderEntity.Reply>ask(OrderEntity.Get::new, settings.askTimeout())
-        .thenApply(reply -> reply instanceof OrderEntity.Found found
-            ? Json.response(StatusCodes.ACCEPTED, OrderJson.of(found.order()))
-            : ApiErrors.retryLater(503, "OUTCOME_UNKNOWN", "the order was not journaled in time; retry with the same clientOrderId", 1, null))
+        .thenApply(reply -> {
+          if (reply instanceof OrderEntity.Found found) return Json.response(StatusCodes.ACCEPTED, OrderJson.of(found.order()));
+          // the entity answers but has nothing: its persist failed (it restarted) or is stuck
+          journalSuspect.accept("order not journaled within the response timeout");
+          return ApiErrors.retryLater(503, "OUTCOME_UNKNOWN", "the order was not journaled in time; retry with the same clientOrderId", 1, null);
+        })
         .exceptionally(e -> {
           journalSuspect.accept("order ask timed out twice");
           return ApiErrors.retryLater(503, "OUTCOME_UNKNOWN", "no answer in time; retry with the same clientOrderId", 1, null);
