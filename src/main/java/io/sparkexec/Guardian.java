@@ -11,6 +11,7 @@ import io.sparkexec.order.OpenOrders;
 import io.sparkexec.order.OrderEntity;
 import io.sparkexec.order.OrderRecovery;
 import io.sparkexec.order.OrderRoutes;
+import io.sparkexec.order.OrderService;
 import io.sparkexec.order.SymbolRulesGuard;
 import io.sparkexec.venue.SimulatedVenue;
 import io.sparkexec.venue.SymbolRule;
@@ -91,8 +92,9 @@ public final class Guardian {
         }), "journal-health");
 
     Auth auth = Auth.fromConfig(spark.getConfig("auth"), spark.getString("trade-mode"));
-    OrderRoutes orderRoutes = new OrderRoutes(ctx.getSystem(), openOrders, List.of(new SymbolRulesGuard(rules, venue)), auth, readiness,
-        OrderRoutes.Settings.fromConfig(spark.getConfig("http")), clock, reason -> journalHealth.tell(new JournalHealth.Suspect(reason)));
+    OrderService orderService = new OrderService(ctx.getSystem(), openOrders, List.of(new SymbolRulesGuard(rules, venue)), readiness,
+        OrderService.Settings.fromConfig(spark.getConfig("http")), clock, reason -> journalHealth.tell(new JournalHealth.Suspect(reason)));
+    OrderRoutes orderRoutes = new OrderRoutes(orderService, auth, OrderRoutes.Settings.fromConfig(spark.getConfig("http")));
     HttpServer.start(ctx.getSystem(), HttpServer.Settings.fromConfig(spark.getConfig("http")),
         List.of(new SystemRoutes(readiness).route(), orderRoutes.route()));
 

@@ -18,71 +18,36 @@ import com.fasterxml.jackson.databind.JsonNode;
 import io.sparkexec.http.ApiErrors;
 import io.sparkexec.http.Auth;
 import io.sparkexec.http.Json;
-import io.sparkexec.http.Readiness;
 import io.sparkexec.http.RouteMetrics;
-import io.sparkexec.metrics.Metrics;
 import java.io.IOException;
-import java.time.Clock;
-import java.time.Duration;
-import java.util.List;
 import java.util.Map;
-import java.util.UUID;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionStage;
-import java.util.concurrent.TimeoutException;
-import java.util.concurrent.atomic.AtomicInteger;
-import java.util.function.Consumer;
-import org.apache.pekko.actor.typed.ActorRef;
-import org.apache.pekko.actor.typed.ActorSystem;
-import org.apache.pekko.actor.typed.javadsl.AskPattern;
-import org.apache.pekko.cluster.sharding.typed.javadsl.ClusterSharding;
-import org.apache.pekko.cluster.sharding.typed.javadsl.EntityRef;
 import org.apache.pekko.http.javadsl.model.HttpResponse;
 import org.apache.pekko.http.javadsl.model.MediaTypes;
 import org.apache.pekko.http.javadsl.model.StatusCodes;
+import org.apache.pekko.http.javadsl.model.headers.RetryAfter;
 import org.apache.pekko.http.javadsl.server.Route;
 import org.apache.pekko.http.javadsl.unmarshalling.Unmarshaller;
 import org.apache.pekko.util.ByteString;
-import org.slf4j.Logger;
-import org.slf4j.LoggerFactory;
 
-/**
- * The order API: place, get, cancel, open orders. Validation and the guard chain run here,
- * before the entity is asked, so a refused order leaves no trace but a metric and a log line.
- */
+/** The order API over HTTP: place, get, cancel, open orders. Rules live in {@link OrderService}. */
 public final class OrderRoutes {
 
-  private static final Logger log = LoggerFactory.getLogger(OrderRoutes.class);
-
-  public record Settings(long maxBodyBytes, int maxInFlight, Duration responseTimeout, Duration askTimeout) {
+  public record Settings(long maxBodyBytes) {
     public static Settings fromConfig(com.typesafe.config.Config http) {
-      return new Settings(http.getBytes("max-body-bytes"), http.getInt("max-in-flight-orders"),
-          http.getDuration("order-response-timeout"), http.getDuration("ask-timeout"));
+      return new Settings(http.getBytes("max-body-bytes"));
     }
   }
 
-  private final ActorSystem<?> system;
-  private final ClusterSharding sharding;
-  private final ActorRef<OpenOrders.Command> openOrders;
-  private final List<OrderGuard> guards;
+  private final OrderService orders;
   private final Auth auth;
-  private final Readiness readiness;
   private final Settings settings;
-  private final Clock clock;
-  private final Consumer<String> journalSuspect;
-  private final AtomicInteger inFlight = new AtomicInteger();
 
-  public OrderRoutes(ActorSystem<?> system, ActorRef<OpenOrders.Command> openOrders, List<OrderGuard> guards, Auth auth,
-      Readiness readiness, Settings settings, Clock clock, Consumer<String> journalSuspect) {
-    this.system = system;
-    this.sharding = ClusterSharding.get(system);
-    this.openOrders = openOrders;
-    this.guards = List.copyOf(guards);
+  public OrderRoutes(OrderService orders, Auth auth, Settings settings) {
+    this.orders = orders;
     this.auth = auth;
-    this.readiness = readiness;
     this.settings = settings;
-    this.clock = clock;
-    this.journalSuspect = journalSuspect;
   }
 
   public Route route() {
@@ -116,126 +81,70 @@ public final class OrderRoutes {
   }
 
   private CompletionStage<HttpResponse> placeBody(ByteString bytes, String respTypeParam) {
-    if (!readiness.isReady()) {
-      return done(ApiErrors.retryLater(503, "NOT_READY", "the executor is not ready for orders", 1, Map.of("gates", readiness.gates())));
-    }
     JsonNode body;
     try {
       body = Json.MAPPER.readTree(bytes.toArray());
     } catch (IOException e) {
-      return done(refused(Rejection.invalid("body", "MALFORMED_JSON", "the body is not valid JSON"), null));
+      return done(refused(OrderService.refuse(Rejection.invalid("body", "MALFORMED_JSON", "the body is not valid JSON"), null).rejection()));
     }
-    OrderRequest.Parsed parsed = OrderRequest.parse(body, respTypeParam, OrderRoutes::newClientOrderId);
-    if (parsed.rejection() != null) return done(refused(parsed.rejection(), null));
+    OrderRequest.Parsed parsed = OrderRequest.parse(body, respTypeParam, OrderService::newClientOrderId);
+    if (parsed.rejection() != null) return done(refused(OrderService.refuse(parsed.rejection(), null).rejection()));
     OrderRequest request = parsed.request();
-    for (OrderGuard guard : guards) {
-      Rejection r = guard.check(request);
-      if (r != null) return done(refused(r, request));
-    }
-    if (inFlight.incrementAndGet() > settings.maxInFlight()) {
-      inFlight.decrementAndGet();
-      return done(ApiErrors.retryLater(429, "TOO_MANY_IN_FLIGHT", "too many orders in flight; retry shortly", 1,
-          Map.of("maxInFlight", settings.maxInFlight())));
-    }
-    Metrics.ORDERS_IN_FLIGHT.withoutTags().increment();
-    EntityRef<OrderEntity.Command> ref = orderRef(request.clientOrderId());
-    CompletionStage<HttpResponse> answer = ref
-        .<OrderEntity.Reply>ask(replyTo -> new OrderEntity.Place(request, clock.instant(), replyTo), settings.responseTimeout())
-        .thenApply(reply -> placeReply(reply, request))
-        .exceptionallyCompose(error -> afterTimeout(ref, error));
-    return answer.whenComplete((r, e) -> {
-      inFlight.decrementAndGet();
-      Metrics.ORDERS_IN_FLIGHT.withoutTags().decrement();
+    return orders.place(request).thenApply(outcome -> {
+      if (outcome instanceof OrderService.Placed placed) {
+        boolean early = placed.waitedOut() || request.respType() == OrderRequest.RespType.ACCEPTED;
+        return Json.response(early ? StatusCodes.ACCEPTED : StatusCodes.OK, OrderJson.of(placed.order()));
+      }
+      if (outcome instanceof OrderService.Conflicting conflict) {
+        return ApiErrors.response(409, "IDEMPOTENCY_CONFLICT", "clientOrderId " + request.clientOrderId() + " is taken by an order with another body",
+            "clientOrderId", Map.of("existing", OrderJson.of(conflict.existing())));
+      }
+      if (outcome instanceof OrderService.Refused refused) return refused(refused.rejection());
+      return outcomeUnknown(((OrderService.OutcomeUnknown) outcome).message());
     });
   }
 
-  private static HttpResponse placeReply(OrderEntity.Reply reply, OrderRequest request) {
-    if (reply instanceof OrderEntity.Found found) {
-      boolean answeredEarly = request.respType() == OrderRequest.RespType.ACCEPTED;
-      return Json.response(answeredEarly ? StatusCodes.ACCEPTED : StatusCodes.OK, OrderJson.of(found.order()));
-    }
-    if (reply instanceof OrderEntity.Conflict conflict) {
-      return ApiErrors.response(409, "IDEMPOTENCY_CONFLICT", "clientOrderId " + request.clientOrderId() + " is taken by an order with another body",
-          "clientOrderId", Map.of("existing", OrderJson.of(conflict.existing())));
-    }
-    throw new IllegalStateException("unexpected reply to Place: " + reply);
-  }
-
-  /**
-   * The wait ran out: answer 202 with the state the order has now. If even that does not come,
-   * the journal may be failing: say so (503) and have it checked.
-   */
-  private CompletionStage<HttpResponse> afterTimeout(EntityRef<OrderEntity.Command> ref, Throwable error) {
-    if (!(unwrap(error) instanceof TimeoutException)) return CompletableFuture.failedFuture(error);
-    return ref.<OrderEntity.Reply>ask(OrderEntity.Get::new, settings.askTimeout())
-        .thenApply(reply -> {
-          if (reply instanceof OrderEntity.Found found) return Json.response(StatusCodes.ACCEPTED, OrderJson.of(found.order()));
-          // the entity answers but has nothing: its persist failed (it restarted) or is stuck
-          journalSuspect.accept("order not journaled within the response timeout");
-          return ApiErrors.retryLater(503, "OUTCOME_UNKNOWN", "the order was not journaled in time; retry with the same clientOrderId", 1, null);
-        })
-        .exceptionally(e -> {
-          journalSuspect.accept("order ask timed out twice");
-          return ApiErrors.retryLater(503, "OUTCOME_UNKNOWN", "no answer in time; retry with the same clientOrderId", 1, null);
-        });
-  }
-
   private Route getOrder(String id) {
-    return completeWithFuture(orderRef(id).<OrderEntity.Reply>ask(OrderEntity.Get::new, settings.askTimeout()).thenApply(reply ->
-        reply instanceof OrderEntity.Found found ? Json.ok(OrderJson.of(found.order())) : notFound(id)));
+    return completeWithFuture(orders.get(id).thenApply(order -> order.map(o -> Json.ok(OrderJson.of(o))).orElseGet(() -> notFound(id))));
   }
 
   private Route cancel(String id) {
-    EntityRef<OrderEntity.Command> ref = orderRef(id);
-    return completeWithFuture(ref.<OrderEntity.Reply>ask(OrderEntity.Cancel::new, settings.responseTimeout())
-        .thenApply(reply -> {
-          if (reply instanceof OrderEntity.Found found) {
-            return Json.response(found.order().status().isFinal() ? StatusCodes.OK : StatusCodes.ACCEPTED, OrderJson.of(found.order()));
-          }
-          if (reply instanceof OrderEntity.NotOpen notOpen) {
-            return ApiErrors.response(409, "ORDER_NOT_OPEN", "order " + id + " is " + notOpen.order().status() + " and cannot be canceled",
-                null, Map.of("order", OrderJson.of(notOpen.order())));
-          }
-          return notFound(id);
-        })
-        .exceptionallyCompose(error -> afterTimeout(ref, error)));
+    return completeWithFuture(orders.cancel(id).thenApply(outcome -> {
+      if (outcome instanceof OrderService.CancelAnswered answered) {
+        Order o = answered.order();
+        return Json.response(o.status().isFinal() ? StatusCodes.OK : StatusCodes.ACCEPTED, OrderJson.of(o));
+      }
+      if (outcome instanceof OrderService.NotOpen notOpen) {
+        return ApiErrors.response(409, "ORDER_NOT_OPEN", "order " + id + " is " + notOpen.order().status() + " and cannot be canceled",
+            null, Map.of("order", OrderJson.of(notOpen.order())));
+      }
+      if (outcome instanceof OrderService.CancelUnknown unknown) return outcomeUnknown(unknown.message());
+      return notFound(id);
+    }));
   }
 
   private Route openOrders() {
     return parameterOptional("symbol", symbol -> parameterOptional("strategy", strategy -> completeWithFuture(
-        AskPattern.<OpenOrders.Command, OpenOrders.Listing>ask(openOrders,
-                replyTo -> new OpenOrders.Query(symbol.orElse(null), strategy.orElse(null), replyTo), settings.askTimeout(), system.scheduler())
-            .thenApply(listing -> Json.ok(Map.of("count", listing.orders().size(), "orders",
-                listing.orders().stream().map(OrderJson::of).toList()))))));
-  }
-
-  private EntityRef<OrderEntity.Command> orderRef(String clientOrderId) {
-    return sharding.entityRefFor(OrderEntity.ENTITY_KEY, clientOrderId);
+        orders.openOrders(symbol.orElse(null), strategy.orElse(null)).thenApply(list ->
+            Json.ok(Map.of("count", list.size(), "orders", list.stream().map(OrderJson::of).toList()))))));
   }
 
   private static HttpResponse notFound(String id) {
     return ApiErrors.response(404, "ORDER_NOT_FOUND", "no order with clientOrderId " + id, "clientOrderId", null);
   }
 
-  private HttpResponse refused(Rejection r, OrderRequest request) {
-    Metrics.ORDERS_REJECTED_PRE_TRADE.withTag("code", r.code()).increment();
-    log.info("event=order_refused code={} field={} clientOrderId={} symbol={}", r.code(), r.field(),
-        request == null ? null : request.clientOrderId(), request == null ? null : request.symbol());
-    HttpResponse response = ApiErrors.response(r.kind().httpStatus, r.code(), r.message(), r.field(), r.details());
-    return r.kind() == Rejection.Kind.TOO_MANY || r.kind() == Rejection.Kind.UNAVAILABLE
-        ? response.addHeader(org.apache.pekko.http.javadsl.model.headers.RetryAfter.create(1L))
-        : response;
+  private static HttpResponse outcomeUnknown(String message) {
+    return ApiErrors.retryLater(503, "OUTCOME_UNKNOWN", message, 1, null);
   }
 
-  private static String newClientOrderId() {
-    return "x-" + UUID.randomUUID().toString().replace("-", "").substring(0, 30);
+  private static HttpResponse refused(Rejection r) {
+    HttpResponse response = ApiErrors.response(r.kind().httpStatus, r.code(), r.message(), r.field(), r.details());
+    return r.kind() == Rejection.Kind.TOO_MANY || r.kind() == Rejection.Kind.UNAVAILABLE
+        ? response.addHeader(RetryAfter.create(1L))
+        : response;
   }
 
   private static <T> CompletionStage<T> done(T value) {
     return CompletableFuture.completedFuture(value);
-  }
-
-  private static Throwable unwrap(Throwable t) {
-    return t instanceof java.util.concurrent.CompletionException && t.getCause() != null ? t.getCause() : t;
   }
 }

@@ -1,0 +1,182 @@
+package io.sparkexec.order;
+
+import io.sparkexec.http.Readiness;
+import io.sparkexec.metrics.Metrics;
+import java.time.Clock;
+import java.time.Duration;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import java.util.UUID;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CompletionException;
+import java.util.concurrent.CompletionStage;
+import java.util.concurrent.TimeoutException;
+import java.util.concurrent.atomic.AtomicInteger;
+import java.util.function.Consumer;
+import org.apache.pekko.actor.typed.ActorRef;
+import org.apache.pekko.actor.typed.ActorSystem;
+import org.apache.pekko.actor.typed.javadsl.AskPattern;
+import org.apache.pekko.cluster.sharding.typed.javadsl.ClusterSharding;
+import org.apache.pekko.cluster.sharding.typed.javadsl.EntityRef;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * The order room's front door, for HTTP and in-process callers alike: readiness, the guard
+ * chain and the in-flight bound run here, before the entity is asked, so a refused order
+ * leaves no trace but a metric and a log line. Answers are values, never exceptions.
+ */
+public final class OrderService {
+
+  private static final Logger log = LoggerFactory.getLogger(OrderService.class);
+
+  public record Settings(int maxInFlight, Duration responseTimeout, Duration askTimeout) {
+    public static Settings fromConfig(com.typesafe.config.Config http) {
+      return new Settings(http.getInt("max-in-flight-orders"), http.getDuration("order-response-timeout"), http.getDuration("ask-timeout"));
+    }
+  }
+
+  public sealed interface PlaceOutcome {}
+
+  /** Journaled. {@code waitedOut}: the order had not reached its respType when the wait ran out. */
+  public record Placed(Order order, boolean waitedOut) implements PlaceOutcome {}
+
+  public record Refused(Rejection rejection) implements PlaceOutcome {}
+
+  public record Conflicting(Order existing) implements PlaceOutcome {}
+
+  /** No answer in time: the caller retries with the same clientOrderId, which is safe. */
+  public record OutcomeUnknown(String message) implements PlaceOutcome {}
+
+  public sealed interface CancelOutcome {}
+
+  /** Canceled, or still on its way to final (when {@code order.status()} is not final). */
+  public record CancelAnswered(Order order) implements CancelOutcome {}
+
+  public record NotOpen(Order order) implements CancelOutcome {}
+
+  public enum CancelNotFound implements CancelOutcome {
+    INSTANCE
+  }
+
+  public record CancelUnknown(String message) implements CancelOutcome {}
+
+  private final ActorSystem<?> system;
+  private final ClusterSharding sharding;
+  private final ActorRef<OpenOrders.Command> openOrders;
+  private final List<OrderGuard> guards;
+  private final Readiness readiness;
+  private final Settings settings;
+  private final Clock clock;
+  private final Consumer<String> journalSuspect;
+  private final AtomicInteger inFlight = new AtomicInteger();
+
+  public OrderService(ActorSystem<?> system, ActorRef<OpenOrders.Command> openOrders, List<OrderGuard> guards, Readiness readiness,
+      Settings settings, Clock clock, Consumer<String> journalSuspect) {
+    this.system = system;
+    this.sharding = ClusterSharding.get(system);
+    this.openOrders = openOrders;
+    this.guards = List.copyOf(guards);
+    this.readiness = readiness;
+    this.settings = settings;
+    this.clock = clock;
+    this.journalSuspect = journalSuspect;
+  }
+
+  public static String newClientOrderId() {
+    return "x-" + UUID.randomUUID().toString().replace("-", "").substring(0, 30);
+  }
+
+  /** Logs and counts a request refused before it reached the service (e.g. a body that is not JSON). */
+  public static Refused refuse(Rejection r, OrderRequest request) {
+    Metrics.ORDERS_REJECTED_PRE_TRADE.withTag("code", r.code()).increment();
+    log.info("event=order_refused code={} field={} clientOrderId={} symbol={}", r.code(), r.field(),
+        request == null ? null : request.clientOrderId(), request == null ? null : request.symbol());
+    return new Refused(r);
+  }
+
+  public CompletionStage<PlaceOutcome> place(OrderRequest request) {
+    if (!readiness.isReady()) {
+      return done(refuse(new Rejection(Rejection.Kind.UNAVAILABLE, "NOT_READY", "the executor is not ready for orders", null,
+          Map.of("gates", readiness.gates())), request));
+    }
+    for (OrderGuard guard : guards) {
+      Rejection r = guard.check(request);
+      if (r != null) return done(refuse(r, request));
+    }
+    if (inFlight.incrementAndGet() > settings.maxInFlight()) {
+      inFlight.decrementAndGet();
+      return done(refuse(new Rejection(Rejection.Kind.TOO_MANY, "TOO_MANY_IN_FLIGHT", "too many orders in flight; retry shortly", null,
+          Map.of("maxInFlight", settings.maxInFlight())), request));
+    }
+    Metrics.ORDERS_IN_FLIGHT.withoutTags().increment();
+    EntityRef<OrderEntity.Command> ref = orderRef(request.clientOrderId());
+    CompletionStage<PlaceOutcome> outcome = ref
+        .<OrderEntity.Reply>ask(replyTo -> new OrderEntity.Place(request, clock.instant(), replyTo), settings.responseTimeout())
+        .<PlaceOutcome>thenApply(reply -> {
+          if (reply instanceof OrderEntity.Found found) return new Placed(found.order(), false);
+          if (reply instanceof OrderEntity.Conflict conflict) return new Conflicting(conflict.existing());
+          throw new IllegalStateException("unexpected reply to Place: " + reply);
+        })
+        .exceptionallyCompose(error -> afterTimeout(ref, error, Placed::new, OutcomeUnknown::new));
+    return outcome.whenComplete((r, e) -> {
+      inFlight.decrementAndGet();
+      Metrics.ORDERS_IN_FLIGHT.withoutTags().decrement();
+    });
+  }
+
+  public CompletionStage<Optional<Order>> get(String clientOrderId) {
+    return orderRef(clientOrderId).<OrderEntity.Reply>ask(OrderEntity.Get::new, settings.askTimeout())
+        .thenApply(reply -> reply instanceof OrderEntity.Found found ? Optional.of(found.order()) : Optional.empty());
+  }
+
+  public CompletionStage<CancelOutcome> cancel(String clientOrderId) {
+    EntityRef<OrderEntity.Command> ref = orderRef(clientOrderId);
+    return ref.<OrderEntity.Reply>ask(OrderEntity.Cancel::new, settings.responseTimeout())
+        .<CancelOutcome>thenApply(reply -> {
+          if (reply instanceof OrderEntity.Found found) return new CancelAnswered(found.order());
+          if (reply instanceof OrderEntity.NotOpen notOpen) return new NotOpen(notOpen.order());
+          return CancelNotFound.INSTANCE;
+        })
+        .exceptionallyCompose(error -> afterTimeout(ref, error, (order, waitedOut) -> new CancelAnswered(order), CancelUnknown::new));
+  }
+
+  public CompletionStage<List<Order>> openOrders(String symbol, String strategy) {
+    return AskPattern.<OpenOrders.Command, OpenOrders.Listing>ask(openOrders, replyTo -> new OpenOrders.Query(symbol, strategy, replyTo),
+        settings.askTimeout(), system.scheduler()).thenApply(OpenOrders.Listing::orders);
+  }
+
+  private interface Current<T> {
+    T of(Order order, boolean waitedOut);
+  }
+
+  /**
+   * The wait ran out: answer with the state the order has now. If even that does not come, the
+   * journal may be failing: say the outcome is unknown and have the journal checked.
+   */
+  private <T> CompletionStage<T> afterTimeout(EntityRef<OrderEntity.Command> ref, Throwable error, Current<T> current,
+      java.util.function.Function<String, T> unknown) {
+    Throwable cause = error instanceof CompletionException && error.getCause() != null ? error.getCause() : error;
+    if (!(cause instanceof TimeoutException)) return CompletableFuture.failedFuture(error);
+    return ref.<OrderEntity.Reply>ask(OrderEntity.Get::new, settings.askTimeout())
+        .thenApply(reply -> {
+          if (reply instanceof OrderEntity.Found found) return current.of(found.order(), true);
+          // the entity answers but has nothing: its persist failed (it restarted) or is stuck
+          journalSuspect.accept("order not journaled within the response timeout");
+          return unknown.apply("the order was not journaled in time; retry with the same clientOrderId");
+        })
+        .exceptionally(e -> {
+          journalSuspect.accept("order ask timed out twice");
+          return unknown.apply("no answer in time; retry with the same clientOrderId");
+        });
+  }
+
+  private EntityRef<OrderEntity.Command> orderRef(String clientOrderId) {
+    return sharding.entityRefFor(OrderEntity.ENTITY_KEY, clientOrderId);
+  }
+
+  private static <T> CompletionStage<T> done(T value) {
+    return CompletableFuture.completedFuture(value);
+  }
+}
