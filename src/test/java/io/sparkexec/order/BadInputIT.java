@@ -191,11 +191,11 @@ class BadInputIT {
   @Test
   void secondConcurrentOrderOverTheInFlightLimitGets429WithRetryAfter(@TempDir Path dir) throws Exception {
     // one order in flight at most; the venue takes 20 s to acknowledge, so the first stays in flight
-    // until its 5 s response timeout
+    // until its 10 s response timeout
     try (TestServer slow = TestServer.inProcess(dir, ConfigFactory.parseMap(Map.of(
         "spark.http.max-in-flight-orders", 1,
         "spark.venue.sim.ack-latency-ms", 20_000,
-        "spark.http.order-response-timeout", "5 s")))) {
+        "spark.http.order-response-timeout", "10 s")))) {
       CompletableFuture<Response> first = CompletableFuture.supplyAsync(() -> slow.placeOrder(order("slow-1")));
       // journaled (ACCEPTED) means its place call is in flight
       await("first order journaled").atMost(Duration.ofSeconds(30)).until(() -> slow.getOrder("slow-1").status() == 200);
