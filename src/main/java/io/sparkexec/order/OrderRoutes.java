@@ -20,6 +20,7 @@ import io.sparkexec.http.Auth;
 import io.sparkexec.http.Json;
 import io.sparkexec.http.RouteMetrics;
 import java.io.IOException;
+import java.util.List;
 import java.util.Map;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionStage;
@@ -68,16 +69,11 @@ public final class OrderRoutes {
         return complete(ApiErrors.response(415, "UNSUPPORTED_MEDIA_TYPE", "Content-Type must be application/json", null, null));
       }
       if (entity.getContentLengthOption().isPresent() && entity.getContentLengthOption().getAsLong() > settings.maxBodyBytes()) {
-        return complete(tooLarge());
+        return complete(ApiErrors.tooLarge(settings.maxBodyBytes()));
       }
       return withSizeLimit(settings.maxBodyBytes(), () -> entity(Unmarshaller.entityToByteString(), bytes ->
           parameterOptional("respType", respType -> completeWithFuture(placeBody(bytes, respType.orElse(null))))));
     });
-  }
-
-  private HttpResponse tooLarge() {
-    return ApiErrors.response(413, "PAYLOAD_TOO_LARGE", "request body is larger than " + settings.maxBodyBytes() + " bytes", "body",
-        Map.of("limitBytes", settings.maxBodyBytes()));
   }
 
   private CompletionStage<HttpResponse> placeBody(ByteString bytes, String respTypeParam) {
@@ -126,8 +122,10 @@ public final class OrderRoutes {
   private Route openOrders() {
     return parameterOptional("symbol", symbol -> parameterOptional("strategy", strategy -> completeWithFuture(
         orders.openOrders(symbol.orElse(null), strategy.orElse(null)).thenApply(list ->
-            Json.ok(Map.of("count", list.size(), "orders", list.stream().map(OrderJson::of).toList()))))));
+            Json.ok(new OpenOrdersBody(list.size(), list.stream().map(OrderJson::of).toList()))))));
   }
+
+  private record OpenOrdersBody(int count, List<OrderJson> orders) {}
 
   private static HttpResponse notFound(String id) {
     return ApiErrors.response(404, "ORDER_NOT_FOUND", "no order with clientOrderId " + id, "clientOrderId", null);
