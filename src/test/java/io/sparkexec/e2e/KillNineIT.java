@@ -22,7 +22,9 @@ import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
+import org.apache.pekko.actor.testkit.typed.javadsl.LogCapturingExtension;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.ExtendWith;
 import org.junit.jupiter.api.io.TempDir;
 
 /**
@@ -31,6 +33,7 @@ import org.junit.jupiter.api.io.TempDir;
  * journal: every order it answered 200/202 for is still there in the same or a later state,
  * the ones it had only accepted are driven on, and the resting ones are listed as open.
  */
+@ExtendWith(LogCapturingExtension.class)
 class KillNineIT {
 
   private static final int KILLS = 3;

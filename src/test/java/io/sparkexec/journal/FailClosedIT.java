@@ -15,6 +15,7 @@ import io.sparkexec.testing.TestServer.Response;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.Map;
+import org.apache.pekko.actor.testkit.typed.javadsl.LogCapturingExtension;
 import org.apache.pekko.persistence.testkit.PersistenceTestKitPlugin;
 import org.apache.pekko.persistence.testkit.ProcessingSuccess;
 import org.apache.pekko.persistence.testkit.StorageFailure;
@@ -22,6 +23,7 @@ import org.apache.pekko.persistence.testkit.WriteEvents;
 import org.apache.pekko.persistence.testkit.javadsl.PersistenceTestKit;
 import org.apache.pekko.persistence.testkit.query.javadsl.PersistenceTestKitReadJournal;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.ExtendWith;
 import org.junit.jupiter.api.io.TempDir;
 
 /**
@@ -30,6 +32,7 @@ import org.junit.jupiter.api.io.TempDir;
  * executor reopens by itself. The journal is Pekko's persistence testkit journal (its read
  * journal serves the start-up scan's currentEventsByTag), so writes can be made to fail.
  */
+@ExtendWith(LogCapturingExtension.class)
 class FailClosedIT {
 
   @TempDir

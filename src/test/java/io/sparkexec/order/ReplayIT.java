@@ -18,7 +18,9 @@ import java.util.HashMap;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import org.apache.pekko.actor.testkit.typed.javadsl.LogCapturingExtension;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.ExtendWith;
 import org.junit.jupiter.api.io.TempDir;
 
 /**
@@ -26,6 +28,7 @@ import org.junit.jupiter.api.io.TempDir;
  * journal and snapshot dirs must show every order and the open-orders list exactly as #1 did,
  * also after the resting ones have been re-driven to the (restarted, empty) simulated venue.
  */
+@ExtendWith(LogCapturingExtension.class)
 class ReplayIT {
 
   @TempDir
