@@ -176,6 +176,7 @@ class BadInputIT {
     if (c.field() == null) assertTrue(error.path("field").isMissingNode(), r::toString);
     else assertEquals(c.field(), error.path("field").asText(), r::toString);
     assertFalse(error.path("message").asText("").isBlank(), "a message for people");
+    if (c.status() == 405) assertTrue(r.header("Allow").filter(a -> !a.isBlank()).isPresent(), () -> "405 names the allowed methods: " + r.headers().map());
 
     if (c.clientOrderId() != null) assertEquals(404, server.getOrder(c.clientOrderId()).status(), "order was not created");
     assertEquals(eventsBefore, server.orderEventCount(), "the journal gained no order event");
