@@ -312,7 +312,14 @@ public final class OrderEntity
     cancelAtVenueInFlight = false;
     Order order = state.order();
     if (c.result() instanceof Venue.Canceled canceled) return merge(order, canceled.report(), null);
-    if (c.result() instanceof Venue.CancelRefused refused && refused.report() != null) return merge(order, refused.report(), null);
+    if (c.result() instanceof Venue.CancelRefused refused && refused.report() != null) {
+      // refused while still open at the venue: nothing will finish it soon, so answer the callers now
+      if (!refused.report().status().isFinal()) {
+        ctx.getLog().info("event=order_cancel_not_done clientOrderId={} reason={}", clientOrderId, refused.reason());
+        replyCancelWaiters(order);
+      }
+      return merge(order, refused.report(), null);
+    }
     String why = c.result() instanceof Venue.CancelRefused refused ? refused.reason() : ((Venue.CancelUnknown) c.result()).error();
     ctx.getLog().info("event=order_cancel_not_done clientOrderId={} reason={}", clientOrderId, why);
     replyCancelWaiters(order);
