@@ -70,15 +70,16 @@ public final class FeedRoutes {
       if (params.containsKey("from") && from < 0) {
         return complete(ApiErrors.response(400, "INVALID_VALUE", "from must be a non-negative seq", "from", null));
       }
+      // before a token is spent on a connection that cannot be opened
+      if (hub.full()) {
+        return complete(ApiErrors.retryLater(503, "TOO_MANY_CONNECTIONS", "the feed is at its connection limit", 5, null));
+      }
       Optional<Auth.Principal> principal = key.isPresent() ? auth.authenticate(key.get())
           : Optional.ofNullable(params.get("token")).flatMap(tokens::redeem);
       if (principal.isEmpty()) {
         String why = key.isPresent() ? "unknown API key" : params.containsKey("token") ? "unknown, used or expired token"
             : "X-API-Key header or ?token= required";
         return complete(ApiErrors.response(401, "UNAUTHORIZED", why, null, null));
-      }
-      if (hub.full()) {
-        return complete(ApiErrors.retryLater(503, "TOO_MANY_CONNECTIONS", "the feed is at its connection limit", 5, null));
       }
       return upgrade(request, principal.get(), channels.get(), from);
     })));

@@ -23,7 +23,7 @@ class WatchdogIT {
   static void start() throws Exception {
     server = FeedTestServer.start("""
         spark.feed.ping-sec = 1
-        spark.feed.pong-timeout-sec = 5
+        spark.feed.pong-timeout-sec = 8
         """);
   }
 
@@ -38,19 +38,22 @@ class WatchdogIT {
         RawWsClient silentPlain = RawWsClient.connect(server.port, "/ws/feed", FeedTestServer.TRADER_KEY, null, 0);
         RawWsClient silentCompressed = RawWsClient.connect(server.port, "/ws/feed", FeedTestServer.TRADER_KEY, "permessage-deflate", 0)) {
       long answeringId = Json.MAPPER.readTree(answering.readText()).path("connectionId").asLong();
-      CompletableFuture<Integer> answeringClosed = CompletableFuture.supplyAsync(() -> {
+      CompletableFuture<Integer> answeringClosed = new CompletableFuture<>();
+      Thread reader = new Thread(() -> {
         try {
-          return answering.awaitClose();
+          answeringClosed.complete(answering.awaitClose());
         } catch (Exception e) {
-          return -1;
+          answeringClosed.complete(-1);
         }
-      });
+      }, "answering-client");
+      reader.setDaemon(true);
+      reader.start();
       silentPlain.answerPings = false;
       silentCompressed.answerPings = false;
       assertEquals(4001, silentPlain.awaitClose());
       assertEquals(4001, silentCompressed.awaitClose());
       // more pings answered than fit in one pong timeout: answers are what keeps it open
-      await().atMost(Duration.ofSeconds(120)).until(() -> answering.pingsAnswered.get() >= 8);
+      await().atMost(Duration.ofSeconds(120)).until(() -> answering.pingsAnswered.get() >= 10);
       JsonNode status = server.connection(answeringId);
       assertEquals("open", status.path("state").asText());
       assertEquals(false, answeringClosed.isDone());
