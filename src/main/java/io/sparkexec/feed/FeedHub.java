@@ -21,6 +21,8 @@ import java.util.Map;
 import java.util.Optional;
 import java.util.Set;
 import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CompletionStage;
+import java.util.concurrent.TimeUnit;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.atomic.AtomicLong;
 import org.apache.pekko.Done;
@@ -73,6 +75,8 @@ public final class FeedHub {
   private final AtomicLong ticksConflated = new AtomicLong();
   private final AtomicLong slowConsumerCloses = new AtomicLong();
   private final AtomicLong messagesSentByClosed = new AtomicLong();
+  private final CompletableFuture<Done> allGone = new CompletableFuture<>();
+  private volatile boolean shuttingDown;
 
   private FeedHub(ActorSystem<?> system, FeedSettings settings, OrderEventSource orderEvents, Clock clock) {
     this.settings = settings;
@@ -93,11 +97,20 @@ public final class FeedHub {
       // the materializer stopping at shutdown ends the source too: not a failure worth an error
       if (error != null && !(error instanceof AbruptStageTerminationException)) log.error("event=ws_market_source_failed error=\"{}\"", error.toString());
     });
-    CoordinatedShutdown.get(system.classicSystem()).addTask(CoordinatedShutdown.PhaseBeforeServiceUnbind(), "ws-feed-going-away", () -> {
-      hub.connections.values().forEach(c -> c.closer().close(CloseReason.SERVER_SHUTDOWN, "server shutting down"));
-      return CompletableFuture.completedFuture(Done.getInstance());
-    });
+    CoordinatedShutdown.get(system.classicSystem()).addTask(CoordinatedShutdown.PhaseBeforeServiceUnbind(), "ws-feed-going-away",
+        hub::goAway);
     return hub;
+  }
+
+  /**
+   * Tells every client the server is going away (1001) and waits, at most the close timeout,
+   * for the close handshakes, so clients see why rather than a dropped connection.
+   */
+  private CompletionStage<Done> goAway() {
+    shuttingDown = true;
+    connections.values().forEach(c -> c.closer().close(CloseReason.SERVER_SHUTDOWN, "server shutting down"));
+    if (connections.isEmpty()) allGone.complete(Done.getInstance());
+    return allGone.completeOnTimeout(Done.getInstance(), settings.closeTimeout().toMillis(), TimeUnit.MILLISECONDS);
   }
 
   /** Polls the market data every {@code interval} and emits the quotes that changed since the last poll. */
@@ -189,6 +202,7 @@ public final class FeedHub {
     }
     log.info("event=ws_disconnected id={} reason={} messagesSent={} bytesRaw={} bytesWire={}", c.id(), reason, last.messagesSent(),
         last.bytesRaw(), last.bytesWire());
+    if (shuttingDown && connections.isEmpty()) allGone.complete(Done.getInstance());
   }
 
   // ---------------------------------------------------------------- accounting (frame layers, any thread)
