@@ -104,12 +104,15 @@ class InteropIT {
     }
   }
 
-  /** Publishes seq 1..N once the client's connection is subscribed, and checks the server compressed them. */
-  private static void publishSequence(int subscribersBefore) throws Exception {
-    await().atMost(Duration.ofSeconds(120)).until(() -> server.orders.subscribers() > subscribersBefore);
-    JsonNode conn = null;
-    for (JsonNode c : server.status().path("perConnection")) conn = c;
-    assertEquals("permessage-deflate", conn.path("compression").asText(), "the server agreed to compress");
+  /** The id the next connection will get. */
+  private static long nextConnectionId() throws Exception {
+    return server.status().path("totals").path("connectionsOpened").asLong() + 1;
+  }
+
+  /** Publishes seq 1..N once the client's connection is registered and subscribed, after checking the server agreed to compress. */
+  private static void publishSequence(long connectionId, int subscribersBefore) throws Exception {
+    await().atMost(Duration.ofSeconds(120)).until(() -> server.orders.subscribers() > subscribersBefore && server.connection(connectionId) != null);
+    assertEquals("permessage-deflate", server.connection(connectionId).path("compression").asText(), "the server agreed to compress");
     for (long seq = 1; seq <= MESSAGES; seq++) server.orders.publish(seq);
   }
 
@@ -143,11 +146,12 @@ class InteropIT {
         ws.on('error', (e) => { console.log('ERROR ' + e.message); process.exit(4); });
         """);
     int before = server.orders.subscribers();
+    long id = nextConnectionId();
     Client c = Client.start(List.of("node", script.toString(), module.toString(), server.ws("channels=orders").toString(),
         FeedTestServer.TRADER_KEY, String.valueOf(MESSAGES)), tmp);
     try {
       assertEquals("permessage-deflate", c.await("OPEN"));
-      publishSequence(before);
+      publishSequence(id, before);
       assertEquals("permessage-deflate", c.await("DONE"));
       assertTrue(c.process().waitFor(120, TimeUnit.SECONDS));
       assertEquals(0, c.process().exitValue());
@@ -183,11 +187,12 @@ class InteropIT {
         asyncio.run(main(sys.argv[1], sys.argv[2], int(sys.argv[3])))
         """);
     int before = server.orders.subscribers();
+    long id = nextConnectionId();
     Client c = Client.start(List.of("/usr/bin/python3", script.toString(), server.ws("channels=orders").toString(),
         FeedTestServer.TRADER_KEY, String.valueOf(MESSAGES)), tmp);
     try {
       assertEquals("permessage-deflate", c.await("OPEN"));
-      publishSequence(before);
+      publishSequence(id, before);
       assertEquals("permessage-deflate", c.await("DONE"));
       assertTrue(c.process().waitFor(120, TimeUnit.SECONDS));
       assertEquals(0, c.process().exitValue());
@@ -238,6 +243,7 @@ class InteropIT {
     String url = "http://127.0.0.1:" + pages.getAddress().getPort() + "/page.html?n=" + MESSAGES + "&ws="
         + java.net.URLEncoder.encode(wsUrl, StandardCharsets.UTF_8);
     int before = server.orders.subscribers();
+    long id = nextConnectionId();
     Client c = Client.start(List.of(chromium, "--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
         "--disable-background-networking", "--disable-component-update", "--disable-sync", "--disable-dev-shm-usage",
         "--user-data-dir=" + Files.createDirectory(tmp.resolve("profile")), url), tmp);
@@ -245,7 +251,7 @@ class InteropIT {
       JsonNode open = nextReport(reports, c);
       assertEquals("open", open.path("event").asText(), open.toString());
       assertEquals("permessage-deflate", open.path("extensions").asText());
-      publishSequence(before);
+      publishSequence(id, before);
       JsonNode done = nextReport(reports, c);
       assertEquals("done", done.path("event").asText(), done.toString());
       assertEquals(MESSAGES, done.path("received").asInt());

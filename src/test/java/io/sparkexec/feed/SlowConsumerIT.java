@@ -54,7 +54,7 @@ class SlowConsumerIT {
       List<Long> fastIds = new java.util.ArrayList<>();
       for (JdkWsClient c : fast) fastIds.add(connectionId(c));
       long slowId = Json.MAPPER.readTree(slow.readText()).path("connectionId").asLong();
-      await().atMost(Duration.ofSeconds(60)).until(() -> server.orders.subscribers() == 4);
+      await().atMost(Duration.ofSeconds(60)).until(() -> server.orders.subscribers() == 4 && server.connection(slowId) != null);
 
       long[] lastSeen = new long[fast.size()];
       long seq = 0;
