@@ -2,6 +2,11 @@ package io.sparkexec;
 
 import com.typesafe.config.Config;
 import io.sparkexec.batch.Batcher;
+import io.sparkexec.feed.FeedHub;
+import io.sparkexec.feed.FeedRoutes;
+import io.sparkexec.feed.FeedSettings;
+import io.sparkexec.feed.OrderEventSource;
+import io.sparkexec.feed.WsTokens;
 import io.sparkexec.http.Auth;
 import io.sparkexec.http.HttpServer;
 import io.sparkexec.http.Readiness;
@@ -104,12 +109,16 @@ public final class Guardian {
     OrderService orderService = new OrderService(ctx.getSystem(), openOrders, List.of(new SymbolRulesGuard(rules, venue)), readiness,
         OrderService.Settings.fromConfig(spark.getConfig("http")), clock, reason -> journalHealth.tell(new JournalHealth.Suspect(reason)));
     OrderRoutes orderRoutes = new OrderRoutes(orderService, auth, OrderRoutes.Settings.fromConfig(spark.getConfig("http")));
+    FeedSettings feedSettings = FeedSettings.fromConfig(spark.getConfig("feed"));
+    FeedHub feed = FeedHub.start(ctx.getSystem(), feedSettings, FeedHub.polling(venue, rules.keySet(), feedSettings.marketInterval()),
+        OrderEventSource.NONE, clock);
+    FeedRoutes feedRoutes = new FeedRoutes(feed, new WsTokens(feedSettings.tokenTtl(), feedSettings.maxTokens(), clock), auth);
     CoordinatedShutdown.get(ctx.getSystem()).addTask(CoordinatedShutdown.PhaseBeforeServiceUnbind(), "readiness-off", () -> {
       readiness.stopping("shutting down");
       return CompletableFuture.completedFuture(Done.getInstance());
     });
     HttpServer.start(ctx.getSystem(), HttpServer.Settings.fromConfig(spark.getConfig("http")),
-        List.of(new SystemRoutes(readiness).route(), orderRoutes.route()));
+        List.of(new SystemRoutes(readiness).route(), orderRoutes.route(), feedRoutes.route()));
 
     Cluster cluster = Cluster.get(ctx.getSystem());
     cluster.subscriptions().tell(Subscribe.create(ctx.messageAdapter(SelfUp.class, ClusterUp::new), SelfUp.class));
