@@ -61,8 +61,9 @@ public final class Main {
     Config config = AppConfig.load();
     Metrics.init(config);
     ActorSystem<Guardian.Command> system = ActorSystem.create(Guardian.create(config), "spark-executor", config);
-    LoggerFactory.getLogger(Main.class).info("event=starting system={} tradeMode={} venue={} journalDir={} fsync={}",
-        system.name(), config.getString("spark.trade-mode"), config.getString("spark.venue.kind"),
-        config.getString("pekko.persistence.journal.leveldb.dir"), config.getBoolean("pekko.persistence.journal.leveldb.fsync"));
+    String journal = config.getString("pekko.persistence.journal.plugin");
+    LoggerFactory.getLogger(Main.class).info("event=starting system={} tradeMode={} venue={} journal={} journalDir={} fsync={}",
+        system.name(), config.getString("spark.trade-mode"), config.getString("spark.venue.kind"), journal,
+        config.getString(journal + ".dir"), config.getBoolean(journal + ".fsync"));
   }
 }
