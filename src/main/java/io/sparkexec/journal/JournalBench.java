@@ -43,7 +43,7 @@ import org.iq80.leveldb.WriteOptions;
  * (closed loop, no ask); latency is persist call to handler. Each run lasts {@code seconds}
  * after a 1 s warm-up; everything is repeated {@code repetitions} times (args: seconds,
  * repetitions, and {@code live} to run only the raw and live-query runs; default 5 and 3).
- * {@code JournalBench 0 0 startup} instead measures opening journals of 0, 20k and 200k ids. Progress goes to stderr, the markdown table of medians to stdout.
+ * {@code JournalBench 0 0 startup} instead measures opening journals of 0, 20k, 200k and 1M ids. Progress goes to stderr, the markdown table of medians to stdout.
  */
 public final class JournalBench {
 
@@ -72,7 +72,7 @@ public final class JournalBench {
     Path root = Files.createTempDirectory("journal-bench");
     if (args.length > 2 && args[2].equals("startup")) {
       try {
-        for (int ids : new int[] {0, 20_000, 200_000}) startup(root.resolve("startup-" + ids), ids);
+        for (int ids : new int[] {0, 20_000, 200_000, 1_000_000}) startup(root.resolve("startup-" + ids), ids);
       } finally {
         deleteRecursively(root);
       }
