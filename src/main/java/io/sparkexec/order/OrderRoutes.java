@@ -20,6 +20,8 @@ import io.sparkexec.http.Auth;
 import io.sparkexec.http.Json;
 import io.sparkexec.http.RouteMetrics;
 import java.io.IOException;
+import java.util.ArrayList;
+import java.util.List;
 import java.util.Map;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionStage;
@@ -54,15 +56,21 @@ public final class OrderRoutes {
     return pathPrefix("api", () -> pathPrefix("private", () -> concat(
         pathPrefix("order", () -> concat(
             pathEnd(() -> RouteMetrics.template("/api/private/order", () ->
-                post(() -> auth.require(Auth.Role.TRADER, p -> place())))),
+                post(() -> auth.require(Auth.Role.TRADER, p -> place(scope(p)))))),
             path(id -> RouteMetrics.template("/api/private/order/{clientOrderId}", () -> concat(
-                get(() -> auth.require(Auth.Role.TRADER, p -> getOrder(id))),
-                delete(() -> auth.require(Auth.Role.TRADER, p -> cancel(id)))))))),
-        path("open-orders", () -> RouteMetrics.template("/api/private/open-orders", () ->
-            get(() -> auth.require(Auth.Role.TRADER, p -> openOrders())))))));
+                get(() -> auth.require(Auth.Role.TRADER, p -> getOrder(id, scope(p)))),
+                delete(() -> auth.require(Auth.Role.TRADER, p -> cancel(id, scope(p))))))))),
+        path("open-orders", () -> RouteMetrics.template("/api/private/open-orders", () -> concat(
+            get(() -> auth.require(Auth.Role.TRADER, p -> openOrders(scope(p)))),
+            delete(() -> auth.require(Auth.Role.TRADER, p -> cancelOpen(scope(p))))))))));
   }
 
-  private Route place() {
+  /** The strategies a key is bound to; admin keys and unbound keys see every strategy. */
+  public static Scope scope(Auth.Principal p) {
+    return p.role() == Auth.Role.ADMIN ? Scope.ALL : Scope.of(p.strategies());
+  }
+
+  private Route place(Scope scope) {
     return extractRequestEntity(entity -> {
       if (!entity.getContentType().mediaType().equals(MediaTypes.APPLICATION_JSON)) {
         return complete(ApiErrors.response(415, "UNSUPPORTED_MEDIA_TYPE", "Content-Type must be application/json", null, null));
@@ -71,7 +79,7 @@ public final class OrderRoutes {
         return complete(tooLarge());
       }
       return withSizeLimit(settings.maxBodyBytes(), () -> entity(Unmarshaller.entityToByteString(), bytes ->
-          parameterOptional("respType", respType -> completeWithFuture(placeBody(bytes, respType.orElse(null))))));
+          parameterOptional("respType", respType -> completeWithFuture(placeBody(bytes, respType.orElse(null), scope)))));
     });
   }
 
@@ -80,7 +88,7 @@ public final class OrderRoutes {
         Map.of("limitBytes", settings.maxBodyBytes()));
   }
 
-  private CompletionStage<HttpResponse> placeBody(ByteString bytes, String respTypeParam) {
+  private CompletionStage<HttpResponse> placeBody(ByteString bytes, String respTypeParam, Scope scope) {
     JsonNode body;
     try {
       body = Json.MAPPER.readTree(bytes.toArray());
@@ -90,7 +98,7 @@ public final class OrderRoutes {
     OrderRequest.Parsed parsed = OrderRequest.parse(body, respTypeParam, OrderService::newClientOrderId);
     if (parsed.rejection() != null) return done(refused(OrderService.refuse(parsed.rejection(), null).rejection()));
     OrderRequest request = parsed.request();
-    return orders.place(request).thenApply(outcome -> {
+    return orders.place(request, scope).thenApply(outcome -> {
       if (outcome instanceof OrderService.Placed placed) {
         boolean early = placed.waitedOut() || request.respType() == OrderRequest.RespType.ACCEPTED;
         return Json.response(early ? StatusCodes.ACCEPTED : StatusCodes.OK, OrderJson.of(placed.order()));
@@ -104,12 +112,12 @@ public final class OrderRoutes {
     });
   }
 
-  private Route getOrder(String id) {
-    return completeWithFuture(orders.get(id).thenApply(order -> order.map(o -> Json.ok(OrderJson.of(o))).orElseGet(() -> notFound(id))));
+  private Route getOrder(String id, Scope scope) {
+    return completeWithFuture(orders.get(id, scope).thenApply(order -> order.map(o -> Json.ok(OrderJson.of(o))).orElseGet(() -> notFound(id))));
   }
 
-  private Route cancel(String id) {
-    return completeWithFuture(orders.cancel(id).thenApply(outcome -> {
+  private Route cancel(String id, Scope scope) {
+    return completeWithFuture(orders.cancel(id, scope).thenApply(outcome -> {
       if (outcome instanceof OrderService.CancelAnswered answered) {
         Order o = answered.order();
         return Json.response(o.status().isFinal() ? StatusCodes.OK : StatusCodes.ACCEPTED, OrderJson.of(o));
@@ -123,10 +131,26 @@ public final class OrderRoutes {
     }));
   }
 
-  private Route openOrders() {
+  private Route openOrders(Scope scope) {
     return parameterOptional("symbol", symbol -> parameterOptional("strategy", strategy -> completeWithFuture(
-        orders.openOrders(symbol.orElse(null), strategy.orElse(null)).thenApply(list ->
+        orders.openOrders(symbol.orElse(null), strategy.orElse(null), scope).thenApply(list ->
             Json.ok(Map.of("count", list.size(), "orders", list.stream().map(OrderJson::of).toList()))))));
+  }
+
+  private Route cancelOpen(Scope scope) {
+    return parameterOptional("symbol", symbol -> parameterOptional("strategy", strategy -> completeWithFuture(
+        orders.cancelOpen(symbol.orElse(null), strategy.orElse(null), scope).thenApply(OrderRoutes::massCanceled))));
+  }
+
+  private static HttpResponse massCanceled(OrderService.MassCanceled result) {
+    List<Object> orders = new ArrayList<>(result.outcomes().size());
+    int unknown = 0;
+    for (OrderService.CancelOutcome outcome : result.outcomes()) {
+      if (outcome instanceof OrderService.CancelAnswered a) orders.add(OrderJson.of(a.order()));
+      else if (outcome instanceof OrderService.NotOpen n) orders.add(OrderJson.of(n.order()));
+      else if (outcome instanceof OrderService.CancelUnknown) unknown++;
+    }
+    return Json.ok(Map.of("matched", result.matched(), "unknown", unknown, "orders", orders));
   }
 
   private static HttpResponse notFound(String id) {
