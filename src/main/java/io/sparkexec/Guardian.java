@@ -13,6 +13,9 @@ import io.sparkexec.order.OrderRecovery;
 import io.sparkexec.order.OrderRoutes;
 import io.sparkexec.order.OrderService;
 import io.sparkexec.order.SymbolRulesGuard;
+import io.sparkexec.risk.Risk;
+import io.sparkexec.risk.RiskRoutes;
+import io.sparkexec.risk.TradeMode;
 import io.sparkexec.venue.SimulatedVenue;
 import io.sparkexec.venue.SymbolRule;
 import java.time.Clock;
@@ -22,6 +25,7 @@ import java.util.List;
 import java.util.Map;
 import org.apache.pekko.actor.typed.ActorRef;
 import org.apache.pekko.actor.typed.Behavior;
+import org.apache.pekko.actor.typed.DispatcherSelector;
 import org.apache.pekko.actor.typed.javadsl.ActorContext;
 import org.apache.pekko.actor.typed.javadsl.Behaviors;
 import org.apache.pekko.cluster.typed.Cluster;
@@ -37,6 +41,7 @@ public final class Guardian {
   public static final String GATE_CLUSTER = "cluster";
   public static final String GATE_JOURNAL = "journal";
   public static final String GATE_JOURNAL_WRITES = "journal-writes";
+  public static final String GATE_RISK = "risk";
 
   public sealed interface Command {}
 
@@ -50,7 +55,7 @@ public final class Guardian {
 
   private final ActorContext<Command> ctx;
   private final Config spark;
-  private final Readiness readiness = new Readiness(GATE_CLUSTER, GATE_JOURNAL, GATE_JOURNAL_WRITES);
+  private final Readiness readiness = new Readiness(GATE_CLUSTER, GATE_JOURNAL, GATE_JOURNAL_WRITES, GATE_RISK);
   private final ActorRef<OpenOrders.Command> openOrders;
 
   private Guardian(ActorContext<Command> ctx, Config config) {
@@ -61,6 +66,7 @@ public final class Guardian {
 
     Map<String, SymbolRule> rules = SymbolRule.fromConfig(spark.getConfig("venue"));
     String venueKind = spark.getString("venue.kind");
+    TradeMode.check(spark.getString("trade-mode"), spark.getBoolean("live-enabled"), venueKind);
     if (!venueKind.equals("sim-inproc")) throw new IllegalStateException("VENUE=" + venueKind + " is not available yet; use sim-inproc");
     SimulatedVenue venue = new SimulatedVenue(SimulatedVenue.Settings.fromConfig(spark.getConfig("venue.sim")), rules,
         ctx.getSystem().scheduler(), ctx.getSystem().executionContext(), clock).start();
@@ -92,11 +98,16 @@ public final class Guardian {
         }), "journal-health");
 
     Auth auth = Auth.fromConfig(spark.getConfig("auth"), spark.getString("trade-mode"));
-    OrderService orderService = new OrderService(ctx.getSystem(), openOrders, List.of(new SymbolRulesGuard(rules, venue)), readiness,
+    Risk risk = new Risk(Risk.Settings.fromConfig(spark.getConfig("risk")), clock, venue);
+    OrderService orderService = new OrderService(ctx.getSystem(), openOrders, List.of(new SymbolRulesGuard(rules, venue), risk.guard()), readiness,
         OrderService.Settings.fromConfig(spark.getConfig("http")), clock, reason -> journalHealth.tell(new JournalHealth.Suspect(reason)));
+    risk.start(ctx, orderService, spark.getString("orders.read-journal"), spark.getDuration("http.ask-timeout"),
+        () -> readiness.pass(GATE_RISK, "trading state and ledger recovered"));
     OrderRoutes orderRoutes = new OrderRoutes(orderService, auth, OrderRoutes.Settings.fromConfig(spark.getConfig("http")));
+    RiskRoutes riskRoutes = new RiskRoutes(risk, auth, () -> AppConfig.load().getConfig("spark.auth"),
+        ctx.getSystem().dispatchers().lookup(DispatcherSelector.blocking()), spark.getBytes("http.max-body-bytes"));
     HttpServer.start(ctx.getSystem(), HttpServer.Settings.fromConfig(spark.getConfig("http")),
-        List.of(new SystemRoutes(readiness).route(), orderRoutes.route()));
+        List.of(new SystemRoutes(readiness).route(), orderRoutes.route(), riskRoutes.route()));
 
     Cluster cluster = Cluster.get(ctx.getSystem());
     cluster.subscriptions().tell(Subscribe.create(ctx.messageAdapter(SelfUp.class, ClusterUp::new), SelfUp.class));
