@@ -16,10 +16,14 @@ import io.sparkexec.order.SymbolRulesGuard;
 import io.sparkexec.risk.Risk;
 import io.sparkexec.risk.RiskRoutes;
 import io.sparkexec.risk.TradeMode;
+import io.sparkexec.shadow.ShadowBook;
+import io.sparkexec.shadow.ShadowRoutes;
+import io.sparkexec.shadow.ShadowService;
 import io.sparkexec.venue.SimulatedVenue;
 import io.sparkexec.venue.SymbolRule;
 import java.time.Clock;
 import java.time.Duration;
+import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
@@ -34,6 +38,7 @@ import org.apache.pekko.cluster.typed.SelfUp;
 import org.apache.pekko.cluster.typed.Subscribe;
 import org.apache.pekko.cluster.sharding.typed.javadsl.ClusterSharding;
 import org.apache.pekko.cluster.sharding.typed.javadsl.Entity;
+import org.apache.pekko.http.javadsl.server.Route;
 
 /** Wiring only: spawns the rooms, joins the single-node cluster, opens the gates, binds HTTP. */
 public final class Guardian {
@@ -66,7 +71,7 @@ public final class Guardian {
 
     Map<String, SymbolRule> rules = SymbolRule.fromConfig(spark.getConfig("venue"));
     String venueKind = spark.getString("venue.kind");
-    TradeMode.check(spark.getString("trade-mode"), spark.getBoolean("live-enabled"), venueKind);
+    TradeMode tradeMode = TradeMode.check(spark.getString("trade-mode"), spark.getBoolean("live-enabled"), venueKind);
     if (!venueKind.equals("sim-inproc")) throw new IllegalStateException("VENUE=" + venueKind + " is not available yet; use sim-inproc");
     SimulatedVenue venue = new SimulatedVenue(SimulatedVenue.Settings.fromConfig(spark.getConfig("venue.sim")), rules,
         ctx.getSystem().scheduler(), ctx.getSystem().executionContext(), clock).start();
@@ -106,8 +111,18 @@ public final class Guardian {
     OrderRoutes orderRoutes = new OrderRoutes(orderService, auth, OrderRoutes.Settings.fromConfig(spark.getConfig("http")));
     RiskRoutes riskRoutes = new RiskRoutes(risk, auth, () -> AppConfig.load().getConfig("spark.auth"),
         ctx.getSystem().dispatchers().lookup(DispatcherSelector.blocking()), spark.getBytes("http.max-body-bytes"));
-    HttpServer.start(ctx.getSystem(), HttpServer.Settings.fromConfig(spark.getConfig("http")),
-        List.of(new SystemRoutes(readiness).route(), orderRoutes.route(), riskRoutes.route()));
+    ShadowService shadow = new ShadowService(ctx.getSystem(),
+        ctx.spawn(ShadowBook.create(spark.getInt("shadow.keep"), spark.getInt("risk.snapshot-every")), "shadow-book"),
+        List.of(new SymbolRulesGuard(rules, venue), risk.dryRunGuard()), venue, rules,
+        ShadowService.Settings.fromConfig(spark.getConfig("shadow"), spark.getConfig("venue.sim")), clock, spark.getDuration("http.ask-timeout"),
+        orderService, tradeMode.configName());
+    if (tradeMode != TradeMode.SHADOW && spark.getBoolean("shadow.live-enabled")) shadow.startTwins(spark.getString("orders.read-journal"));
+    ShadowRoutes shadowRoutes = new ShadowRoutes(shadow, auth, orderRoutes);
+    List<Route> routes = new ArrayList<>(List.of(new SystemRoutes(readiness).route(), shadowRoutes.route()));
+    // shadow mode: POST /order is answered by the shadow before the order routes can place anything
+    if (tradeMode == TradeMode.SHADOW) routes.add(shadowRoutes.shadowEveryOrder());
+    routes.addAll(List.of(orderRoutes.route(), riskRoutes.route()));
+    HttpServer.start(ctx.getSystem(), HttpServer.Settings.fromConfig(spark.getConfig("http")), routes);
 
     Cluster cluster = Cluster.get(ctx.getSystem());
     cluster.subscriptions().tell(Subscribe.create(ctx.messageAdapter(SelfUp.class, ClusterUp::new), SelfUp.class));

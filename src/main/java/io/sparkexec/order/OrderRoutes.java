@@ -25,6 +25,7 @@ import java.util.List;
 import java.util.Map;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionStage;
+import java.util.function.Function;
 import org.apache.pekko.http.javadsl.model.HttpResponse;
 import org.apache.pekko.http.javadsl.model.MediaTypes;
 import org.apache.pekko.http.javadsl.model.StatusCodes;
@@ -71,6 +72,14 @@ public final class OrderRoutes {
   }
 
   private Route place(Scope scope) {
+    return withOrderRequest(request -> placeRequest(request, scope));
+  }
+
+  /**
+   * An order body read and validated as a place request (media type, size, JSON, fields) before
+   * {@code handler} sees it; a bad body answers 4xx naming the field. Shared with shadow orders.
+   */
+  public Route withOrderRequest(Function<OrderRequest, CompletionStage<HttpResponse>> handler) {
     return extractRequestEntity(entity -> {
       if (!entity.getContentType().mediaType().equals(MediaTypes.APPLICATION_JSON)) {
         return complete(ApiErrors.response(415, "UNSUPPORTED_MEDIA_TYPE", "Content-Type must be application/json", null, null));
@@ -79,7 +88,7 @@ public final class OrderRoutes {
         return complete(tooLarge());
       }
       return withSizeLimit(settings.maxBodyBytes(), () -> entity(Unmarshaller.entityToByteString(), bytes ->
-          parameterOptional("respType", respType -> completeWithFuture(placeBody(bytes, respType.orElse(null), scope)))));
+          parameterOptional("respType", respType -> completeWithFuture(parseBody(bytes, respType.orElse(null), handler)))));
     });
   }
 
@@ -88,7 +97,8 @@ public final class OrderRoutes {
         Map.of("limitBytes", settings.maxBodyBytes()));
   }
 
-  private CompletionStage<HttpResponse> placeBody(ByteString bytes, String respTypeParam, Scope scope) {
+  private static CompletionStage<HttpResponse> parseBody(ByteString bytes, String respTypeParam,
+      Function<OrderRequest, CompletionStage<HttpResponse>> handler) {
     JsonNode body;
     try {
       body = Json.MAPPER.readTree(bytes.toArray());
@@ -97,7 +107,10 @@ public final class OrderRoutes {
     }
     OrderRequest.Parsed parsed = OrderRequest.parse(body, respTypeParam, OrderService::newClientOrderId);
     if (parsed.rejection() != null) return done(refused(OrderService.refuse(parsed.rejection(), null).rejection()));
-    OrderRequest request = parsed.request();
+    return handler.apply(parsed.request());
+  }
+
+  private CompletionStage<HttpResponse> placeRequest(OrderRequest request, Scope scope) {
     return orders.place(request, scope).thenApply(outcome -> {
       if (outcome instanceof OrderService.Placed placed) {
         boolean early = placed.waitedOut() || request.respType() == OrderRequest.RespType.ACCEPTED;
@@ -161,7 +174,8 @@ public final class OrderRoutes {
     return ApiErrors.retryLater(503, "OUTCOME_UNKNOWN", message, 1, null);
   }
 
-  private static HttpResponse refused(Rejection r) {
+  /** A refusal as an HTTP answer: its kind's status, the JSON error body, Retry-After on 429/503. */
+  public static HttpResponse refused(Rejection r) {
     HttpResponse response = ApiErrors.response(r.kind().httpStatus, r.code(), r.message(), r.field(), r.details());
     return r.kind() == Rejection.Kind.TOO_MANY || r.kind() == Rejection.Kind.UNAVAILABLE
         ? response.addHeader(RetryAfter.create(1L))

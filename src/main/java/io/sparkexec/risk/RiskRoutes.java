@@ -20,7 +20,6 @@ import io.sparkexec.http.Json;
 import io.sparkexec.http.RouteMetrics;
 import io.sparkexec.order.OrderRoutes;
 import io.sparkexec.order.OrderService;
-import io.sparkexec.order.Rejection;
 import io.sparkexec.order.Scope;
 import java.io.IOException;
 import java.math.BigDecimal;
@@ -35,7 +34,6 @@ import java.util.concurrent.CompletionException;
 import java.util.concurrent.Executor;
 import java.util.function.Function;
 import java.util.function.Supplier;
-import org.apache.pekko.http.javadsl.model.HttpResponse;
 import org.apache.pekko.http.javadsl.server.Route;
 import org.apache.pekko.http.javadsl.unmarshalling.Unmarshaller;
 
@@ -101,7 +99,7 @@ public final class RiskRoutes {
       TradingState to = f.enumValue("state", TradingState.class);
       String reason = f.text("reason", true, MAX_REASON);
       boolean cancelOpen = f.bool("cancelOpen");
-      if (f.rejection != null) return complete(error(f.rejection));
+      if (f.rejection != null) return complete(OrderRoutes.refused(f.rejection));
       return completeWithFuture(risk.setTradingState(to, reason, cancelOpen, p.name()).thenApply(engaged -> {
         Map<String, Object> m = tradingState(engaged.state());
         if (engaged.canceled() != null) m.put("canceled", canceledCounts(engaged.canceled()));
@@ -133,7 +131,7 @@ public final class RiskRoutes {
       BigDecimal value = f.decimal("value");
       String reason = f.text("reason", true, MAX_REASON);
       if (f.rejection == null && limit.invalid(value) != null) f.fail("value", "INVALID_VALUE", limit.invalid(value));
-      if (f.rejection != null) return complete(error(f.rejection));
+      if (f.rejection != null) return complete(OrderRoutes.refused(f.rejection));
       return completeWithFuture(risk.setLimit(limit, value, reason, p.name()).thenApply(state -> Json.ok(limits())));
     });
   }
@@ -162,7 +160,7 @@ public final class RiskRoutes {
         f.fail("windowMs", "OUT_OF_RANGE", "windowMs must be 0 (disarm) or between " + s.deadManMinWindow().toMillis() + " and "
             + s.deadManMaxWindow().toMillis());
       }
-      if (f.rejection != null) return complete(error(f.rejection));
+      if (f.rejection != null) return complete(OrderRoutes.refused(f.rejection));
       Scope scope = OrderRoutes.scope(p);
       if (!scope.permits(strategy)) {
         return complete(ApiErrors.response(403, "STRATEGY_NOT_PERMITTED", "this API key may only use strategies " + scope.strategies(),
@@ -191,9 +189,5 @@ public final class RiskRoutes {
       }
       return inner.apply(body);
     }));
-  }
-
-  private static HttpResponse error(Rejection r) {
-    return ApiErrors.response(r.kind().httpStatus, r.code(), r.message(), r.field(), r.details());
   }
 }
