@@ -27,6 +27,9 @@ import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.concurrent.CompletableFuture;
+import org.apache.pekko.Done;
+import org.apache.pekko.actor.CoordinatedShutdown;
 import org.apache.pekko.actor.typed.ActorRef;
 import org.apache.pekko.actor.typed.Behavior;
 import org.apache.pekko.actor.typed.DispatcherSelector;
@@ -54,6 +57,12 @@ public final class Guardian {
 
   private record RecoveryFinished(OrderRecovery.Result result, Throwable error) implements Command {}
 
+  private enum RetryRecovery implements Command {
+    INSTANCE
+  }
+
+  private static final Duration RECOVERY_RETRY = Duration.ofSeconds(5);
+
   public static Behavior<Command> create(Config config) {
     return Behaviors.setup(ctx -> new Guardian(ctx, config).starting());
   }
@@ -74,7 +83,7 @@ public final class Guardian {
     TradeMode tradeMode = TradeMode.check(spark.getString("trade-mode"), spark.getBoolean("live-enabled"), venueKind);
     if (!venueKind.equals("sim-inproc")) throw new IllegalStateException("VENUE=" + venueKind + " is not available yet; use sim-inproc");
     SimulatedVenue venue = new SimulatedVenue(SimulatedVenue.Settings.fromConfig(spark.getConfig("venue.sim")), rules,
-        ctx.getSystem().scheduler(), ctx.getSystem().executionContext(), clock).start();
+        ctx.getSystem(), clock).start();
 
     Batcher.Settings batchSettings = Batcher.Settings.fromConfig(spark.getConfig("batch"));
     Map<String, ActorRef<Batcher.Command>> batchers = new HashMap<>();
@@ -122,6 +131,10 @@ public final class Guardian {
     // shadow mode: POST /order is answered by the shadow before the order routes can place anything
     if (tradeMode == TradeMode.SHADOW) routes.add(shadowRoutes.shadowEveryOrder());
     routes.addAll(List.of(orderRoutes.route(), riskRoutes.route()));
+    CoordinatedShutdown.get(ctx.getSystem()).addTask(CoordinatedShutdown.PhaseBeforeServiceUnbind(), "readiness-off", () -> {
+      readiness.stopping("shutting down");
+      return CompletableFuture.completedFuture(Done.getInstance());
+    });
     HttpServer.start(ctx.getSystem(), HttpServer.Settings.fromConfig(spark.getConfig("http")), routes);
 
     Cluster cluster = Cluster.get(ctx.getSystem());
@@ -129,18 +142,27 @@ public final class Guardian {
     cluster.manager().tell(Join.create(cluster.selfMember().address()));
   }
 
+  private void recoverOrders() {
+    ctx.pipeToSelf(OrderRecovery.run(ctx.getSystem(), spark.getString("orders.read-journal"), openOrders,
+        spark.getLong("orders.recovery-progress-every"), spark.getDuration("http.ask-timeout")), RecoveryFinished::new);
+  }
+
   private Behavior<Command> starting() {
     return Behaviors.receive(Command.class)
         .onMessage(ClusterUp.class, up -> {
           readiness.pass(GATE_CLUSTER, "single node up at " + Cluster.get(ctx.getSystem()).selfMember().address());
-          ctx.pipeToSelf(OrderRecovery.run(ctx.getSystem(), spark.getString("orders.read-journal"), openOrders,
-              spark.getLong("orders.recovery-progress-every"), spark.getDuration("http.ask-timeout")), RecoveryFinished::new);
+          recoverOrders();
+          return Behaviors.same();
+        })
+        .onMessage(RetryRecovery.class, retry -> {
+          recoverOrders();
           return Behaviors.same();
         })
         .onMessage(RecoveryFinished.class, done -> {
           if (done.error() != null) {
-            ctx.getLog().error("event=order_recovery_failed error=\"{}\"", done.error().toString());
-            readiness.fail(GATE_JOURNAL, "order recovery failed: " + done.error().getMessage());
+            ctx.getLog().error("event=order_recovery_failed retryInMs={} error=\"{}\"", RECOVERY_RETRY.toMillis(), done.error().toString());
+            readiness.fail(GATE_JOURNAL, "order recovery failed (retrying): " + done.error().getMessage());
+            ctx.scheduleOnce(RECOVERY_RETRY, ctx.getSelf(), RetryRecovery.INSTANCE);
           } else {
             readiness.pass(GATE_JOURNAL, "recovered " + done.result().openOrders() + " open orders from " + done.result().eventsScanned() + " events");
           }

@@ -24,7 +24,18 @@ public final class Main {
 
   private Main() {}
 
+  /**
+   * With fewer than 3 cores the common pool's parallelism is 1, and CompletableFuture then runs
+   * every async stage on a new thread. Pekko's ask futures (Scala's FutureConverters) run even
+   * thenApply callbacks async, so on 2 cores each order started and ended a thread. Set before
+   * the first use of ForkJoinPool; an explicit -D wins. (docs/performance.md)
+   */
+  private static final String COMMON_POOL_PARALLELISM = "java.util.concurrent.ForkJoinPool.common.parallelism";
+
   public static void main(String[] args) throws Exception {
+    if (System.getProperty(COMMON_POOL_PARALLELISM) == null && Runtime.getRuntime().availableProcessors() < 3) {
+      System.setProperty(COMMON_POOL_PARALLELISM, "2");
+    }
     String command = args.length == 0 ? "serve" : args[0];
     String[] rest = args.length == 0 ? args : Arrays.copyOfRange(args, 1, args.length);
     switch (command) {
@@ -55,7 +66,7 @@ public final class Main {
     }
     Metrics.init(config);
     ActorSystem<Guardian.Command> system = ActorSystem.create(Guardian.create(config), "spark-executor", config);
-    LoggerFactory.getLogger(Main.class).info("event=started system={} tradeMode={} venue={} journalDir={} fsync={}",
+    LoggerFactory.getLogger(Main.class).info("event=starting system={} tradeMode={} venue={} journalDir={} fsync={}",
         system.name(), config.getString("spark.trade-mode"), config.getString("spark.venue.kind"),
         config.getString("pekko.persistence.journal.leveldb.dir"), config.getBoolean("pekko.persistence.journal.leveldb.fsync"));
   }

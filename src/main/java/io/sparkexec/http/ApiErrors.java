@@ -3,12 +3,14 @@ package io.sparkexec.http;
 import static org.apache.pekko.http.javadsl.server.Directives.complete;
 
 import com.fasterxml.jackson.annotation.JsonInclude;
-import java.util.LinkedHashMap;
 import java.util.Map;
+import java.util.concurrent.CompletionException;
+import java.util.concurrent.TimeoutException;
 import java.util.stream.Collectors;
 import org.apache.pekko.http.javadsl.model.HttpResponse;
 import org.apache.pekko.http.javadsl.model.StatusCode;
 import org.apache.pekko.http.javadsl.model.StatusCodes;
+import org.apache.pekko.http.javadsl.model.headers.RawHeader;
 import org.apache.pekko.http.javadsl.model.headers.RetryAfter;
 import org.apache.pekko.http.javadsl.server.AuthorizationFailedRejection;
 import org.apache.pekko.http.javadsl.server.ExceptionHandler;
@@ -17,7 +19,6 @@ import org.apache.pekko.http.javadsl.server.MalformedRequestContentRejection;
 import org.apache.pekko.http.javadsl.server.MethodRejection;
 import org.apache.pekko.http.javadsl.server.MissingQueryParamRejection;
 import org.apache.pekko.http.javadsl.server.RejectionHandler;
-import org.apache.pekko.http.javadsl.server.RequestEntityExpectedRejection;
 import org.apache.pekko.http.javadsl.server.Route;
 import org.apache.pekko.http.javadsl.server.UnsupportedRequestContentTypeRejection;
 import org.apache.pekko.http.scaladsl.model.EntityStreamSizeException;
@@ -60,12 +61,14 @@ public final class ApiErrors {
     return RejectionHandler.newBuilder()
         .handleAll(MethodRejection.class, rs -> {
           String allowed = rs.stream().map(r -> r.supported().name()).distinct().collect(Collectors.joining(", "));
-          return complete(response(405, "METHOD_NOT_ALLOWED", "method not allowed here; allowed: " + allowed, null, Map.of("allowed", allowed)));
+          return complete(response(405, "METHOD_NOT_ALLOWED", "method not allowed here; allowed: " + allowed, null, Map.of("allowed", allowed))
+              .addHeader(RawHeader.create("Allow", allowed)));
         })
         .handle(UnsupportedRequestContentTypeRejection.class, r ->
             complete(response(415, "UNSUPPORTED_MEDIA_TYPE", "Content-Type must be application/json", null, null)))
-        .handle(MalformedRequestContentRejection.class, r -> complete(response(400, "MALFORMED_JSON", r.message(), "body", null)))
-        .handle(RequestEntityExpectedRejection.class, r -> complete(response(400, "BODY_REQUIRED", "a JSON body is required", "body", null)))
+        .handle(MalformedRequestContentRejection.class, r -> r.getCause() instanceof EntityStreamSizeException tooLarge
+            ? complete(tooLarge(tooLarge.limit()))
+            : complete(response(400, "MALFORMED_JSON", "the body could not be read", "body", null)))
         .handle(MissingQueryParamRejection.class, r ->
             complete(response(400, "REQUIRED", "query parameter " + r.parameterName() + " is required", r.parameterName(), null)))
         .handle(MalformedQueryParamRejection.class, r ->
@@ -85,20 +88,19 @@ public final class ApiErrors {
   }
 
   public static ExceptionHandler exceptionHandler() {
-    return ExceptionHandler.newBuilder()
-        .match(EntityStreamSizeException.class, e -> complete(response(413, "PAYLOAD_TOO_LARGE",
-            "request body is larger than " + e.limit() + " bytes", "body", Map.of("limitBytes", e.limit()))))
-        .matchAny(e -> {
-          log.error("event=http_unhandled_error error={}", e.toString(), e);
-          return complete(response(500, "INTERNAL_ERROR", "unexpected error; see the server log", null, null));
-        })
-        .build();
+    return ExceptionHandler.newBuilder().matchAny(e -> complete(forException(e))).build();
   }
 
-  /** Helper for details maps whose values may be null. */
-  public static Map<String, Object> details(Object... keyValues) {
-    Map<String, Object> m = new LinkedHashMap<>();
-    for (int i = 0; i < keyValues.length; i += 2) if (keyValues[i + 1] != null) m.put((String) keyValues[i], keyValues[i + 1]);
-    return m;
+  private static HttpResponse forException(Throwable e) {
+    Throwable cause = e instanceof CompletionException && e.getCause() != null ? e.getCause() : e;
+    if (cause instanceof EntityStreamSizeException tooLarge) return tooLarge(tooLarge.limit());
+    // an ask that ran out of time (reads, cancels): busy or failing, not a bug
+    if (cause instanceof TimeoutException) return retryLater(503, "TIMEOUT", "no answer in time; retry shortly", 1, null);
+    log.error("event=http_unhandled_error error={}", cause.toString(), cause);
+    return response(500, "INTERNAL_ERROR", "unexpected error; see the server log", null, null);
+  }
+
+  public static HttpResponse tooLarge(long limitBytes) {
+    return response(413, "PAYLOAD_TOO_LARGE", "request body is larger than " + limitBytes + " bytes", "body", Map.of("limitBytes", limitBytes));
   }
 }

@@ -25,7 +25,7 @@ public final class HttpServer {
 
   public record Settings(String host, int port, Duration hardDeadline) {
     public static Settings fromConfig(Config http) {
-      return new Settings(http.getString("host"), http.getInt("port"), Duration.ofSeconds(10));
+      return new Settings(http.getString("host"), http.getInt("port"), Duration.ofSeconds(11));
     }
   }
 

@@ -25,6 +25,7 @@ public final class Readiness {
   private final Map<String, Gate> gates = new LinkedHashMap<>();
   private final long startedNanos = System.nanoTime();
   private volatile boolean ready;
+  private volatile String stopping;
 
   public Readiness(String... gateNames) {
     for (String g : gateNames) gates.put(g, new Gate(Status.PENDING, null));
@@ -32,7 +33,14 @@ public final class Readiness {
   }
 
   public boolean isReady() {
-    return ready;
+    return ready && stopping == null;
+  }
+
+  /** Shutdown has begun: not ready from now on, whatever the gates say, so balancers drain us first. */
+  public void stopping(String reason) {
+    stopping = reason;
+    Metrics.READY.withoutTags().update(0);
+    log.info("event=readiness ready=false reason=\"{}\"", reason);
   }
 
   public synchronized void pass(String gate, String detail) {
@@ -44,7 +52,9 @@ public final class Readiness {
   }
 
   public synchronized Map<String, Gate> gates() {
-    return new LinkedHashMap<>(gates);
+    Map<String, Gate> copy = new LinkedHashMap<>(gates);
+    if (stopping != null) copy.put("shutdown", new Gate(Status.FAILED, stopping));
+    return copy;
   }
 
   private void set(String gate, Gate value) {
@@ -56,7 +66,7 @@ public final class Readiness {
     }
     if (all != ready) {
       ready = all;
-      Metrics.READY.withoutTags().update(all ? 1 : 0);
+      Metrics.READY.withoutTags().update(isReady() ? 1 : 0);
       log.info("event=readiness ready={} sinceStartMs={}", all, (System.nanoTime() - startedNanos) / 1_000_000);
     }
   }

@@ -28,6 +28,8 @@ public final class SystemRoutes {
     this.readiness = readiness;
   }
 
+  private record ReadyBody(boolean ready, Map<String, Readiness.Gate> gates) {}
+
   public Route route() {
     return pathPrefix("api", () -> pathPrefix("public", () -> concat(
         path("health", () -> RouteMetrics.template("/api/public/health", () -> get(() ->
@@ -39,7 +41,6 @@ public final class SystemRoutes {
 
   private Route ready() {
     boolean ok = readiness.isReady();
-    Map<String, Object> body = Map.of("ready", ok, "gates", readiness.gates());
-    return complete(Json.response(ok ? StatusCodes.OK : StatusCodes.SERVICE_UNAVAILABLE, body));
+    return complete(Json.response(ok ? StatusCodes.OK : StatusCodes.SERVICE_UNAVAILABLE, new ReadyBody(ok, readiness.gates())));
   }
 }

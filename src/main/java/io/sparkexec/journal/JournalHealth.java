@@ -53,8 +53,13 @@ public final class JournalHealth {
     this.probeTimeout = probeTimeout;
     this.recheckEvery = recheckEvery;
     this.listener = listener;
-    this.probe = ctx.spawn(Behaviors.supervise(JournalProbe.create(ctx.getSystem().address().toString().replaceAll("[^A-Za-z0-9]", "_")))
+    this.probe = ctx.spawn(Behaviors.supervise(JournalProbe.create(nodeId(ctx)))
         .onFailure(SupervisorStrategy.restartWithBackoff(Duration.ofMillis(200), Duration.ofSeconds(2), 0.2)), "journal-probe");
+  }
+
+  /** Stable across restarts (no port: it may be 0), distinct per host once there are several nodes. */
+  private static String nodeId(ActorContext<?> ctx) {
+    return ctx.getSystem().address().getHost().orElse("local").replaceAll("[^A-Za-z0-9]", "_");
   }
 
   private Behavior<Command> healthy() {

@@ -158,6 +158,8 @@ public final class OrderEntity
   private boolean cancelRequested;
   private boolean cancelAtVenueInFlight;
   private int submitAttempts;
+  // place->ack is measured only when this incarnation took the order, so restarts do not count
+  private boolean placedHere;
 
   private OrderEntity(String clientOrderId, Deps deps, ActorRef<ClusterSharding.ShardCommand> shard, ActorContext<Command> ctx,
       TimerScheduler<Command> timers) {
@@ -244,6 +246,7 @@ public final class OrderEntity
       Order order = orderOf(next);
       Metrics.ORDERS_ACCEPTED.withoutTags().increment();
       waiters.add(new Waiter(r.respType(), place.replyTo()));
+      placedHere = true;
       afterChange(false, order, List.of(accepted));
       submit(order, order.quantity());
     }).thenNoReply();
@@ -283,7 +286,7 @@ public final class OrderEntity
           deps.clock().instant());
       return Effect().persist(rejected).thenRun(next -> afterChange(false, orderOf(next), List.of(rejected))).thenNoReply();
     }
-    timers.startSingleTimer(RetrySubmit.INSTANCE, deps.resubmitBackoff().multipliedBy(Math.min(submitAttempts, 10)));
+    timers.startSingleTimer(RetrySubmit.INSTANCE, deps.resubmitBackoff().multipliedBy(Math.max(1, Math.min(submitAttempts, 10))));
     return Effect().noReply();
   }
 
@@ -295,7 +298,10 @@ public final class OrderEntity
 
   private ReplyEffect<Event, State> onQueryOutcome(Open state, QueryOutcome q) {
     Order order = state.order();
-    if (q.error() != null) return retryOrGiveUp(order, q.error());
+    if (q.error() != null) {
+      submitAttempts++; // a venue we cannot even ask counts toward giving up
+      return retryOrGiveUp(order, q.error());
+    }
     if (q.known()) return merge(order, q.report(), null);
     // the venue does not know it (never arrived, or an in-process simulator that restarted)
     submit(order, order.remainingQty());
@@ -306,7 +312,14 @@ public final class OrderEntity
     cancelAtVenueInFlight = false;
     Order order = state.order();
     if (c.result() instanceof Venue.Canceled canceled) return merge(order, canceled.report(), null);
-    if (c.result() instanceof Venue.CancelRefused refused && refused.report() != null) return merge(order, refused.report(), null);
+    if (c.result() instanceof Venue.CancelRefused refused && refused.report() != null) {
+      // refused while still open at the venue: nothing will finish it soon, so answer the callers now
+      if (!refused.report().status().isFinal()) {
+        ctx.getLog().info("event=order_cancel_not_done clientOrderId={} reason={}", clientOrderId, refused.reason());
+        replyCancelWaiters(order);
+      }
+      return merge(order, refused.report(), null);
+    }
     String why = c.result() instanceof Venue.CancelRefused refused ? refused.reason() : ((Venue.CancelUnknown) c.result()).error();
     ctx.getLog().info("event=order_cancel_not_done clientOrderId={} reason={}", clientOrderId, why);
     replyCancelWaiters(order);
@@ -348,7 +361,7 @@ public final class OrderEntity
   private void afterChange(boolean wasFinal, Order order, List<Event> events) {
     deps.openOrders().tell(new OpenOrders.Upsert(order));
     for (Event e : events) {
-      if (e instanceof OrderAcknowledged ack && ack.sentAt() != null) {
+      if (e instanceof OrderAcknowledged ack && placedHere) {
         Metrics.ORDER_PLACE_ACK_DURATION.withoutTags().record(Duration.between(order.timestamps().received(), ack.acknowledgedAt()).toNanos());
       }
     }

@@ -3,6 +3,7 @@ package io.sparkexec.order;
 import java.time.Duration;
 import java.util.HashMap;
 import java.util.Map;
+import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionStage;
 import org.apache.pekko.actor.typed.ActorRef;
 import org.apache.pekko.actor.typed.ActorSystem;
@@ -33,7 +34,12 @@ public final class OrderRecovery {
   public static CompletionStage<Result> run(ActorSystem<?> system, String readJournalId, ActorRef<OpenOrders.Command> openOrders,
       long progressEvery, Duration askTimeout) {
     long started = System.nanoTime();
-    CurrentEventsByTagQuery query = PersistenceQuery.get(system).getReadJournalFor(CurrentEventsByTagQuery.class, readJournalId);
+    CurrentEventsByTagQuery query;
+    try {
+      query = PersistenceQuery.get(system).getReadJournalFor(CurrentEventsByTagQuery.class, readJournalId);
+    } catch (RuntimeException e) {
+      return CompletableFuture.failedFuture(e);
+    }
     ClusterSharding sharding = ClusterSharding.get(system);
     Map<String, Order> open = new HashMap<>();
     long[] scanned = {0};

@@ -85,16 +85,11 @@ public final class OrderRoutes {
         return complete(ApiErrors.response(415, "UNSUPPORTED_MEDIA_TYPE", "Content-Type must be application/json", null, null));
       }
       if (entity.getContentLengthOption().isPresent() && entity.getContentLengthOption().getAsLong() > settings.maxBodyBytes()) {
-        return complete(tooLarge());
+        return complete(ApiErrors.tooLarge(settings.maxBodyBytes()));
       }
       return withSizeLimit(settings.maxBodyBytes(), () -> entity(Unmarshaller.entityToByteString(), bytes ->
           parameterOptional("respType", respType -> completeWithFuture(parseBody(bytes, respType.orElse(null), handler)))));
     });
-  }
-
-  private HttpResponse tooLarge() {
-    return ApiErrors.response(413, "PAYLOAD_TOO_LARGE", "request body is larger than " + settings.maxBodyBytes() + " bytes", "body",
-        Map.of("limitBytes", settings.maxBodyBytes()));
   }
 
   private static CompletionStage<HttpResponse> parseBody(ByteString bytes, String respTypeParam,
@@ -147,7 +142,7 @@ public final class OrderRoutes {
   private Route openOrders(Scope scope) {
     return parameterOptional("symbol", symbol -> parameterOptional("strategy", strategy -> completeWithFuture(
         orders.openOrders(symbol.orElse(null), strategy.orElse(null), scope).thenApply(list ->
-            Json.ok(Map.of("count", list.size(), "orders", list.stream().map(OrderJson::of).toList()))))));
+            Json.ok(new OpenOrdersBody(list.size(), list.stream().map(OrderJson::of).toList()))))));
   }
 
   private Route cancelOpen(Scope scope) {
@@ -165,6 +160,8 @@ public final class OrderRoutes {
     }
     return Json.ok(Map.of("matched", result.matched(), "unknown", unknown, "orders", orders));
   }
+
+  private record OpenOrdersBody(int count, List<OrderJson> orders) {}
 
   private static HttpResponse notFound(String id) {
     return ApiErrors.response(404, "ORDER_NOT_FOUND", "no order with clientOrderId " + id, "clientOrderId", null);

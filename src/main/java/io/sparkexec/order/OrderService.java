@@ -167,7 +167,9 @@ public final class OrderService {
           if (reply instanceof OrderEntity.NotOpen notOpen) return new NotOpen(notOpen.order());
           return CancelNotFound.INSTANCE;
         })
-        .exceptionallyCompose(error -> afterTimeout(ref, error, (order, waitedOut) -> new CancelAnswered(order), CancelUnknown::new));
+        .exceptionallyCompose(error -> afterTimeout(ref, error, (order, waitedOut) ->
+            order.status().isFinal() && order.status() != Order.Status.CANCELED ? new NotOpen(order) : new CancelAnswered(order),
+            CancelUnknown::new));
   }
 
   public CompletionStage<List<Order>> openOrders(String symbol, String strategy, Scope scope) {

@@ -23,10 +23,9 @@ import java.util.concurrent.atomic.AtomicLong;
 import java.util.function.Consumer;
 import java.util.function.Supplier;
 import org.apache.pekko.actor.Cancellable;
-import org.apache.pekko.actor.typed.Scheduler;
+import org.apache.pekko.actor.typed.ActorSystem;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
-import scala.concurrent.ExecutionContextExecutor;
 
 /**
  * In-process venue simulator: a seeded random-walk price feed per symbol, market orders filled
@@ -62,15 +61,14 @@ public final class SimulatedVenue implements Venue, MarketData {
   private final AtomicLong tradeIds = new AtomicLong();
   // ids stay unique across restarts of the simulator, so fills are never mistaken for old ones
   private final String runId;
-  private final Scheduler scheduler;
-  private final ExecutionContextExecutor executor;
+  private final ActorSystem<?> system;
   private final Clock clock;
   private Cancellable ticker;
 
-  public SimulatedVenue(Settings settings, Map<String, SymbolRule> rules, Scheduler scheduler, ExecutionContextExecutor executor, Clock clock) {
+  /** The system's scheduler drives the price feed and the ack latency; nothing here blocks. */
+  public SimulatedVenue(Settings settings, Map<String, SymbolRule> rules, ActorSystem<?> system, Clock clock) {
     this.settings = settings;
-    this.scheduler = scheduler;
-    this.executor = executor;
+    this.system = system;
     this.clock = clock;
     this.runId = Long.toString(clock.millis(), 36);
     Map<String, Book> b = new ConcurrentHashMap<>();
@@ -83,7 +81,7 @@ public final class SimulatedVenue implements Venue, MarketData {
 
   /** Starts the price feed; resting orders are matched on every tick. */
   public SimulatedVenue start() {
-    ticker = scheduler.scheduleAtFixedRate(settings.tick(), settings.tick(), this::tick, executor);
+    ticker = system.scheduler().scheduleAtFixedRate(settings.tick(), settings.tick(), this::tick, system.executionContext());
     log.info("event=venue_sim_started symbols={} tickMs={} ackLatencyMs={} seed={}",
         books.keySet(), settings.tick().toMillis(), settings.ackLatency().toMillis(), settings.seed());
     return this;
@@ -150,7 +148,7 @@ public final class SimulatedVenue implements Venue, MarketData {
   private <T> CompletionStage<T> afterLatency(Supplier<T> value) {
     if (settings.ackLatency().isZero()) return CompletableFuture.completedFuture(value.get());
     CompletableFuture<T> future = new CompletableFuture<>();
-    scheduler.scheduleOnce(settings.ackLatency(), () -> future.complete(value.get()), executor);
+    system.scheduler().scheduleOnce(settings.ackLatency(), () -> future.complete(value.get()), system.executionContext());
     return future;
   }
 
@@ -209,7 +207,8 @@ public final class SimulatedVenue implements Venue, MarketData {
     return raw.divide(rule.tickSize(), 0, mode).multiply(rule.tickSize());
   }
 
-  private void tick() {
+  /** One price step and matching round; package-private so tests drive it deterministically. */
+  void tick() {
     List<VenueOrderReport> reports = new ArrayList<>();
     for (Book book : books.values()) {
       synchronized (book) {
@@ -219,7 +218,9 @@ public final class SimulatedVenue implements Venue, MarketData {
           VenueOrder o = order.order;
           boolean crosses = o.side() == Side.BUY ? o.price().compareTo(book.quote.ask()) >= 0 : o.price().compareTo(book.quote.bid()) <= 0;
           if (!crosses) continue;
-          order.fill(o.price(), order.remaining().min(book.rule.touchQty()));
+          // a crossed resting order trades at its limit or better
+          BigDecimal price = o.side() == Side.BUY ? o.price().min(book.quote.ask()) : o.price().max(book.quote.bid());
+          order.fill(price, order.remaining().min(book.rule.touchQty()));
           if (order.status == VenueStatus.FILLED) {
             it.remove();
             forgetOldFinalOrders(order);
