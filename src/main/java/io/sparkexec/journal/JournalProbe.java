@@ -1,9 +1,11 @@
 package io.sparkexec.journal;
 
 import io.sparkexec.CborSerializable;
+import java.time.Duration;
 import java.time.Instant;
 import org.apache.pekko.actor.typed.ActorRef;
 import org.apache.pekko.actor.typed.Behavior;
+import org.apache.pekko.actor.typed.SupervisorStrategy;
 import org.apache.pekko.actor.typed.javadsl.Behaviors;
 import org.apache.pekko.persistence.typed.PersistenceId;
 import org.apache.pekko.persistence.typed.javadsl.CommandHandler;
@@ -34,7 +36,8 @@ public final class JournalProbe extends EventSourcedBehavior<JournalProbe.Comman
   }
 
   private JournalProbe(String nodeId) {
-    super(PersistenceId.of("JournalProbe", nodeId));
+    // a failed write must restart the probe, not stop it (the default), or it can never see the journal recover
+    super(PersistenceId.of("JournalProbe", nodeId), SupervisorStrategy.restartWithBackoff(Duration.ofMillis(200), Duration.ofSeconds(2), 0.2));
   }
 
   @Override

@@ -367,6 +367,22 @@ class OrderEntityTest {
   }
 
   @Test
+  void cancelRefusedWhileStillOpenAtTheVenueAnswersAtOnceAndKeepsTheFill() {
+    Fixture f = new Fixture();
+    f.placeAndAck();
+    TestProbe<Reply> canceller = testKit.createTestProbe();
+    f.kit.runCommand(new Cancel(canceller.ref()));
+    f.venue.expectCancel().answer().complete(
+        new Venue.CancelRefused("cancel rejected", f.report(VenueStatus.PARTIALLY_FILLED, fill("t1", "1"))));
+    // answered with the order as it was, not left waiting for a final state that is not coming
+    assertEquals(Status.ACKNOWLEDGED, foundOn(canceller).status());
+    // a Get is stashed until the fill is journaled
+    f.kit.runCommand(new Get(canceller.ref()));
+    assertEquals(Status.PARTIALLY_FILLED, foundOn(canceller).status());
+    assertEquals(List.of(f.acceptedEvent(), ack(SENT), new OrderFilled(fill("t1", "1"))), f.journal());
+  }
+
+  @Test
   void cancelWithUnknownOutcomeAnswersTheOpenOrder() {
     Fixture f = new Fixture();
     f.placeAndAck();
