@@ -11,6 +11,7 @@ import org.apache.pekko.persistence.query.EventEnvelope;
 import org.apache.pekko.persistence.query.PersistenceQuery;
 import org.apache.pekko.persistence.query.Sequence;
 import org.apache.pekko.persistence.query.javadsl.EventsByTagQuery;
+import org.apache.pekko.stream.AbruptStageTerminationException;
 import org.apache.pekko.stream.RestartSettings;
 import org.apache.pekko.stream.javadsl.RestartSource;
 import org.apache.pekko.stream.javadsl.Sink;
@@ -45,7 +46,10 @@ public final class RiskProjection {
                     replyTo -> new RiskLedger.Apply(new ArrayList<>(batch), replyTo), askTimeout, system.scheduler())))
         .runWith(Sink.ignore(), system)
         .whenComplete((done, error) -> {
-          if (error != null) log.error("event=risk_projection_stopped error=\"{}\"", error.toString());
+          // the stream restarts itself on failures; it ends only with the actor system
+          if (error != null && !(error instanceof AbruptStageTerminationException)) {
+            log.error("event=risk_projection_stopped error=\"{}\"", error.toString());
+          }
         });
   }
 
