@@ -2,6 +2,11 @@ package io.sparkexec;
 
 import com.typesafe.config.Config;
 import io.sparkexec.batch.Batcher;
+import io.sparkexec.feed.FeedHub;
+import io.sparkexec.feed.FeedRoutes;
+import io.sparkexec.feed.FeedSettings;
+import io.sparkexec.feed.OrderEventSource;
+import io.sparkexec.feed.WsTokens;
 import io.sparkexec.http.Auth;
 import io.sparkexec.http.HttpServer;
 import io.sparkexec.http.Readiness;
@@ -127,14 +132,19 @@ public final class Guardian {
         orderService, tradeMode.configName());
     if (tradeMode != TradeMode.SHADOW && spark.getBoolean("shadow.live-enabled")) shadow.startTwins(spark.getString("orders.read-journal"));
     ShadowRoutes shadowRoutes = new ShadowRoutes(shadow, auth, orderRoutes);
-    List<Route> routes = new ArrayList<>(List.of(new SystemRoutes(readiness).route(), shadowRoutes.route()));
-    // shadow mode: POST /order is answered by the shadow before the order routes can place anything
-    if (tradeMode == TradeMode.SHADOW) routes.add(shadowRoutes.shadowEveryOrder());
-    routes.addAll(List.of(orderRoutes.route(), riskRoutes.route()));
+    FeedSettings feedSettings = FeedSettings.fromConfig(spark.getConfig("feed"));
+    FeedHub feed = FeedHub.start(ctx.getSystem(), feedSettings, FeedHub.polling(venue, rules.keySet(), feedSettings.marketInterval()),
+        OrderEventSource.NONE, clock);
+    risk.systemEvents().subscribe(e -> feed.publishSystem(e.type(), e.fields()));
+    FeedRoutes feedRoutes = new FeedRoutes(feed, new WsTokens(feedSettings.tokenTtl(), feedSettings.maxTokens(), clock), auth);
     CoordinatedShutdown.get(ctx.getSystem()).addTask(CoordinatedShutdown.PhaseBeforeServiceUnbind(), "readiness-off", () -> {
       readiness.stopping("shutting down");
       return CompletableFuture.completedFuture(Done.getInstance());
     });
+    List<Route> routes = new ArrayList<>(List.of(new SystemRoutes(readiness).route(), shadowRoutes.route()));
+    // shadow mode: POST /order is answered by the shadow before the order routes can place anything
+    if (tradeMode == TradeMode.SHADOW) routes.add(shadowRoutes.shadowEveryOrder());
+    routes.addAll(List.of(orderRoutes.route(), riskRoutes.route(), feedRoutes.route()));
     HttpServer.start(ctx.getSystem(), HttpServer.Settings.fromConfig(spark.getConfig("http")), routes);
 
     Cluster cluster = Cluster.get(ctx.getSystem());

@@ -7,6 +7,8 @@ import com.typesafe.config.Config;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.Optional;
+
 import java.util.Set;
 import java.util.function.Function;
 import org.apache.pekko.http.javadsl.server.Route;
@@ -79,6 +81,11 @@ public final class Auth {
     }
     if (devInUse) log.warn("event=auth_dev_keys_in_use message=\"development API keys are active; set TRADER_KEY and ADMIN_KEY\"");
     return keys;
+  }
+
+  /** Who holds this key, for callers that cannot use {@link #require} (the WebSocket feed also takes tokens). */
+  public Optional<Principal> authenticate(String key) {
+    return Optional.ofNullable(byKey.get(key));
   }
 
   public Route require(Role role, Function<Principal, Route> inner) {

@@ -50,6 +50,7 @@ public final class Metrics {
   public static final Metric.Gauge ORDERS_IN_FLIGHT =
       Kamon.gauge("spark_orders_in_flight", "Place requests being processed right now");
 
+
   public static final Metric.Gauge TRADING_STATE =
       Kamon.gauge("spark_trading_state", "Trading state: 0 active, 1 reducing (position-reducing orders only), 2 halted (kill switch)");
 
@@ -67,6 +68,24 @@ public final class Metrics {
 
   public static final Metric.Histogram SHADOW_SLIPPAGE_BPS =
       Kamon.histogram("spark_shadow_slippage_bps", "Shadow fill slippage from the decision price in basis points (absolute), by direction (adverse, favorable)");
+
+  public static final Metric.Counter WS_COMPRESSED_FRAMES =
+      Kamon.counter("spark_ws_compressed_frames", "WebSocket feed data frames sent compressed with permessage-deflate");
+
+  public static final Metric.Gauge WS_COMPRESSION_RATIO =
+      Kamon.gauge("spark_ws_compression_ratio", "WebSocket feed payload bytes before compression divided by bytes sent, over every compressed frame since start");
+
+  public static final Metric.Counter WS_BANDWIDTH_SAVED =
+      Kamon.counter("spark_ws_bandwidth_saved_bytes", "WebSocket feed payload bytes that permessage-deflate kept off the wire");
+
+  public static final Metric.Counter WS_DISCONNECTS =
+      Kamon.counter("spark_ws_disconnects", "WebSocket feed connections ended, by reason (client_closed, pong_timeout, slow_consumer, ...)");
+
+  public static final Metric.Gauge WS_CONNECTIONS =
+      Kamon.gauge("spark_ws_connections", "Open WebSocket feed connections");
+
+  public static final Metric.Counter WS_TICKS_CONFLATED =
+      Kamon.counter("spark_ws_market_ticks_conflated", "Market ticks replaced by a newer tick before a slow feed client read them");
 
   private static volatile PrometheusReporter reporter;
 

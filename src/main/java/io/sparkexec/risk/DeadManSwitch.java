@@ -87,7 +87,7 @@ public final class DeadManSwitch {
     } else {
       ctx.getLog().info("event=dead_man_canceled strategy={} canceled={}", c.strategy(), c.matched());
     }
-    events.publish(new SystemEvents.SystemEvent("dead-man-triggered", c.strategy(), c.error() != null
+    events.publish(new SystemEvents.SystemEvent("dead_man_triggered", c.strategy(), c.error() != null
         ? Map.of("windowMs", c.window().toMillis(), "error", c.error().toString())
         : Map.of("windowMs", c.window().toMillis(), "canceledOrders", c.matched()), clock.instant()));
     return Behaviors.same();

@@ -117,7 +117,7 @@ public final class Risk {
       details.put("to", e.to().name());
       details.put("by", e.by());
       details.put("reason", e.reason());
-      events.publish(new SystemEvents.SystemEvent("trading-state-changed", null, details, e.at()));
+      events.publish(new SystemEvents.SystemEvent("trading_state_changed", null, details, e.at()));
     } else if (event instanceof Guardrails.LimitChanged e) {
       log.warn("event=risk_limit_changed limit={} from={} to={} by={} reason=\"{}\"", e.limit().apiName, e.from(), e.to(), e.by(), e.reason());
       details.put("limit", e.limit().apiName);
@@ -125,7 +125,7 @@ public final class Risk {
       details.put("to", e.to().toPlainString());
       details.put("by", e.by());
       details.put("reason", e.reason());
-      events.publish(new SystemEvents.SystemEvent("limit-changed", null, details, e.at()));
+      events.publish(new SystemEvents.SystemEvent("limit_changed", null, details, e.at()));
     }
   }
 

@@ -1,6 +1,7 @@
 package io.sparkexec.risk;
 
 import java.time.Instant;
+import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.CopyOnWriteArrayList;
@@ -16,8 +17,18 @@ public final class SystemEvents {
 
   private static final Logger log = LoggerFactory.getLogger(SystemEvents.class);
 
-  /** {@code type}: trading-state-changed | limit-changed | dead-man-triggered. */
-  public record SystemEvent(String type, String strategy, Map<String, Object> details, Instant at) {}
+  /** {@code type}: trading_state_changed | limit_changed | dead_man_triggered. */
+  public record SystemEvent(String type, String strategy, Map<String, Object> details, Instant at) {
+
+    /** The event as one flat message: strategy (when there is one), at, then the details. */
+    public Map<String, Object> fields() {
+      Map<String, Object> m = new LinkedHashMap<>();
+      if (strategy != null) m.put("strategy", strategy);
+      m.put("at", at.toString());
+      m.putAll(details);
+      return m;
+    }
+  }
 
   private final List<Consumer<SystemEvent>> subscribers = new CopyOnWriteArrayList<>();
 

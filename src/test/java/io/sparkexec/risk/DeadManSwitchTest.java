@@ -59,7 +59,7 @@ class DeadManSwitchTest {
     time.timePasses(Duration.ofSeconds(10));
     canceled.expectNoMessage(Duration.ofMillis(50));
     org.awaitility.Awaitility.await().until(() -> events.size() == 1);
-    assertEquals("dead-man-triggered", events.get(0).type());
+    assertEquals("dead_man_triggered", events.get(0).type());
     assertEquals("alpha", events.get(0).strategy());
     assertEquals(3, events.get(0).details().get("canceledOrders"));
   }

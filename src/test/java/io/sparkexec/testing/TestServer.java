@@ -131,7 +131,10 @@ public final class TestServer implements AutoCloseable {
   public static TestServer inProcess(Config config) {
     Metrics.init(config);
     ActorSystem<Guardian.Command> system = ActorSystem.create(Guardian.create(config), "spark-executor", config);
-    TestServer server = new TestServer(config.getInt("spark.http.port"), system, config, null, null);
+    return readyOrClosed(new TestServer(config.getInt("spark.http.port"), system, config, null, null));
+  }
+
+  private static TestServer readyOrClosed(TestServer server) {
     try {
       server.awaitReady();
     } catch (RuntimeException | AssertionError e) {
@@ -202,14 +205,7 @@ public final class TestServer implements AutoCloseable {
     } catch (IOException e) {
       throw new UncheckedIOException(e);
     }
-    TestServer server = new TestServer(port, null, null, process, log);
-    try {
-      server.awaitReady();
-    } catch (RuntimeException | AssertionError e) {
-      server.close();
-      throw e;
-    }
-    return server;
+    return readyOrClosed(new TestServer(port, null, null, process, log));
   }
 
   /** The server's process (the java process itself: it is started without a shell). */

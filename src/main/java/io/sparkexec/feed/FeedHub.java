@@ -1,0 +1,256 @@
+package io.sparkexec.feed;
+
+import io.sparkexec.http.Auth;
+import io.sparkexec.http.Json;
+import io.sparkexec.metrics.Metrics;
+import io.sparkexec.venue.MarketData;
+import java.math.BigDecimal;
+import java.nio.charset.StandardCharsets;
+import java.time.Clock;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.ArrayDeque;
+import java.util.ArrayList;
+import java.util.Collection;
+import java.util.Comparator;
+import java.util.Deque;
+import java.util.HashMap;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import java.util.Set;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CompletionStage;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.atomic.AtomicLong;
+import org.apache.pekko.Done;
+import org.apache.pekko.NotUsed;
+import org.apache.pekko.actor.CoordinatedShutdown;
+import org.apache.pekko.actor.typed.ActorSystem;
+import org.apache.pekko.http.javadsl.model.HttpHeader;
+import org.apache.pekko.http.javadsl.model.HttpRequest;
+import org.apache.pekko.http.javadsl.model.HttpResponse;
+import org.apache.pekko.stream.AbruptStageTerminationException;
+import org.apache.pekko.stream.Materializer;
+import org.apache.pekko.stream.javadsl.BidiFlow;
+import org.apache.pekko.stream.javadsl.Sink;
+import org.apache.pekko.stream.javadsl.Source;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * The feed's hub: the open connections, the fan-out of market ticks and system events to them,
+ * the orders channel's source, the totals behind the status endpoint and the metrics. Publishing
+ * never blocks: each connection buffers (bounded) or conflates on its own.
+ */
+public final class FeedHub {
+
+  private static final Logger log = LoggerFactory.getLogger(FeedHub.class);
+
+  /** One market tick as clients receive it. */
+  record MarketTick(String channel, String symbol, BigDecimal bid, BigDecimal ask, Instant time) {}
+
+  public record Totals(long connectionsOpened, long messagesSent, long bytesRaw, long bytesWire, double ratio,
+      long compressedFrames, long ticksConflated, long slowConsumerCloses) {}
+
+  public record Status(int connections, int compressedConnections, Totals totals, Map<String, Object> settings,
+      List<FeedConnection.Status> perConnection, List<FeedConnection.Status> recentlyClosed) {}
+
+  private final FeedSettings settings;
+  private final OrderEventSource orderEvents;
+  private final Materializer materializer;
+  private final WebSocketShim shim;
+  private final Clock clock;
+  private final Map<Long, FeedConnection> connections = new ConcurrentHashMap<>();
+  private final Deque<FeedConnection.Status> recentlyClosed = new ArrayDeque<>();
+  private final AtomicLong ids = new AtomicLong();
+  private final AtomicLong rawBytes = new AtomicLong();
+  private final AtomicLong wireBytes = new AtomicLong();
+  private final AtomicLong compressedRaw = new AtomicLong();
+  private final AtomicLong compressedWire = new AtomicLong();
+  private final AtomicLong savedReported = new AtomicLong();
+  private final AtomicLong compressedFrames = new AtomicLong();
+  private final AtomicLong ticksConflated = new AtomicLong();
+  private final AtomicLong slowConsumerCloses = new AtomicLong();
+  private final AtomicLong messagesSentByClosed = new AtomicLong();
+  private final CompletableFuture<Done> allGone = new CompletableFuture<>();
+  private volatile boolean shuttingDown;
+
+  private FeedHub(ActorSystem<?> system, FeedSettings settings, OrderEventSource orderEvents, Clock clock) {
+    this.settings = settings;
+    this.orderEvents = orderEvents;
+    this.materializer = Materializer.matFromSystem(system);
+    this.shim = new WebSocketShim(system, settings.closeTimeout());
+    this.clock = clock;
+  }
+
+  /**
+   * Starts the hub: {@code market} feeds the market channel (see {@link #polling}), and open
+   * connections are told to go away (1001) when the system shuts down.
+   */
+  public static FeedHub start(ActorSystem<?> system, FeedSettings settings, Source<MarketData.Quote, ?> market,
+      OrderEventSource orderEvents, Clock clock) {
+    FeedHub hub = new FeedHub(system, settings, orderEvents, clock);
+    market.runWith(Sink.foreach(hub::publishMarket), hub.materializer).whenComplete((done, error) -> {
+      // the materializer stopping at shutdown ends the source too: not a failure worth an error
+      if (error != null && !(error instanceof AbruptStageTerminationException)) log.error("event=ws_market_source_failed error=\"{}\"", error.toString());
+    });
+    CoordinatedShutdown.get(system.classicSystem()).addTask(CoordinatedShutdown.PhaseBeforeServiceUnbind(), "ws-feed-going-away",
+        hub::goAway);
+    return hub;
+  }
+
+  /**
+   * Tells every client the server is going away (1001) and waits, at most the close timeout,
+   * for the close handshakes, so clients see why rather than a dropped connection.
+   */
+  private CompletionStage<Done> goAway() {
+    shuttingDown = true;
+    connections.values().forEach(c -> c.closer().close(CloseReason.SERVER_SHUTDOWN, "server shutting down"));
+    if (connections.isEmpty()) allGone.complete(Done.getInstance());
+    return allGone.completeOnTimeout(Done.getInstance(), settings.closeTimeout().toMillis(), TimeUnit.MILLISECONDS);
+  }
+
+  /** Polls the market data every {@code interval} and emits the quotes that changed since the last poll. */
+  public static Source<MarketData.Quote, NotUsed> polling(MarketData marketData, Collection<String> symbols, Duration interval) {
+    List<String> ordered = List.copyOf(symbols);
+    return Source.tick(interval, interval, NotUsed.getInstance())
+        .statefulMapConcat(() -> {
+          Map<String, MarketData.Quote> last = new HashMap<>();
+          return tick -> {
+            List<MarketData.Quote> changed = new ArrayList<>();
+            for (String s : ordered) {
+              MarketData.Quote q = marketData.quote(s);
+              if (q != null && !q.equals(last.put(s, q))) changed.add(q);
+            }
+            return changed;
+          };
+        })
+        .mapMaterializedValue(c -> NotUsed.getInstance());
+  }
+
+  // ---------------------------------------------------------------- publishing
+
+  /** Fans one tick out to the market subscribers; it is encoded once for all of them. */
+  public void publishMarket(MarketData.Quote q) {
+    String json = new String(Json.bytes(new MarketTick("market", q.symbol(), q.bid(), q.ask(), q.time())), StandardCharsets.UTF_8);
+    for (FeedConnection c : connections.values()) if (c.subscribed(Channel.MARKET)) c.offerTick(q.symbol(), json);
+  }
+
+  /**
+   * The system channel's hook: trading state, chaos, SLO alerts and the like publish here.
+   * {@code fields} must not use the keys {@code channel} or {@code type}.
+   */
+  public void publishSystem(String type, Map<String, Object> fields) {
+    Map<String, Object> m = new LinkedHashMap<>();
+    m.put("channel", "system");
+    m.put("type", type);
+    m.putAll(fields);
+    String json = new String(Json.bytes(m), StandardCharsets.UTF_8);
+    for (FeedConnection c : connections.values()) if (c.subscribed(Channel.SYSTEM)) c.offer(json);
+  }
+
+  OrderEventSource orderEvents() {
+    return orderEvents;
+  }
+
+  // ---------------------------------------------------------------- connections
+
+  boolean full() {
+    return connections.size() >= settings.maxConnections();
+  }
+
+  /** Answers the upgrade: permessage-deflate when offered and enabled, plain frames otherwise. Empty when not an upgrade. */
+  Optional<HttpResponse> accept(HttpRequest request, Auth.Principal principal, Set<Channel> channels, long from) {
+    Optional<PermessageDeflate.Agreement> agreed = settings.compress() ? PermessageDeflate.negotiate(extensionOffers(request)) : Optional.empty();
+    FeedConnection c = new FeedConnection(ids.incrementAndGet(), principal.name(), agreed, channels, from, this, settings, materializer,
+        clock.instant());
+    BidiFlow<WsFrame, WsFrame, WsFrame, WsFrame, NotUsed> layers = BidiFlow.fromGraph(
+        new Watchdog(settings.pingInterval(), settings.pongTimeout(), c.closer(), agreed.isPresent() ? TrafficStats.NONE : c, c));
+    if (agreed.isPresent()) {
+      layers = layers.atop(PermessageDeflate.codec(agreed.get(), new PermessageDeflate.Limits(settings.deflateLevel(), settings.maxInflatedBytes()),
+          c.closer(), c));
+    }
+    return shim.upgrade(request, layers, c.flow(), c.closer(), agreed.map(PermessageDeflate.Agreement::responseHeader));
+  }
+
+  private static List<String> extensionOffers(HttpRequest request) {
+    List<String> offers = new ArrayList<>();
+    for (HttpHeader h : request.getHeaders()) if (h.is("sec-websocket-extensions")) offers.add(h.value());
+    return offers;
+  }
+
+  void register(FeedConnection c) {
+    connections.put(c.id(), c);
+    Metrics.WS_CONNECTIONS.withoutTags().update(connections.size());
+    log.info("event=ws_connected id={} compression={}", c.id(), c.compressed());
+  }
+
+  void unregister(FeedConnection c) {
+    if (connections.remove(c.id()) == null) return;
+    Metrics.WS_CONNECTIONS.withoutTags().update(connections.size());
+    String reason = c.disconnectReason();
+    Metrics.WS_DISCONNECTS.withTag("reason", reason).increment();
+    if (reason.equals(CloseReason.SLOW_CONSUMER_RESUME.label)) slowConsumerCloses.incrementAndGet();
+    FeedConnection.Status last = c.status("closed");
+    messagesSentByClosed.addAndGet(last.messagesSent());
+    synchronized (recentlyClosed) {
+      recentlyClosed.addFirst(last);
+      while (recentlyClosed.size() > settings.recentlyClosed()) recentlyClosed.removeLast();
+    }
+    log.info("event=ws_disconnected id={} reason={} messagesSent={} bytesRaw={} bytesWire={}", c.id(), reason, last.messagesSent(),
+        last.bytesRaw(), last.bytesWire());
+    if (shuttingDown && connections.isEmpty()) allGone.complete(Done.getInstance());
+  }
+
+  // ---------------------------------------------------------------- accounting (frame layers, any thread)
+
+  void compressed(long raw, long wire) {
+    rawBytes.addAndGet(raw);
+    wireBytes.addAndGet(wire);
+    long r = compressedRaw.addAndGet(raw);
+    long w = compressedWire.addAndGet(wire);
+    compressedFrames.incrementAndGet();
+    Metrics.WS_COMPRESSED_FRAMES.withoutTags().increment();
+    Metrics.WS_COMPRESSION_RATIO.withoutTags().update((double) r / w);
+    // tiny frames can grow a little; the counter follows the net saving, which only ever climbs in practice
+    long saved = r - w;
+    long before = savedReported.get();
+    if (saved > before && savedReported.compareAndSet(before, saved)) Metrics.WS_BANDWIDTH_SAVED.withoutTags().increment(saved - before);
+  }
+
+  void plain(long bytes) {
+    rawBytes.addAndGet(bytes);
+    wireBytes.addAndGet(bytes);
+  }
+
+  void tickConflated() {
+    ticksConflated.incrementAndGet();
+    Metrics.WS_TICKS_CONFLATED.withoutTags().increment();
+  }
+
+  public Status status() {
+    List<FeedConnection.Status> open = connections.values().stream().map(c -> c.status("open"))
+        .sorted(Comparator.comparingLong(FeedConnection.Status::id)).toList();
+    List<FeedConnection.Status> closed;
+    synchronized (recentlyClosed) {
+      closed = List.copyOf(recentlyClosed);
+    }
+    long raw = rawBytes.get();
+    long wire = wireBytes.get();
+    long sent = messagesSentByClosed.get() + open.stream().mapToLong(FeedConnection.Status::messagesSent).sum();
+    Totals totals = new Totals(ids.get(), sent, raw, wire, wire == 0 ? 1.0 : Math.round(100.0 * raw / wire) / 100.0,
+        compressedFrames.get(), ticksConflated.get(), slowConsumerCloses.get());
+    Map<String, Object> s = new LinkedHashMap<>();
+    s.put("compress", settings.compress());
+    s.put("deflateLevel", settings.deflateLevel());
+    s.put("pingSec", settings.pingInterval().toSeconds());
+    s.put("pongTimeoutSec", settings.pongTimeout().toSeconds());
+    s.put("buffer", settings.buffer());
+    s.put("maxInflatedBytes", settings.maxInflatedBytes());
+    s.put("maxConnections", settings.maxConnections());
+    return new Status(open.size(), (int) connections.values().stream().filter(FeedConnection::compressed).count(), totals, s, open, closed);
+  }
+}

@@ -1,0 +1,270 @@
+package io.sparkexec.feed;
+
+import static org.awaitility.Awaitility.await;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+import static org.junit.jupiter.api.Assertions.fail;
+import static org.junit.jupiter.api.Assumptions.assumeTrue;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.sun.net.httpserver.HttpServer;
+import io.sparkexec.http.Json;
+import java.io.BufferedReader;
+import java.io.File;
+import java.io.IOException;
+import java.io.InputStreamReader;
+import java.net.InetSocketAddress;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.BlockingQueue;
+import java.util.concurrent.LinkedBlockingQueue;
+import java.util.concurrent.TimeUnit;
+import org.apache.pekko.actor.testkit.typed.javadsl.LogCapturingExtension;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.ExtendWith;
+import org.junit.jupiter.api.io.TempDir;
+
+/**
+ * Real clients negotiate permessage-deflate with the feed and decode every message of a known
+ * sequence (order events seq 1..N from a test source): Node's {@code ws}, Python's
+ * {@code websockets} (Debian's python3-websockets) and headless Chromium. A missing tool skips
+ * its test with a message, except on CI (CI=true), where it fails: .ci/run installs them all.
+ */
+@ExtendWith(LogCapturingExtension.class)
+class InteropIT {
+
+  private static final int MESSAGES = 500;
+  private static final boolean CI = "true".equals(System.getenv("CI"));
+  private static FeedTestServer server;
+
+  @TempDir
+  Path tmp;
+
+  @BeforeAll
+  static void start() throws Exception {
+    server = FeedTestServer.start("spark.feed.ping-sec = 5");
+  }
+
+  @AfterAll
+  static void stop() throws Exception {
+    server.stop();
+  }
+
+  private static void requireTool(boolean available, String what) {
+    if (!available && CI) fail(what + " is missing on CI; .ci/run installs it");
+    if (!available) System.err.println("InteropIT: SKIPPED, " + what + " is not installed (bash .ci/run installs it)");
+    assumeTrue(available, what + " is not installed (bash .ci/run installs it)");
+  }
+
+  private static boolean runs(String... command) {
+    try {
+      Process p = new ProcessBuilder(command).redirectErrorStream(true).redirectOutput(ProcessBuilder.Redirect.DISCARD).start();
+      return p.waitFor(300, TimeUnit.SECONDS) && p.exitValue() == 0;
+    } catch (IOException e) {
+      return false;
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+      return false;
+    }
+  }
+
+  /** A started process whose output lines are collected. */
+  private record Client(Process process, BlockingQueue<String> lines) {
+    static Client start(List<String> command, Path dir) throws IOException {
+      Process p = new ProcessBuilder(command).directory(dir.toFile()).redirectErrorStream(true).start();
+      BlockingQueue<String> lines = new LinkedBlockingQueue<>();
+      Thread reader = new Thread(() -> {
+        try (BufferedReader r = new BufferedReader(new InputStreamReader(p.getInputStream(), StandardCharsets.UTF_8))) {
+          for (String l = r.readLine(); l != null; l = r.readLine()) lines.add(l);
+        } catch (IOException ignored) {
+          // the process ended
+        }
+      }, "interop-output");
+      reader.setDaemon(true);
+      reader.start();
+      return new Client(p, lines);
+    }
+
+    /** The first line starting with {@code prefix}; fails on an error line or after two minutes. */
+    String await(String prefix) throws InterruptedException {
+      List<String> seen = new ArrayList<>();
+      while (true) {
+        String l = lines.poll(120, TimeUnit.SECONDS);
+        if (l == null) throw new AssertionError("no " + prefix + " line; output so far: " + seen);
+        seen.add(l);
+        if (l.startsWith(prefix)) return l.substring(prefix.length()).trim();
+        if (l.startsWith("ERROR") || l.startsWith("GAP")) throw new AssertionError("client reported: " + l + "; output: " + seen);
+      }
+    }
+  }
+
+  /** The id the next connection will get. */
+  private static long nextConnectionId() throws Exception {
+    return server.status().path("totals").path("connectionsOpened").asLong() + 1;
+  }
+
+  /** Publishes seq 1..N once the client's connection is registered and subscribed, after checking the server agreed to compress. */
+  private static void publishSequence(long connectionId, int subscribersBefore) throws Exception {
+    await().atMost(Duration.ofSeconds(120)).until(() -> server.orders.subscribers() > subscribersBefore && server.connection(connectionId) != null);
+    assertEquals("permessage-deflate", server.connection(connectionId).path("compression").asText(), "the server agreed to compress");
+    for (long seq = 1; seq <= MESSAGES; seq++) server.orders.publish(seq);
+  }
+
+  private static void assertCompressed() throws Exception {
+    JsonNode totals = server.status().path("totals");
+    assertTrue(totals.path("compressedFrames").asLong() >= MESSAGES);
+    assertTrue(totals.path("bytesWire").asLong() < totals.path("bytesRaw").asLong());
+  }
+
+  @Test
+  void nodeWs() throws Exception {
+    Path module = Path.of("target/node/node_modules/ws").toAbsolutePath();
+    if (!Files.isDirectory(module) && runs("npm", "--version")) {
+      runs("npm", "install", "--prefix", "target/node", "--no-audit", "--no-fund", "ws@8");
+    }
+    requireTool(runs("node", "--version") && Files.isDirectory(module), "node with the ws package (npm install --prefix target/node ws@8)");
+    Path script = tmp.resolve("client.js");
+    Files.writeString(script, """
+        const WebSocket = require(process.argv[2]);
+        const [url, key, n] = [process.argv[3], process.argv[4], Number(process.argv[5])];
+        const ws = new WebSocket(url, { headers: { 'X-API-Key': key }, perMessageDeflate: true });
+        let next = 1;
+        ws.on('open', () => console.log('OPEN ' + ws.extensions));
+        ws.on('message', (data) => {
+          const m = JSON.parse(data);
+          if (m.channel !== 'orders') return;
+          if (m.seq !== next) { console.log('GAP expected ' + next + ' got ' + m.seq); process.exit(2); }
+          if (++next > n) { console.log('DONE ' + ws.extensions); ws.close(1000); }
+        });
+        ws.on('close', (code) => process.exit(next > n ? 0 : 3));
+        ws.on('error', (e) => { console.log('ERROR ' + e.message); process.exit(4); });
+        """);
+    int before = server.orders.subscribers();
+    long id = nextConnectionId();
+    Client c = Client.start(List.of("node", script.toString(), module.toString(), server.ws("channels=orders").toString(),
+        FeedTestServer.TRADER_KEY, String.valueOf(MESSAGES)), tmp);
+    try {
+      assertEquals("permessage-deflate", c.await("OPEN"));
+      publishSequence(id, before);
+      assertEquals("permessage-deflate", c.await("DONE"));
+      assertTrue(c.process().waitFor(120, TimeUnit.SECONDS));
+      assertEquals(0, c.process().exitValue());
+      assertCompressed();
+    } finally {
+      c.process().destroyForcibly();
+    }
+  }
+
+  @Test
+  void pythonWebsockets() throws Exception {
+    requireTool(runs("/usr/bin/python3", "-c", "import websockets"), "python3-websockets (Debian package)");
+    Path script = tmp.resolve("client.py");
+    Files.writeString(script, """
+        import asyncio, json, sys
+        import websockets
+
+        async def main(url, key, n):
+            async with websockets.connect(url, extra_headers={"X-API-Key": key}, compression="deflate") as ws:
+                names = ",".join(e.name for e in ws.extensions)
+                print("OPEN " + names, flush=True)
+                nxt = 1
+                while nxt <= n:
+                    m = json.loads(await ws.recv())
+                    if m.get("channel") != "orders":
+                        continue
+                    if m["seq"] != nxt:
+                        print("GAP expected %d got %d" % (nxt, m["seq"]), flush=True)
+                        sys.exit(2)
+                    nxt += 1
+                print("DONE " + names, flush=True)
+
+        asyncio.run(main(sys.argv[1], sys.argv[2], int(sys.argv[3])))
+        """);
+    int before = server.orders.subscribers();
+    long id = nextConnectionId();
+    Client c = Client.start(List.of("/usr/bin/python3", script.toString(), server.ws("channels=orders").toString(),
+        FeedTestServer.TRADER_KEY, String.valueOf(MESSAGES)), tmp);
+    try {
+      assertEquals("permessage-deflate", c.await("OPEN"));
+      publishSequence(id, before);
+      assertEquals("permessage-deflate", c.await("DONE"));
+      assertTrue(c.process().waitFor(120, TimeUnit.SECONDS));
+      assertEquals(0, c.process().exitValue());
+      assertCompressed();
+    } finally {
+      c.process().destroyForcibly();
+    }
+  }
+
+  /** The page reports to a small HTTP server of the test's own, so nothing depends on when Chromium dumps or exits. */
+  @Test
+  void headlessChromium() throws Exception {
+    String chromium = new File("/usr/bin/chromium").canExecute() ? "/usr/bin/chromium" : "chromium";
+    requireTool(runs(chromium, "--version"), "chromium (Debian package)");
+    BlockingQueue<String> reports = new LinkedBlockingQueue<>();
+    byte[] page = """
+        <!doctype html><html><body><script>
+        const p = new URLSearchParams(location.search);
+        const n = Number(p.get('n'));
+        const report = (o) => fetch('/report', { method: 'POST', body: JSON.stringify(o) });
+        const ws = new WebSocket(p.get('ws'));
+        let next = 1;
+        ws.onopen = () => report({ event: 'open', extensions: ws.extensions });
+        ws.onerror = () => report({ event: 'error' });
+        ws.onmessage = (e) => {
+          const m = JSON.parse(e.data);
+          if (m.channel !== 'orders') return;
+          if (m.seq !== next) { report({ event: 'gap', expected: next, got: m.seq }); ws.close(); return; }
+          if (++next > n) { report({ event: 'done', extensions: ws.extensions, received: n }); ws.close(1000); }
+        };
+        </script></body></html>
+        """.getBytes(StandardCharsets.UTF_8);
+    HttpServer pages = HttpServer.create(new InetSocketAddress("127.0.0.1", 0), 0);
+    pages.createContext("/page.html", ex -> {
+      ex.getResponseHeaders().add("Content-Type", "text/html; charset=utf-8");
+      ex.sendResponseHeaders(200, page.length);
+      ex.getResponseBody().write(page);
+      ex.close();
+    });
+    pages.createContext("/report", ex -> {
+      reports.add(new String(ex.getRequestBody().readAllBytes(), StandardCharsets.UTF_8));
+      ex.sendResponseHeaders(204, -1);
+      ex.close();
+    });
+    pages.start();
+    // a browser cannot set headers: it authenticates with a single-use token in the URL
+    String wsUrl = server.ws("channels=orders&token=" + server.token()).toString();
+    String url = "http://127.0.0.1:" + pages.getAddress().getPort() + "/page.html?n=" + MESSAGES + "&ws="
+        + java.net.URLEncoder.encode(wsUrl, StandardCharsets.UTF_8);
+    int before = server.orders.subscribers();
+    long id = nextConnectionId();
+    Client c = Client.start(List.of(chromium, "--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
+        "--disable-background-networking", "--disable-component-update", "--disable-sync", "--disable-dev-shm-usage",
+        "--user-data-dir=" + Files.createDirectory(tmp.resolve("profile")), url), tmp);
+    try {
+      JsonNode open = nextReport(reports, c);
+      assertEquals("open", open.path("event").asText(), open.toString());
+      assertEquals("permessage-deflate", open.path("extensions").asText());
+      publishSequence(id, before);
+      JsonNode done = nextReport(reports, c);
+      assertEquals("done", done.path("event").asText(), done.toString());
+      assertEquals(MESSAGES, done.path("received").asInt());
+      assertCompressed();
+    } finally {
+      c.process().destroyForcibly().waitFor(60, TimeUnit.SECONDS);
+      pages.stop(0);
+    }
+  }
+
+  private static JsonNode nextReport(BlockingQueue<String> reports, Client chromium) throws Exception {
+    String r = reports.poll(180, TimeUnit.SECONDS);
+    if (r == null) throw new AssertionError("no report from the page; chromium said: " + new ArrayList<>(chromium.lines()));
+    return Json.MAPPER.readTree(r);
+  }
+}
