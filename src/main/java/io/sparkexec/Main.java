@@ -17,6 +17,9 @@ public final class Main {
       commands:
         serve   run the executor (default): HTTP API, LevelDB journal, simulated venue
         bench   open-loop load generator against a running executor (bench --help)
+        migrate-journal --from DIR --to DIR
+                copy a journal written by Pekko's built-in LevelDB plugin into a new
+                group-commit journal directory (docs/journal.md)
 
       configuration: conf/application.conf (or $SPARK_CONF_DIR); every setting has an
       environment override, e.g. HTTP_PORT=8080 JOURNAL_DIR=journal/executor JOURNAL_FSYNC=on
@@ -41,6 +44,7 @@ public final class Main {
     switch (command) {
       case "serve" -> serve();
       case "bench" -> io.sparkexec.bench.Bench.main(rest);
+      case "migrate-journal" -> io.sparkexec.journal.JournalMigration.main(rest);
       case "--help", "-h", "help" -> System.out.print(USAGE);
       default -> {
         System.err.print("unknown command: " + command + "\n\n" + USAGE);
@@ -66,8 +70,9 @@ public final class Main {
     }
     Metrics.init(config);
     ActorSystem<Guardian.Command> system = ActorSystem.create(Guardian.create(config), "spark-executor", config);
-    LoggerFactory.getLogger(Main.class).info("event=starting system={} tradeMode={} venue={} journalDir={} fsync={}",
-        system.name(), config.getString("spark.trade-mode"), config.getString("spark.venue.kind"),
-        config.getString("pekko.persistence.journal.leveldb.dir"), config.getBoolean("pekko.persistence.journal.leveldb.fsync"));
+    String journal = config.getString("pekko.persistence.journal.plugin");
+    LoggerFactory.getLogger(Main.class).info("event=starting system={} tradeMode={} venue={} journal={} journalDir={} fsync={}",
+        system.name(), config.getString("spark.trade-mode"), config.getString("spark.venue.kind"), journal,
+        config.getString(journal + ".dir"), config.getBoolean(journal + ".fsync"));
   }
 }

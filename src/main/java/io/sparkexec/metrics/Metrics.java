@@ -44,6 +44,15 @@ public final class Metrics {
   public static final Metric.Counter JOURNAL_FAILURES =
       Kamon.counter("spark_journal_failures", "Journal writes or probes that failed");
 
+  public static final Metric.Histogram JOURNAL_WRITE_DURATION =
+      Kamon.histogram("spark_journal_write_duration", "Time from a write's arrival at the group-commit journal writer to its commit (synced when fsync is on)", NANOS);
+
+  public static final Metric.Histogram JOURNAL_BATCH_SIZE =
+      Kamon.histogram("spark_journal_batch_size", "Events per LevelDB WriteBatch committed by the group-commit journal");
+
+  public static final Metric.Gauge JOURNAL_WRITER_QUEUE_DEPTH =
+      Kamon.gauge("spark_journal_writer_queue_depth", "Write requests waiting for the group-commit journal writer");
+
   public static final Metric.Gauge READY =
       Kamon.gauge("spark_ready", "1 when every start-up gate has passed and the executor takes orders, else 0");
 

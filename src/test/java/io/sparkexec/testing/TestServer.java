@@ -118,6 +118,7 @@ public final class TestServer implements AutoCloseable {
     base.put("spark.http.port", freePort());
     base.put("pekko.remote.artery.canonical.port", 0);
     base.put("pekko.persistence.journal.leveldb.dir", dataDir.resolve("journal").toString());
+    base.put("spark.journal.dir", dataDir.resolve("journal").toString());
     base.put("pekko.persistence.snapshot-store.local.dir", dataDir.resolve("snapshots").toString());
     base.put("kamon.metric.tick-interval", "1 second");
     base.put("pekko.coordinated-shutdown.exit-jvm", "off");
