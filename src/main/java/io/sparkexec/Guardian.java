@@ -18,10 +18,17 @@ import io.sparkexec.order.OrderRecovery;
 import io.sparkexec.order.OrderRoutes;
 import io.sparkexec.order.OrderService;
 import io.sparkexec.order.SymbolRulesGuard;
+import io.sparkexec.risk.Risk;
+import io.sparkexec.risk.RiskRoutes;
+import io.sparkexec.risk.TradeMode;
+import io.sparkexec.shadow.ShadowBook;
+import io.sparkexec.shadow.ShadowRoutes;
+import io.sparkexec.shadow.ShadowService;
 import io.sparkexec.venue.SimulatedVenue;
 import io.sparkexec.venue.SymbolRule;
 import java.time.Clock;
 import java.time.Duration;
+import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
@@ -30,6 +37,7 @@ import org.apache.pekko.Done;
 import org.apache.pekko.actor.CoordinatedShutdown;
 import org.apache.pekko.actor.typed.ActorRef;
 import org.apache.pekko.actor.typed.Behavior;
+import org.apache.pekko.actor.typed.DispatcherSelector;
 import org.apache.pekko.actor.typed.javadsl.ActorContext;
 import org.apache.pekko.actor.typed.javadsl.Behaviors;
 import org.apache.pekko.cluster.typed.Cluster;
@@ -38,6 +46,7 @@ import org.apache.pekko.cluster.typed.SelfUp;
 import org.apache.pekko.cluster.typed.Subscribe;
 import org.apache.pekko.cluster.sharding.typed.javadsl.ClusterSharding;
 import org.apache.pekko.cluster.sharding.typed.javadsl.Entity;
+import org.apache.pekko.http.javadsl.server.Route;
 
 /** Wiring only: spawns the rooms, joins the single-node cluster, opens the gates, binds HTTP. */
 public final class Guardian {
@@ -45,6 +54,7 @@ public final class Guardian {
   public static final String GATE_CLUSTER = "cluster";
   public static final String GATE_JOURNAL = "journal";
   public static final String GATE_JOURNAL_WRITES = "journal-writes";
+  public static final String GATE_RISK = "risk";
 
   public sealed interface Command {}
 
@@ -64,7 +74,7 @@ public final class Guardian {
 
   private final ActorContext<Command> ctx;
   private final Config spark;
-  private final Readiness readiness = new Readiness(GATE_CLUSTER, GATE_JOURNAL, GATE_JOURNAL_WRITES);
+  private final Readiness readiness = new Readiness(GATE_CLUSTER, GATE_JOURNAL, GATE_JOURNAL_WRITES, GATE_RISK);
   private final ActorRef<OpenOrders.Command> openOrders;
 
   private Guardian(ActorContext<Command> ctx, Config config) {
@@ -75,6 +85,7 @@ public final class Guardian {
 
     Map<String, SymbolRule> rules = SymbolRule.fromConfig(spark.getConfig("venue"));
     String venueKind = spark.getString("venue.kind");
+    TradeMode tradeMode = TradeMode.check(spark.getString("trade-mode"), spark.getBoolean("live-enabled"), venueKind);
     if (!venueKind.equals("sim-inproc")) throw new IllegalStateException("VENUE=" + venueKind + " is not available yet; use sim-inproc");
     SimulatedVenue venue = new SimulatedVenue(SimulatedVenue.Settings.fromConfig(spark.getConfig("venue.sim")), rules,
         ctx.getSystem(), clock).start();
@@ -106,19 +117,35 @@ public final class Guardian {
         }), "journal-health");
 
     Auth auth = Auth.fromConfig(spark.getConfig("auth"), spark.getString("trade-mode"));
-    OrderService orderService = new OrderService(ctx.getSystem(), openOrders, List.of(new SymbolRulesGuard(rules, venue)), readiness,
+    Risk risk = new Risk(Risk.Settings.fromConfig(spark.getConfig("risk")), clock, venue);
+    OrderService orderService = new OrderService(ctx.getSystem(), openOrders, List.of(new SymbolRulesGuard(rules, venue), risk.guard()), readiness,
         OrderService.Settings.fromConfig(spark.getConfig("http")), clock, reason -> journalHealth.tell(new JournalHealth.Suspect(reason)));
+    risk.start(ctx, orderService, spark.getString("orders.read-journal"), spark.getDuration("http.ask-timeout"),
+        () -> readiness.pass(GATE_RISK, "trading state and ledger recovered"));
     OrderRoutes orderRoutes = new OrderRoutes(orderService, auth, OrderRoutes.Settings.fromConfig(spark.getConfig("http")));
+    RiskRoutes riskRoutes = new RiskRoutes(risk, auth, () -> AppConfig.load().getConfig("spark.auth"),
+        ctx.getSystem().dispatchers().lookup(DispatcherSelector.blocking()), spark.getBytes("http.max-body-bytes"));
+    ShadowService shadow = new ShadowService(ctx.getSystem(),
+        ctx.spawn(ShadowBook.create(spark.getInt("shadow.keep"), spark.getInt("risk.snapshot-every")), "shadow-book"),
+        List.of(new SymbolRulesGuard(rules, venue), risk.dryRunGuard()), venue, rules,
+        ShadowService.Settings.fromConfig(spark.getConfig("shadow"), spark.getConfig("venue.sim")), clock, spark.getDuration("http.ask-timeout"),
+        orderService, tradeMode.configName());
+    if (tradeMode != TradeMode.SHADOW && spark.getBoolean("shadow.live-enabled")) shadow.startTwins(spark.getString("orders.read-journal"));
+    ShadowRoutes shadowRoutes = new ShadowRoutes(shadow, auth, orderRoutes);
     FeedSettings feedSettings = FeedSettings.fromConfig(spark.getConfig("feed"));
     FeedHub feed = FeedHub.start(ctx.getSystem(), feedSettings, FeedHub.polling(venue, rules.keySet(), feedSettings.marketInterval()),
         OrderEventSource.NONE, clock);
+    risk.systemEvents().subscribe(e -> feed.publishSystem(e.type(), e.fields()));
     FeedRoutes feedRoutes = new FeedRoutes(feed, new WsTokens(feedSettings.tokenTtl(), feedSettings.maxTokens(), clock), auth);
     CoordinatedShutdown.get(ctx.getSystem()).addTask(CoordinatedShutdown.PhaseBeforeServiceUnbind(), "readiness-off", () -> {
       readiness.stopping("shutting down");
       return CompletableFuture.completedFuture(Done.getInstance());
     });
-    HttpServer.start(ctx.getSystem(), HttpServer.Settings.fromConfig(spark.getConfig("http")),
-        List.of(new SystemRoutes(readiness).route(), orderRoutes.route(), feedRoutes.route()));
+    List<Route> routes = new ArrayList<>(List.of(new SystemRoutes(readiness).route(), shadowRoutes.route()));
+    // shadow mode: POST /order is answered by the shadow before the order routes can place anything
+    if (tradeMode == TradeMode.SHADOW) routes.add(shadowRoutes.shadowEveryOrder());
+    routes.addAll(List.of(orderRoutes.route(), riskRoutes.route(), feedRoutes.route()));
+    HttpServer.start(ctx.getSystem(), HttpServer.Settings.fromConfig(spark.getConfig("http")), routes);
 
     Cluster cluster = Cluster.get(ctx.getSystem());
     cluster.subscriptions().tell(Subscribe.create(ctx.messageAdapter(SelfUp.class, ClusterUp::new), SelfUp.class));

@@ -2,6 +2,7 @@ package io.sparkexec;
 
 import com.typesafe.config.Config;
 import io.sparkexec.metrics.Metrics;
+import io.sparkexec.risk.TradeMode;
 import java.io.File;
 import java.util.Arrays;
 import org.apache.pekko.actor.typed.ActorSystem;
@@ -59,6 +60,14 @@ public final class Main {
       System.setProperty("logback.configurationFile", logback.getPath());
     }
     Config config = AppConfig.load();
+    try {
+      TradeMode.check(config.getString("spark.trade-mode"), config.getBoolean("spark.live-enabled"), config.getString("spark.venue.kind"));
+    } catch (IllegalStateException e) {
+      // before any actor starts: nothing to shut down, and the operator sees why at once
+      System.err.println("refusing to start: " + e.getMessage());
+      LoggerFactory.getLogger(Main.class).error("event=start_refused reason=\"{}\"", e.getMessage());
+      System.exit(2);
+    }
     Metrics.init(config);
     ActorSystem<Guardian.Command> system = ActorSystem.create(Guardian.create(config), "spark-executor", config);
     String journal = config.getString("pekko.persistence.journal.plugin");

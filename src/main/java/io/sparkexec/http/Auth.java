@@ -8,6 +8,8 @@ import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
+
+import java.util.Set;
 import java.util.function.Function;
 import org.apache.pekko.http.javadsl.server.Route;
 import org.slf4j.Logger;
@@ -31,17 +33,39 @@ public final class Auth {
     }
   }
 
-  /** Who is calling. The key itself is never kept here, so it cannot leak into logs. */
-  public record Principal(String name, Role role) {}
+  /**
+   * Who is calling. The key itself is never kept here, so it cannot leak into logs.
+   * {@code strategies}: the strategies a key is bound to (empty: not bound, every strategy).
+   */
+  public record Principal(String name, Role role, Set<String> strategies) {
+    public Principal {
+      strategies = Set.copyOf(strategies);
+    }
+  }
 
-  private final Map<String, Principal> byKey;
+  private final String tradeMode;
+  // swapped whole on reload, so a request sees either the old keys or the new ones
+  private volatile Map<String, Principal> byKey;
 
-  public Auth(Map<String, Principal> byKey) {
+  public Auth(Map<String, Principal> byKey, String tradeMode) {
     this.byKey = Map.copyOf(byKey);
+    this.tradeMode = tradeMode;
   }
 
   /** Reads spark.auth; refuses the development keys in live trading. */
   public static Auth fromConfig(Config auth, String tradeMode) {
+    return new Auth(keys(auth, tradeMode), tradeMode);
+  }
+
+  /** Replaces the keys with those in {@code auth} (validated first: a bad file changes nothing). Returns how many keys are active. */
+  public int reload(Config auth) {
+    Map<String, Principal> keys = keys(auth, tradeMode);
+    byKey = Map.copyOf(keys);
+    log.info("event=auth_keys_reloaded keys={}", keys.size());
+    return keys.size();
+  }
+
+  private static Map<String, Principal> keys(Config auth, String tradeMode) {
     Map<String, Principal> keys = new HashMap<>();
     List<String> devKeys = auth.getStringList("dev-keys");
     boolean devInUse = false;
@@ -49,13 +73,14 @@ public final class Auth {
       String key = k.getString("key");
       Role role = Role.valueOf(k.getString("role").toUpperCase());
       if (devKeys.contains(key)) devInUse = true;
-      keys.put(key, new Principal(k.getString("name"), role));
+      Set<String> strategies = k.hasPath("strategies") ? Set.copyOf(k.getStringList("strategies")) : Set.of();
+      keys.put(key, new Principal(k.getString("name"), role, strategies));
     }
     if (devInUse && "live".equals(tradeMode)) {
       throw new IllegalStateException("development API keys are configured; set TRADER_KEY and ADMIN_KEY before TRADE_MODE=live");
     }
     if (devInUse) log.warn("event=auth_dev_keys_in_use message=\"development API keys are active; set TRADER_KEY and ADMIN_KEY\"");
-    return new Auth(keys);
+    return keys;
   }
 
   /** Who holds this key, for callers that cannot use {@link #require} (the WebSocket feed also takes tokens). */

@@ -59,6 +59,25 @@ public final class Metrics {
   public static final Metric.Gauge ORDERS_IN_FLIGHT =
       Kamon.gauge("spark_orders_in_flight", "Place requests being processed right now");
 
+
+  public static final Metric.Gauge TRADING_STATE =
+      Kamon.gauge("spark_trading_state", "Trading state: 0 active, 1 reducing (position-reducing orders only), 2 halted (kill switch)");
+
+  public static final Metric.Counter RISK_REJECTIONS =
+      Kamon.counter("spark_risk_rejections", "Orders refused by the guardrails, by limit (halted and reducing for the trading state)");
+
+  public static final Metric.Counter DEAD_MAN_TRIGGERED =
+      Kamon.counter("spark_dead_man_triggered", "Dead-man switches that fired (no heartbeat within the window) and canceled a strategy's open orders");
+
+  public static final Metric.Counter SHADOW_ORDERS =
+      Kamon.counter("spark_shadow_orders", "Shadow orders simulated and never sent, by source (request, mode, twin)");
+
+  public static final Metric.Histogram SHADOW_LATENCY =
+      Kamon.histogram("spark_shadow_latency", "Simulated venue latency of shadow orders", NANOS);
+
+  public static final Metric.Histogram SHADOW_SLIPPAGE_BPS =
+      Kamon.histogram("spark_shadow_slippage_bps", "Shadow fill slippage from the decision price in basis points (absolute), by direction (adverse, favorable)");
+
   public static final Metric.Counter WS_COMPRESSED_FRAMES =
       Kamon.counter("spark_ws_compressed_frames", "WebSocket feed data frames sent compressed with permessage-deflate");
 

@@ -20,10 +20,12 @@ import io.sparkexec.http.Auth;
 import io.sparkexec.http.Json;
 import io.sparkexec.http.RouteMetrics;
 import java.io.IOException;
+import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionStage;
+import java.util.function.Function;
 import org.apache.pekko.http.javadsl.model.HttpResponse;
 import org.apache.pekko.http.javadsl.model.MediaTypes;
 import org.apache.pekko.http.javadsl.model.StatusCodes;
@@ -55,15 +57,29 @@ public final class OrderRoutes {
     return pathPrefix("api", () -> pathPrefix("private", () -> concat(
         pathPrefix("order", () -> concat(
             pathEnd(() -> RouteMetrics.template("/api/private/order", () ->
-                post(() -> auth.require(Auth.Role.TRADER, p -> place())))),
+                post(() -> auth.require(Auth.Role.TRADER, p -> place(scope(p)))))),
             path(id -> RouteMetrics.template("/api/private/order/{clientOrderId}", () -> concat(
-                get(() -> auth.require(Auth.Role.TRADER, p -> getOrder(id))),
-                delete(() -> auth.require(Auth.Role.TRADER, p -> cancel(id)))))))),
-        path("open-orders", () -> RouteMetrics.template("/api/private/open-orders", () ->
-            get(() -> auth.require(Auth.Role.TRADER, p -> openOrders())))))));
+                get(() -> auth.require(Auth.Role.TRADER, p -> getOrder(id, scope(p)))),
+                delete(() -> auth.require(Auth.Role.TRADER, p -> cancel(id, scope(p))))))))),
+        path("open-orders", () -> RouteMetrics.template("/api/private/open-orders", () -> concat(
+            get(() -> auth.require(Auth.Role.TRADER, p -> openOrders(scope(p)))),
+            delete(() -> auth.require(Auth.Role.TRADER, p -> cancelOpen(scope(p))))))))));
   }
 
-  private Route place() {
+  /** The strategies a key is bound to; admin keys and unbound keys see every strategy. */
+  public static Scope scope(Auth.Principal p) {
+    return p.role() == Auth.Role.ADMIN ? Scope.ALL : Scope.of(p.strategies());
+  }
+
+  private Route place(Scope scope) {
+    return withOrderRequest(request -> placeRequest(request, scope));
+  }
+
+  /**
+   * An order body read and validated as a place request (media type, size, JSON, fields) before
+   * {@code handler} sees it; a bad body answers 4xx naming the field. Shared with shadow orders.
+   */
+  public Route withOrderRequest(Function<OrderRequest, CompletionStage<HttpResponse>> handler) {
     return extractRequestEntity(entity -> {
       if (!entity.getContentType().mediaType().equals(MediaTypes.APPLICATION_JSON)) {
         return complete(ApiErrors.response(415, "UNSUPPORTED_MEDIA_TYPE", "Content-Type must be application/json", null, null));
@@ -72,11 +88,12 @@ public final class OrderRoutes {
         return complete(ApiErrors.tooLarge(settings.maxBodyBytes()));
       }
       return withSizeLimit(settings.maxBodyBytes(), () -> entity(Unmarshaller.entityToByteString(), bytes ->
-          parameterOptional("respType", respType -> completeWithFuture(placeBody(bytes, respType.orElse(null))))));
+          parameterOptional("respType", respType -> completeWithFuture(parseBody(bytes, respType.orElse(null), handler)))));
     });
   }
 
-  private CompletionStage<HttpResponse> placeBody(ByteString bytes, String respTypeParam) {
+  private static CompletionStage<HttpResponse> parseBody(ByteString bytes, String respTypeParam,
+      Function<OrderRequest, CompletionStage<HttpResponse>> handler) {
     JsonNode body;
     try {
       body = Json.MAPPER.readTree(bytes.toArray());
@@ -85,8 +102,11 @@ public final class OrderRoutes {
     }
     OrderRequest.Parsed parsed = OrderRequest.parse(body, respTypeParam, OrderService::newClientOrderId);
     if (parsed.rejection() != null) return done(refused(OrderService.refuse(parsed.rejection(), null).rejection()));
-    OrderRequest request = parsed.request();
-    return orders.place(request).thenApply(outcome -> {
+    return handler.apply(parsed.request());
+  }
+
+  private CompletionStage<HttpResponse> placeRequest(OrderRequest request, Scope scope) {
+    return orders.place(request, scope).thenApply(outcome -> {
       if (outcome instanceof OrderService.Placed placed) {
         boolean early = placed.waitedOut() || request.respType() == OrderRequest.RespType.ACCEPTED;
         return Json.response(early ? StatusCodes.ACCEPTED : StatusCodes.OK, OrderJson.of(placed.order()));
@@ -100,12 +120,12 @@ public final class OrderRoutes {
     });
   }
 
-  private Route getOrder(String id) {
-    return completeWithFuture(orders.get(id).thenApply(order -> order.map(o -> Json.ok(OrderJson.of(o))).orElseGet(() -> notFound(id))));
+  private Route getOrder(String id, Scope scope) {
+    return completeWithFuture(orders.get(id, scope).thenApply(order -> order.map(o -> Json.ok(OrderJson.of(o))).orElseGet(() -> notFound(id))));
   }
 
-  private Route cancel(String id) {
-    return completeWithFuture(orders.cancel(id).thenApply(outcome -> {
+  private Route cancel(String id, Scope scope) {
+    return completeWithFuture(orders.cancel(id, scope).thenApply(outcome -> {
       if (outcome instanceof OrderService.CancelAnswered answered) {
         Order o = answered.order();
         return Json.response(o.status().isFinal() ? StatusCodes.OK : StatusCodes.ACCEPTED, OrderJson.of(o));
@@ -119,10 +139,26 @@ public final class OrderRoutes {
     }));
   }
 
-  private Route openOrders() {
+  private Route openOrders(Scope scope) {
     return parameterOptional("symbol", symbol -> parameterOptional("strategy", strategy -> completeWithFuture(
-        orders.openOrders(symbol.orElse(null), strategy.orElse(null)).thenApply(list ->
+        orders.openOrders(symbol.orElse(null), strategy.orElse(null), scope).thenApply(list ->
             Json.ok(new OpenOrdersBody(list.size(), list.stream().map(OrderJson::of).toList()))))));
+  }
+
+  private Route cancelOpen(Scope scope) {
+    return parameterOptional("symbol", symbol -> parameterOptional("strategy", strategy -> completeWithFuture(
+        orders.cancelOpen(symbol.orElse(null), strategy.orElse(null), scope).thenApply(OrderRoutes::massCanceled))));
+  }
+
+  private static HttpResponse massCanceled(OrderService.MassCanceled result) {
+    List<Object> orders = new ArrayList<>(result.outcomes().size());
+    int unknown = 0;
+    for (OrderService.CancelOutcome outcome : result.outcomes()) {
+      if (outcome instanceof OrderService.CancelAnswered a) orders.add(OrderJson.of(a.order()));
+      else if (outcome instanceof OrderService.NotOpen n) orders.add(OrderJson.of(n.order()));
+      else if (outcome instanceof OrderService.CancelUnknown) unknown++;
+    }
+    return Json.ok(Map.of("matched", result.matched(), "unknown", unknown, "orders", orders));
   }
 
   private record OpenOrdersBody(int count, List<OrderJson> orders) {}
@@ -135,7 +171,8 @@ public final class OrderRoutes {
     return ApiErrors.retryLater(503, "OUTCOME_UNKNOWN", message, 1, null);
   }
 
-  private static HttpResponse refused(Rejection r) {
+  /** A refusal as an HTTP answer: its kind's status, the JSON error body, Retry-After on 429/503. */
+  public static HttpResponse refused(Rejection r) {
     HttpResponse response = ApiErrors.response(r.kind().httpStatus, r.code(), r.message(), r.field(), r.details());
     return r.kind() == Rejection.Kind.TOO_MANY || r.kind() == Rejection.Kind.UNAVAILABLE
         ? response.addHeader(RetryAfter.create(1L))

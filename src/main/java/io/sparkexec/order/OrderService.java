@@ -19,6 +19,8 @@ import org.apache.pekko.actor.typed.ActorSystem;
 import org.apache.pekko.actor.typed.javadsl.AskPattern;
 import org.apache.pekko.cluster.sharding.typed.javadsl.ClusterSharding;
 import org.apache.pekko.cluster.sharding.typed.javadsl.EntityRef;
+import org.apache.pekko.stream.javadsl.Sink;
+import org.apache.pekko.stream.javadsl.Source;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -30,6 +32,8 @@ import org.slf4j.LoggerFactory;
 public final class OrderService {
 
   private static final Logger log = LoggerFactory.getLogger(OrderService.class);
+  // cancels in flight at once during a mass cancel: gentle on the venue, still quick for thousands
+  private static final int MASS_CANCEL_PARALLELISM = 16;
 
   public record Settings(int maxInFlight, Duration responseTimeout, Duration askTimeout) {
     public static Settings fromConfig(com.typesafe.config.Config http) {
@@ -61,6 +65,9 @@ public final class OrderService {
   }
 
   public record CancelUnknown(String message) implements CancelOutcome {}
+
+  /** A mass cancel: how many open orders matched, and each one's answer. */
+  public record MassCanceled(int matched, List<CancelOutcome> outcomes) {}
 
   private final ActorSystem<?> system;
   private final ClusterSharding sharding;
@@ -96,7 +103,11 @@ public final class OrderService {
     return new Refused(r);
   }
 
-  public CompletionStage<PlaceOutcome> place(OrderRequest request) {
+  public CompletionStage<PlaceOutcome> place(OrderRequest request, Scope scope) {
+    if (!scope.permits(request.strategy())) {
+      return done(refuse(new Rejection(Rejection.Kind.FORBIDDEN, "STRATEGY_NOT_PERMITTED", "this API key may only trade strategies "
+          + scope.strategies(), "strategy", Map.of("strategies", scope.strategies())), request));
+    }
     if (!readiness.isReady()) {
       return done(refuse(new Rejection(Rejection.Kind.UNAVAILABLE, "NOT_READY", "the executor is not ready for orders", null,
           Map.of("gates", readiness.gates())), request));
@@ -126,12 +137,29 @@ public final class OrderService {
     });
   }
 
-  public CompletionStage<Optional<Order>> get(String clientOrderId) {
+  /** Another strategy's order is not found for a scoped caller. */
+  public CompletionStage<Optional<Order>> get(String clientOrderId, Scope scope) {
     return orderRef(clientOrderId).<OrderEntity.Reply>ask(OrderEntity.Get::new, settings.askTimeout())
-        .thenApply(reply -> reply instanceof OrderEntity.Found found ? Optional.of(found.order()) : Optional.empty());
+        .thenApply(reply -> reply instanceof OrderEntity.Found found && scope.permits(found.order()) ? Optional.of(found.order()) : Optional.empty());
   }
 
-  public CompletionStage<CancelOutcome> cancel(String clientOrderId) {
+  public CompletionStage<CancelOutcome> cancel(String clientOrderId, Scope scope) {
+    if (scope == Scope.ALL) return cancel(clientOrderId);
+    return get(clientOrderId, scope).thenCompose(order -> order.isPresent() ? cancel(clientOrderId) : done(CancelNotFound.INSTANCE));
+  }
+
+  /** Cancels every open order matching symbol and strategy (null: any) within the scope, a few at a time. */
+  public CompletionStage<MassCanceled> cancelOpen(String symbol, String strategy, Scope scope) {
+    return openOrders(symbol, strategy, scope).thenCompose(open -> Source.from(open)
+        .mapAsyncUnordered(MASS_CANCEL_PARALLELISM, o -> cancel(o.clientOrderId()))
+        .runWith(Sink.seq(), system)
+        .thenApply(outcomes -> {
+          log.info("event=orders_mass_canceled symbol={} strategy={} matched={}", symbol, strategy, open.size());
+          return new MassCanceled(open.size(), outcomes);
+        }));
+  }
+
+  private CompletionStage<CancelOutcome> cancel(String clientOrderId) {
     EntityRef<OrderEntity.Command> ref = orderRef(clientOrderId);
     return ref.<OrderEntity.Reply>ask(OrderEntity.Cancel::new, settings.responseTimeout())
         .<CancelOutcome>thenApply(reply -> {
@@ -144,9 +172,9 @@ public final class OrderService {
             CancelUnknown::new));
   }
 
-  public CompletionStage<List<Order>> openOrders(String symbol, String strategy) {
+  public CompletionStage<List<Order>> openOrders(String symbol, String strategy, Scope scope) {
     return AskPattern.<OpenOrders.Command, OpenOrders.Listing>ask(openOrders, replyTo -> new OpenOrders.Query(symbol, strategy, replyTo),
-        settings.askTimeout(), system.scheduler()).thenApply(OpenOrders.Listing::orders);
+        settings.askTimeout(), system.scheduler()).thenApply(listing -> listing.orders().stream().filter(scope::permits).toList());
   }
 
   private interface Current<T> {

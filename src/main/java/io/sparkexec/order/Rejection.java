@@ -10,6 +10,7 @@ public record Rejection(Kind kind, String code, String message, String field, Ma
 
   public enum Kind {
     INVALID(400),
+    FORBIDDEN(403),
     NOT_FOUND(404),
     CONFLICT(409),
     RULE(422),

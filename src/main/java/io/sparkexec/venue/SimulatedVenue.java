@@ -191,13 +191,20 @@ public final class SimulatedVenue implements Venue, MarketData {
     }
   }
 
-  /** Touch moved against the taker by impact-bps-per-touch for every touch size traded. */
   private BigDecimal impactPrice(Book book, Side side, BigDecimal touch, BigDecimal quantity) {
-    BigDecimal bps = settings.impactBpsPerTouch().multiply(quantity).divide(book.rule.touchQty(), 8, RoundingMode.HALF_UP);
+    return impactPrice(book.rule, settings.impactBpsPerTouch(), side, touch, quantity);
+  }
+
+  /**
+   * The simulator's market-order price: the touch moved against the taker by {@code impactBpsPerTouch}
+   * for every touch size traded, rounded to the tick against the taker. Shared with shadow fills.
+   */
+  public static BigDecimal impactPrice(SymbolRule rule, BigDecimal impactBpsPerTouch, Side side, BigDecimal touch, BigDecimal quantity) {
+    BigDecimal bps = impactBpsPerTouch.multiply(quantity).divide(rule.touchQty(), 8, RoundingMode.HALF_UP);
     BigDecimal move = touch.multiply(bps).divide(TEN_THOUSAND, 12, RoundingMode.HALF_UP);
     BigDecimal raw = side == Side.BUY ? touch.add(move) : touch.subtract(move);
     RoundingMode mode = side == Side.BUY ? RoundingMode.CEILING : RoundingMode.FLOOR;
-    return raw.divide(book.rule.tickSize(), 0, mode).multiply(book.rule.tickSize());
+    return raw.divide(rule.tickSize(), 0, mode).multiply(rule.tickSize());
   }
 
   /** One price step and matching round; package-private so tests drive it deterministically. */

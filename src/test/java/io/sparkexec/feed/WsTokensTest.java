@@ -14,7 +14,7 @@ import org.junit.jupiter.api.Test;
 
 class WsTokensTest {
 
-  private static final Auth.Principal TRADER = new Auth.Principal("dev-trader", Auth.Role.TRADER);
+  private static final Auth.Principal TRADER = new Auth.Principal("dev-trader", Auth.Role.TRADER, java.util.Set.of());
 
   /** A clock the test moves by hand. */
   private static final class ManualClock extends Clock {

@@ -16,6 +16,8 @@ import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
 import java.time.Duration;
 import java.util.Map;
+import java.util.Set;
+import java.util.TreeSet;
 import org.apache.pekko.actor.testkit.typed.annotations.JUnit5TestKit;
 import org.apache.pekko.actor.testkit.typed.javadsl.ActorTestKit;
 import org.apache.pekko.actor.testkit.typed.javadsl.JUnit5TestKitBuilder;
@@ -48,8 +50,8 @@ class AuthTest {
   @BeforeAll
   void bind() throws Exception {
     Auth auth = new Auth(Map.of(
-        "t-key", new Auth.Principal("alice", Auth.Role.TRADER),
-        "a-key", new Auth.Principal("root", Auth.Role.ADMIN)));
+        "t-key", new Auth.Principal("alice", Auth.Role.TRADER, Set.of()),
+        "a-key", new Auth.Principal("root", Auth.Role.ADMIN, Set.of())), "paper");
     Route route = concat(
         path("trade", () -> auth.require(Auth.Role.TRADER, p -> complete("trade by " + p.name()))),
         path("admin", () -> auth.require(Auth.Role.ADMIN, p -> complete("admin by " + p.name()))));
@@ -136,5 +138,38 @@ class AuthTest {
     } finally {
       b.unbind().toCompletableFuture().get();
     }
+  }
+
+  @Test
+  void reloadSwapsTheKeysAndTheirStrategiesAndABadFileChangesNothing() throws Exception {
+    Auth auth = Auth.fromConfig(authConfig("trader-secret"), "paper");
+    Route route = path("who", () -> auth.require(Auth.Role.TRADER, p -> complete(p.name() + ":" + new TreeSet<>(p.strategies()))));
+    ServerBinding b = Http.get(testKit.system()).newServerAt("127.0.0.1", 0).bind(route).toCompletableFuture().get();
+    try {
+      String url = "http://127.0.0.1:" + b.localAddress().getPort() + "/who";
+      assertEquals("t:[]", send(url, "trader-secret").body());
+
+      assertEquals(2, auth.reload(ConfigFactory.parseString("""
+          keys = [
+            { key = "alpha-key", role = "trader", name = "alpha-bot", strategies = ["alpha", "alpha2"] }
+            { key = "admin-secret", role = "admin", name = "a" }
+          ]
+          dev-keys = []
+          """)));
+      assertEquals(401, send(url, "trader-secret").statusCode(), "a removed key stops working without a restart");
+      assertEquals("alpha-bot:[alpha, alpha2]", send(url, "alpha-key").body());
+
+      assertThrows(IllegalArgumentException.class, () -> auth.reload(ConfigFactory.parseString("""
+          keys = [ { key = "x", role = "superuser", name = "x" } ]
+          dev-keys = []
+          """)));
+      assertEquals("alpha-bot:[alpha, alpha2]", send(url, "alpha-key").body(), "a bad file changes nothing");
+    } finally {
+      b.unbind().toCompletableFuture().get();
+    }
+  }
+
+  private HttpResponse<String> send(String url, String key) throws Exception {
+    return client.send(HttpRequest.newBuilder(URI.create(url)).header(Auth.HEADER, key).build(), HttpResponse.BodyHandlers.ofString());
   }
 }

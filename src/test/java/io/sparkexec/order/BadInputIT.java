@@ -151,7 +151,7 @@ class BadInputIT {
         Named.of("PUT order", new Case("PUT", ORDER, "application/json", order("bad-put"), false, 405, "METHOD_NOT_ALLOWED", null, "bad-put")),
         Named.of("POST to an order id", new Case("POST", ORDER + "/bad-post-id", "application/json", order("bad-post-id"), false, 405,
             "METHOD_NOT_ALLOWED", null, "bad-post-id")),
-        Named.of("DELETE open-orders", new Case("DELETE", "/api/private/open-orders", null, null, false, 405, "METHOD_NOT_ALLOWED", null, null)),
+        Named.of("PUT open-orders", new Case("PUT", "/api/private/open-orders", null, null, false, 405, "METHOD_NOT_ALLOWED", null, null)),
         Named.of("unknown path", new Case("POST", "/api/private/orders", "application/json", order("bad-path"), false, 404, "NOT_FOUND", null,
             "bad-path")),
         Named.of("unknown public path", new Case("GET", "/api/public/nope", null, null, false, 404, "NOT_FOUND", null, null)));

@@ -313,7 +313,11 @@ class OrderApiIT {
 
     // every route label is a template: ids never become label values
     Set<String> templates = Set.of("/api/private/order", "/api/private/order/{clientOrderId}", "/api/private/open-orders",
-        "/api/public/health", "/api/public/ready", "/api/public/metrics/prom", "unmatched");
+        "/api/public/health", "/api/public/ready", "/api/public/metrics/prom", "unmatched",
+        // the guardrails' and shadow routes (other ITs in this JVM call them; metrics are JVM-wide)
+        "/api/private/kill-switch", "/api/private/risk/limits", "/api/private/risk/audit", "/api/private/positions",
+        "/api/private/heartbeat", "/api/private/auth/reload", "/api/private/order/shadow", "/api/private/shadow/orders",
+        "/api/private/shadow/report");
     Matcher routes = Pattern.compile("route=\"([^\"]*)\"").matcher(server.metrics());
     List<String> seen = new ArrayList<>();
     while (routes.find()) seen.add(routes.group(1));

@@ -48,6 +48,8 @@ import org.apache.pekko.stream.javadsl.Sink;
 public final class TestServer implements AutoCloseable {
 
   public static final String TRADER_KEY = "trader-dev-key";
+  /** The price collar the test servers run with: wide enough for far-from-market resting orders. */
+  public static final String WIDE_COLLAR_PCT = "1000";
   public static final ObjectMapper MAPPER = new ObjectMapper();
   /** Start-up on a busy 2-core box: JVM, cluster join, journal scan. */
   public static final Duration START_TIMEOUT = Duration.ofSeconds(120);
@@ -120,6 +122,9 @@ public final class TestServer implements AutoCloseable {
     base.put("pekko.persistence.snapshot-store.local.dir", dataDir.resolve("snapshots").toString());
     base.put("kamon.metric.tick-interval", "1 second");
     base.put("pekko.coordinated-shutdown.exit-jvm", "off");
+    // ITs keep orders open with BUYs far below the market (1000.00 for BTCUSDT) and fill LIMITs far
+    // above it (9999.00 for ETHUSDT); the 5% price collar would refuse both. Tests of the collar set it back.
+    base.put("spark.risk.limits.price-collar-pct", WIDE_COLLAR_PCT);
     return AppConfig.load(overrides.withFallback(ConfigFactory.parseMap(base)));
   }
 
@@ -192,6 +197,7 @@ public final class TestServer implements AutoCloseable {
     env.put("JOURNAL_DIR", dataDir.resolve("journal").toString());
     env.put("SNAPSHOT_STORE_DIR", dataDir.resolve("snapshots").toString());
     env.put("CLUSTER_PORT", "0");
+    env.put("RISK_PRICE_COLLAR_PCT", WIDE_COLLAR_PCT);
     env.putAll(extraEnv);
     Process process;
     try {

@@ -1,0 +1,244 @@
+package io.sparkexec.risk;
+
+import io.sparkexec.metrics.Metrics;
+import io.sparkexec.order.OrderGuard;
+import io.sparkexec.order.OrderRequest;
+import io.sparkexec.order.Rejection;
+import io.sparkexec.venue.MarketData;
+import io.sparkexec.venue.OrderType;
+import io.sparkexec.venue.Side;
+import java.math.BigDecimal;
+import java.math.MathContext;
+import java.math.RoundingMode;
+import java.time.Clock;
+import java.time.Duration;
+import java.time.Instant;
+import java.time.LocalDate;
+import java.util.HashMap;
+import java.util.Iterator;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * The guards' view of the guardrails: the trading state and limits ({@link Guardrails}), the
+ * ledger ({@link RiskLedger}), and what the guard itself let through that the ledger has not seen
+ * journaled yet (reservations), so a burst cannot overrun a limit while the tag stream catches up.
+ * Every method holds the lock only for in-memory arithmetic: nothing here waits on I/O or actors.
+ */
+public final class RiskBook {
+
+  private static final Logger log = LoggerFactory.getLogger(RiskBook.class);
+  private static final BigDecimal HUNDRED = BigDecimal.valueOf(100);
+
+  private record Reservation(String strategy, String symbol, Side side, BigDecimal quantity, BigDecimal notional, LocalDate day, Instant at) {}
+
+  private record Window(long second, int count) {}
+
+  private final Clock clock;
+  private final MarketData marketData;
+  private final Map<Limit, BigDecimal> defaults;
+  private final Duration reservationTtl;
+  private Guardrails.State guardrails;
+  private Map<Limit, BigDecimal> limits;
+  private RiskLedger.State ledger;
+  private Map<String, Integer> openByStrategy = Map.of();
+  private final Map<String, Reservation> reservations = new LinkedHashMap<>();
+  private final Map<String, Window> windows = new HashMap<>();
+
+  public RiskBook(Clock clock, MarketData marketData, Map<Limit, BigDecimal> defaults, Duration reservationTtl) {
+    this.clock = clock;
+    this.marketData = marketData;
+    this.defaults = Map.copyOf(defaults);
+    this.reservationTtl = reservationTtl;
+    this.limits = Map.copyOf(defaults);
+  }
+
+  /** The guard for real orders: a passed order is counted against the limits. */
+  public OrderGuard guard() {
+    return r -> check(r, true);
+  }
+
+  /** The same checks, counting nothing: for shadow orders, which never reach a venue. */
+  public OrderGuard dryRunGuard() {
+    return r -> check(r, false);
+  }
+
+  public synchronized void guardrailsChanged(Guardrails.State state) {
+    guardrails = state;
+    limits = state.limits(defaults);
+    Metrics.TRADING_STATE.withoutTags().update(state.tradingState().gaugeValue());
+  }
+
+  /** A ledger batch was journaled: what it folded is no longer reserved. */
+  public synchronized void ledgerChanged(RiskLedger.State state, List<RiskLedger.Fact> folded) {
+    ledger = state;
+    for (RiskLedger.Fact f : folded) if (f instanceof RiskLedger.Accepted) reservations.remove(f.orderId());
+    Map<String, Integer> counts = new HashMap<>();
+    for (RiskLedger.OpenOrder o : state.open().values()) counts.merge(o.strategy(), 1, Integer::sum);
+    openByStrategy = counts;
+  }
+
+  public synchronized boolean isReady() {
+    return guardrails != null && ledger != null;
+  }
+
+  public synchronized Guardrails.State guardrails() {
+    return guardrails;
+  }
+
+  public synchronized Map<Limit, BigDecimal> limits() {
+    return limits;
+  }
+
+  public synchronized RiskLedger.State ledger() {
+    return ledger;
+  }
+
+  private synchronized Rejection check(OrderRequest r, boolean reserve) {
+    if (!isReady()) {
+      return new Rejection(Rejection.Kind.UNAVAILABLE, "RISK_NOT_READY", "the guardrails are still recovering; retry shortly", null, Map.of());
+    }
+    Instant now = clock.instant();
+    String strategy = RiskLedger.strategyKey(r.strategy());
+    Rejection byState = checkTradingState(r, strategy);
+    if (byState != null) return byState;
+    // a retry of an order already counted adds no exposure (the order room answers it idempotently)
+    if (reservations.containsKey(r.clientOrderId()) || ledger.open().containsKey(r.clientOrderId())
+        || ledger.recentlyClosed().containsKey(r.clientOrderId())) {
+      return null;
+    }
+    expireReservations(now);
+    MarketData.Quote quote = marketData.quote(r.symbol());
+    BigDecimal touch = quote == null ? null : quote.touch(r.side());
+    BigDecimal price = r.type() == OrderType.LIMIT ? r.price() : touch;
+    BigDecimal notional = price == null ? null : r.quantity().multiply(price);
+    LocalDate today = RiskLedger.utcDay(now);
+
+    Rejection hit = atMost(Limit.MAX_ORDER_QTY, BigDecimal.ZERO, r.quantity());
+    if (hit == null && notional != null) hit = atMost(Limit.MAX_ORDER_NOTIONAL, BigDecimal.ZERO, notional);
+    if (hit == null && r.type() == OrderType.LIMIT && touch != null) hit = collar(r.price(), touch);
+    if (hit == null && notional != null) {
+      BigDecimal usedSymbol = ledger.notionalToday(today, ledger.notionalBySymbol(), r.symbol());
+      BigDecimal usedStrategy = ledger.notionalToday(today, ledger.notionalByStrategy(), strategy);
+      for (Reservation res : reservations.values()) {
+        if (!res.day().equals(today)) continue;
+        if (res.symbol().equals(r.symbol())) usedSymbol = usedSymbol.add(res.notional());
+        if (res.strategy().equals(strategy)) usedStrategy = usedStrategy.add(res.notional());
+      }
+      hit = atMost(Limit.DAILY_NOTIONAL_PER_SYMBOL, usedSymbol, notional);
+      if (hit == null) hit = atMost(Limit.DAILY_NOTIONAL_PER_STRATEGY, usedStrategy, notional);
+    }
+    if (hit == null) {
+      long reservedOpen = reservations.values().stream().filter(res -> res.strategy().equals(strategy)).count();
+      hit = atMost(Limit.MAX_OPEN_ORDERS_PER_STRATEGY, BigDecimal.valueOf(openByStrategy.getOrDefault(strategy, 0) + reservedOpen), BigDecimal.ONE);
+    }
+    long second = now.getEpochSecond();
+    Window window = windows.get(strategy);
+    int inWindow = window != null && window.second() == second ? window.count() : 0;
+    if (hit == null) hit = atMost(Limit.MAX_ORDERS_PER_SECOND_PER_STRATEGY, BigDecimal.valueOf(inWindow), BigDecimal.ONE);
+    if (hit != null) {
+      Metrics.RISK_REJECTIONS.withTag("limit", (String) hit.details().get("limit")).increment();
+      return hit;
+    }
+    if (reserve) {
+      windows.put(strategy, new Window(second, inWindow + 1));
+      reservations.put(r.clientOrderId(), new Reservation(strategy, r.symbol(), r.side(), r.quantity(),
+          notional == null ? BigDecimal.ZERO : notional, today, now));
+    }
+    return null;
+  }
+
+  private Rejection checkTradingState(OrderRequest r, String strategy) {
+    Guardrails.State g = guardrails;
+    if (g.tradingState() == TradingState.ACTIVE) return null;
+    Map<String, Object> details = new LinkedHashMap<>();
+    details.put("state", g.tradingState().name());
+    details.put("reason", g.reason());
+    details.put("by", g.by());
+    if (g.since() != null) details.put("since", g.since().toString());
+    if (g.tradingState() == TradingState.HALTED) {
+      return refusedByState("TRADING_HALTED", "trading is halted (kill switch): no new orders", details);
+    }
+    // REDUCING: the position after this order and every open or just-passed order on the same side
+    // must stay on the same side of zero, so reducing orders together can never cross it
+    BigDecimal position = ledger.position(strategy, r.symbol());
+    BigDecimal pending = BigDecimal.ZERO;
+    for (RiskLedger.OpenOrder o : ledger.open().values()) {
+      if (o.strategy().equals(strategy) && o.symbol().equals(r.symbol()) && o.side() == r.side()) pending = pending.add(o.remaining());
+    }
+    for (Map.Entry<String, Reservation> e : reservations.entrySet()) {
+      Reservation res = e.getValue();
+      if (!ledger.open().containsKey(e.getKey()) && res.strategy().equals(strategy) && res.symbol().equals(r.symbol()) && res.side() == r.side()) {
+        pending = pending.add(res.quantity());
+      }
+    }
+    BigDecimal reducible = r.side() == Side.SELL ? position : position.negate();
+    BigDecimal room = reducible.subtract(pending).max(BigDecimal.ZERO);
+    if (r.quantity().compareTo(room) <= 0) return null;
+    details.put("position", position.toPlainString());
+    details.put("pendingSameSide", pending.toPlainString());
+    details.put("maxReducingQty", room.toPlainString());
+    return refusedByState("TRADING_REDUCING", "trading is reducing-only: this order would not move the " + strategy + " " + r.symbol()
+        + " position toward zero without crossing it", details);
+  }
+
+  private static Rejection refusedByState(String code, String message, Map<String, Object> details) {
+    Metrics.RISK_REJECTIONS.withTag("limit", code.equals("TRADING_HALTED") ? "halted" : "reducing").increment();
+    return new Rejection(Rejection.Kind.LOCKED, code, message, null, details);
+  }
+
+  /** {@code used + attempted <= limit}, else the limit hit: 422 (429 for the order rate). */
+  private Rejection atMost(Limit limit, BigDecimal used, BigDecimal attempted) {
+    BigDecimal max = limits.get(limit);
+    BigDecimal total = used.add(attempted);
+    if (total.compareTo(max) <= 0) return null;
+    Map<String, Object> details = new LinkedHashMap<>();
+    details.put("limit", limit.apiName);
+    details.put("limitValue", max.toPlainString());
+    details.put("attempted", attempted.stripTrailingZeros().toPlainString());
+    details.put("used", used.stripTrailingZeros().toPlainString());
+    details.put("remaining", max.subtract(used).max(BigDecimal.ZERO).stripTrailingZeros().toPlainString());
+    boolean rate = limit == Limit.MAX_ORDERS_PER_SECOND_PER_STRATEGY;
+    return new Rejection(rate ? Rejection.Kind.TOO_MANY : Rejection.Kind.RULE, rate ? "RATE_LIMIT" : "RISK_LIMIT",
+        limit.apiName + " " + max.toPlainString() + " would be exceeded: used " + details.get("used") + ", this order " + details.get("attempted"),
+        field(limit), details);
+  }
+
+  private Rejection collar(BigDecimal price, BigDecimal touch) {
+    BigDecimal pct = limits.get(Limit.PRICE_COLLAR_PCT);
+    BigDecimal deviation = price.subtract(touch).abs().multiply(HUNDRED).divide(touch, 4, RoundingMode.HALF_UP);
+    if (deviation.compareTo(pct) <= 0) return null;
+    BigDecimal band = touch.multiply(pct).divide(HUNDRED, MathContext.DECIMAL64);
+    Map<String, Object> details = new LinkedHashMap<>();
+    details.put("limit", Limit.PRICE_COLLAR_PCT.apiName);
+    details.put("limitValue", pct.toPlainString());
+    details.put("attempted", deviation.stripTrailingZeros().toPlainString());
+    details.put("touch", touch.toPlainString());
+    details.put("minPrice", touch.subtract(band).stripTrailingZeros().toPlainString());
+    details.put("maxPrice", touch.add(band).stripTrailingZeros().toPlainString());
+    return new Rejection(Rejection.Kind.RULE, "RISK_LIMIT", "price " + price.toPlainString() + " is " + details.get("attempted")
+        + "% from the touch " + touch.toPlainString() + "; the collar is " + pct.toPlainString() + "%", "price", details);
+  }
+
+  private static String field(Limit limit) {
+    return switch (limit) {
+      case MAX_ORDER_QTY -> "quantity";
+      case PRICE_COLLAR_PCT -> "price";
+      case MAX_OPEN_ORDERS_PER_STRATEGY, MAX_ORDERS_PER_SECOND_PER_STRATEGY, DAILY_NOTIONAL_PER_STRATEGY -> "strategy";
+      case MAX_ORDER_NOTIONAL, DAILY_NOTIONAL_PER_SYMBOL -> "quantity";
+    };
+  }
+
+  private void expireReservations(Instant now) {
+    Instant oldest = now.minus(reservationTtl);
+    for (Iterator<Reservation> it = reservations.values().iterator(); it.hasNext(); ) {
+      Reservation res = it.next();
+      if (!res.at().isBefore(oldest)) break; // insertion order = time order
+      it.remove();
+      log.debug("event=risk_reservation_expired strategy={} symbol={}", res.strategy(), res.symbol());
+    }
+  }
+}

@@ -1,0 +1,151 @@
+package io.sparkexec.risk;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import io.sparkexec.order.OrderEntity;
+import io.sparkexec.venue.OrderType;
+import io.sparkexec.venue.Side;
+import io.sparkexec.venue.TimeInForce;
+import io.sparkexec.venue.Venue;
+import java.math.BigDecimal;
+import java.time.Instant;
+import java.time.LocalDate;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import org.apache.pekko.Done;
+import org.apache.pekko.actor.testkit.typed.annotations.JUnit5TestKit;
+import org.apache.pekko.actor.testkit.typed.javadsl.ActorTestKit;
+import org.apache.pekko.actor.testkit.typed.javadsl.JUnit5TestKitBuilder;
+import org.apache.pekko.actor.testkit.typed.javadsl.TestKitJUnit5Extension;
+import org.apache.pekko.persistence.testkit.javadsl.EventSourcedBehaviorTestKit;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.ExtendWith;
+
+@ExtendWith(TestKitJUnit5Extension.class)
+class RiskLedgerTest {
+
+  @JUnit5TestKit
+  final ActorTestKit testKit = new JUnit5TestKitBuilder().withName("RiskLedgerTest").withCustomConfig(RiskFixtures.KIT_CONFIG).build();
+
+  static final Instant DAY1 = Instant.parse("2026-03-01T23:59:00Z");
+  static final Instant DAY2 = Instant.parse("2026-03-02T00:01:00Z");
+
+  final List<RiskLedger.State> published = new ArrayList<>();
+  EventSourcedBehaviorTestKit<RiskLedger.Command, RiskLedger.Event, RiskLedger.State> kit;
+  long offset;
+
+  @BeforeEach
+  void fresh() {
+    // snapshot every 3 events: the restart tests recover from a snapshot plus events
+    kit = EventSourcedBehaviorTestKit.create(testKit.system(), RiskLedger.create(new RiskLedger.Deps(3, (s, facts) -> published.add(s))));
+    kit.clear();
+    kit.restart();
+    offset = 0;
+  }
+
+  static OrderEntity.OrderAccepted accepted(String id, String strategy, String symbol, Side side, String qty, String price, Instant at) {
+    return new OrderEntity.OrderAccepted(id, symbol, side, price == null ? OrderType.MARKET : OrderType.LIMIT, TimeInForce.GTC,
+        new BigDecimal(qty), price == null ? null : new BigDecimal(price), strategy, new BigDecimal("100"), at, at);
+  }
+
+  static OrderEntity.OrderFilled filled(String qty) {
+    return new OrderEntity.OrderFilled(new Venue.Fill("t-" + qty, new BigDecimal("100"), new BigDecimal(qty), BigDecimal.ZERO, "USDT", DAY1));
+  }
+
+  /** Folds order events as the projection does: each with the next offset of the tag stream. */
+  RiskLedger.State apply(Object... idAndEvent) {
+    List<RiskLedger.Entry> entries = new ArrayList<>();
+    for (int i = 0; i < idAndEvent.length; i += 2) entries.add(new RiskLedger.Entry(++offset, RiskLedger.factOf((String) idAndEvent[i], idAndEvent[i + 1])));
+    kit.<Done>runCommand(replyTo -> new RiskLedger.Apply(entries, replyTo));
+    return kit.getState();
+  }
+
+  @Test
+  void positionsAreNetFilledQuantityPerStrategyAndSymbol() {
+    RiskLedger.State s = apply(
+        "a1", accepted("a1", "alpha", "BTCUSDT", Side.BUY, "2", "100", DAY1),
+        "a1", filled("1.5"),
+        "a2", accepted("a2", "alpha", "BTCUSDT", Side.SELL, "0.5", null, DAY1),
+        "a2", filled("0.5"),
+        "b1", accepted("b1", "beta", "BTCUSDT", Side.SELL, "1", "100", DAY1),
+        "b1", filled("1"),
+        "n1", accepted("n1", null, "ETHUSDT", Side.BUY, "3", "100", DAY1),
+        "n1", filled("3"));
+
+    assertEquals(0, new BigDecimal("1.0").compareTo(s.position("alpha", "BTCUSDT")));
+    assertEquals(0, new BigDecimal("-1").compareTo(s.position("beta", "BTCUSDT")));
+    assertEquals(0, new BigDecimal("3").compareTo(s.position(RiskLedger.NO_STRATEGY, "ETHUSDT")));
+    assertEquals(0, BigDecimal.ZERO.compareTo(s.position("alpha", "ETHUSDT")));
+    assertEquals(Map.of("a1", new RiskLedger.OpenOrder("alpha", "BTCUSDT", Side.BUY, new BigDecimal("0.5"))), s.open(),
+        "filled orders leave the open set; the partly filled one keeps its remaining quantity");
+  }
+
+  @Test
+  void closedOrdersLeaveTheOpenSetAndTrailingFillsStillCount() {
+    apply("a1", accepted("a1", "alpha", "BTCUSDT", Side.BUY, "2", "100", DAY1),
+        "a1", new OrderEntity.OrderCanceled("canceled by client", DAY1));
+    RiskLedger.State s = apply("a1", filled("0.25"));
+    assertTrue(s.open().isEmpty());
+    assertEquals(0, new BigDecimal("0.25").compareTo(s.position("alpha", "BTCUSDT")));
+  }
+
+  @Test
+  void dailyNotionalCountsAcceptedOrdersOfTheCurrentUtcDayAndRollsOver() {
+    RiskLedger.State s = apply(
+        "a1", accepted("a1", "alpha", "BTCUSDT", Side.BUY, "2", "100", DAY1),
+        "m1", accepted("m1", "alpha", "BTCUSDT", Side.SELL, "1", null, DAY1),
+        "b1", accepted("b1", "beta", "ETHUSDT", Side.BUY, "1", "50", DAY1));
+    LocalDate d1 = LocalDate.parse("2026-03-01");
+    assertEquals(d1, s.day());
+    assertEquals(0, new BigDecimal("300").compareTo(s.notionalToday(d1, s.notionalBySymbol(), "BTCUSDT")), "LIMIT at its price, MARKET at the touch");
+    assertEquals(0, new BigDecimal("300").compareTo(s.notionalToday(d1, s.notionalByStrategy(), "alpha")));
+    assertEquals(0, new BigDecimal("50").compareTo(s.notionalToday(d1, s.notionalByStrategy(), "beta")));
+    assertEquals(0, BigDecimal.ZERO.compareTo(s.notionalToday(d1.plusDays(1), s.notionalBySymbol(), "BTCUSDT")),
+        "asked on the next day, before any order of that day: nothing used yet");
+
+    s = apply("a2", accepted("a2", "alpha", "BTCUSDT", Side.BUY, "1", "100", DAY2),
+        "late", accepted("late", "alpha", "BTCUSDT", Side.BUY, "5", "100", DAY1));
+    LocalDate d2 = LocalDate.parse("2026-03-02");
+    assertEquals(d2, s.day());
+    assertEquals(0, new BigDecimal("100").compareTo(s.notionalToday(d2, s.notionalBySymbol(), "BTCUSDT")),
+        "the new day starts from zero; an order of the past day folded late does not count for today");
+    assertFalse(s.notionalByStrategy().containsKey("beta"));
+  }
+
+  @Test
+  void entriesAtOrBelowTheOffsetAreFoldedOnce() {
+    apply("a1", accepted("a1", "alpha", "BTCUSDT", Side.BUY, "1", "100", DAY1), "a1", filled("1"));
+    RiskLedger.Entry again = new RiskLedger.Entry(2, RiskLedger.factOf("a1", filled("1")));
+    var result = kit.<Done>runCommand(replyTo -> new RiskLedger.Apply(List.of(again), replyTo));
+    assertTrue(result.hasNoEvents());
+    assertEquals(0, BigDecimal.ONE.compareTo(kit.getState().position("alpha", "BTCUSDT")));
+    assertEquals(2, kit.getState().offset());
+  }
+
+  @Test
+  void eventsTheLimitsIgnoreAreNotJournaled() {
+    var result = kit.<Done>runCommand(replyTo -> new RiskLedger.Apply(List.of(new RiskLedger.Entry(1,
+        RiskLedger.factOf("a1", new OrderEntity.OrderAcknowledged("v1", DAY1, DAY1)))), replyTo));
+    assertTrue(result.hasNoEvents());
+  }
+
+  @Test
+  void restartKeepsPositionsDailyUsageOpenOrdersAndOffset() {
+    for (int i = 0; i < 5; i++) {
+      String id = "o" + i;
+      apply(id, accepted(id, "alpha", "SOLUSDT", i % 2 == 0 ? Side.BUY : Side.SELL, "1." + i, "10", DAY1), id, filled("1"));
+    }
+    RiskLedger.State before = kit.getState();
+    published.clear();
+
+    kit.restart();
+
+    assertEquals(before, kit.getState());
+    assertEquals(List.of(before), published, "the recovered ledger is published for the guard");
+    assertEquals(10, kit.getState().offset(), "the projection resumes after the last folded offset");
+  }
+}
