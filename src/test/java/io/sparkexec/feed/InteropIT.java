@@ -244,9 +244,11 @@ class InteropIT {
         + java.net.URLEncoder.encode(wsUrl, StandardCharsets.UTF_8);
     int before = server.orders.subscribers();
     long id = nextConnectionId();
+    // outside @TempDir: Chromium's helper processes may still write there while JUnit cleans up
+    Path profile = Files.createTempDirectory("chromium-profile");
     Client c = Client.start(List.of(chromium, "--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
         "--disable-background-networking", "--disable-component-update", "--disable-sync", "--disable-dev-shm-usage",
-        "--user-data-dir=" + Files.createDirectory(tmp.resolve("profile")), url), tmp);
+        "--user-data-dir=" + profile, url), tmp);
     try {
       JsonNode open = nextReport(reports, c);
       assertEquals("open", open.path("event").asText(), open.toString());
@@ -257,8 +259,31 @@ class InteropIT {
       assertEquals(MESSAGES, done.path("received").asInt());
       assertCompressed();
     } finally {
-      c.process().destroyForcibly().waitFor(60, TimeUnit.SECONDS);
+      stopWithDescendants(c.process());
       pages.stop(0);
+      deleteQuietly(profile);
+    }
+  }
+
+  /** Chromium forks helpers (zygote, renderer, GPU); stop them all, and wait, before the profile goes. */
+  private static void stopWithDescendants(Process process) throws Exception {
+    List<ProcessHandle> all = new ArrayList<>(process.descendants().toList());
+    all.add(process.toHandle());
+    all.forEach(ProcessHandle::destroyForcibly);
+    for (ProcessHandle h : all) {
+      try {
+        h.onExit().get(60, TimeUnit.SECONDS);
+      } catch (java.util.concurrent.TimeoutException e) {
+        // a helper that will not die does not fail the interop check; the profile is deleted best-effort
+      }
+    }
+  }
+
+  private static void deleteQuietly(Path dir) {
+    try (var paths = Files.walk(dir)) {
+      paths.sorted(java.util.Comparator.reverseOrder()).forEach(p -> p.toFile().delete());
+    } catch (java.io.IOException | java.io.UncheckedIOException e) {
+      // best effort: a leftover temp profile harms nothing
     }
   }
 
