@@ -17,6 +17,7 @@ import java.util.concurrent.ConcurrentLinkedQueue;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.AtomicLong;
+import java.util.function.Predicate;
 import org.apache.pekko.NotUsed;
 import org.apache.pekko.http.javadsl.model.ws.Message;
 import org.apache.pekko.http.javadsl.model.ws.TextMessage;
@@ -50,6 +51,7 @@ final class FeedConnection implements TrafficStats, Watchdog.CloseListener {
 
   private final long id;
   private final String principal;
+  private final Predicate<String> seesStrategy;
   private final Optional<PermessageDeflate.Agreement> compression;
   private final Instant connectedAt;
   private final FeedHub hub;
@@ -76,10 +78,12 @@ final class FeedConnection implements TrafficStats, Watchdog.CloseListener {
   private volatile int sentCloseCode;
   private UniqueKillSwitch orders;
 
-  FeedConnection(long id, String principal, Optional<PermessageDeflate.Agreement> compression, Set<Channel> channels, long from,
-      FeedHub hub, FeedSettings settings, Materializer materializer, Instant now) {
+  /** {@code seesStrategy}: whether the principal may see a strategy's order events (the strategy may be null). */
+  FeedConnection(long id, String principal, Predicate<String> seesStrategy, Optional<PermessageDeflate.Agreement> compression,
+      Set<Channel> channels, long from, FeedHub hub, FeedSettings settings, Materializer materializer, Instant now) {
     this.id = id;
     this.principal = principal;
+    this.seesStrategy = seesStrategy;
     this.compression = compression;
     this.channels = Set.copyOf(channels);
     this.initialFrom = from;
@@ -234,6 +238,7 @@ final class FeedConnection implements TrafficStats, Watchdog.CloseListener {
   private synchronized void startOrders(long after) {
     if (orders != null || closing) return;
     orders = hub.orderEvents().after(after)
+        .filter(e -> seesStrategy.test(e.strategy()))
         .viaMat(KillSwitches.single(), Keep.right())
         .to(Sink.foreach(e -> offer("{\"channel\":\"orders\",\"seq\":" + e.seq() + ",\"event\":" + e.json() + "}")))
         .run(materializer);
