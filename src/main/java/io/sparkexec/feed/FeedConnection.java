@@ -12,15 +12,19 @@ import java.util.List;
 import java.util.Map;
 import java.util.Optional;
 import java.util.Set;
+import java.util.concurrent.CompletionStage;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.ConcurrentLinkedQueue;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.AtomicLong;
 import java.util.function.Predicate;
+import org.apache.pekko.Done;
 import org.apache.pekko.NotUsed;
+import org.apache.pekko.japi.Pair;
 import org.apache.pekko.http.javadsl.model.ws.Message;
 import org.apache.pekko.http.javadsl.model.ws.TextMessage;
+import org.apache.pekko.stream.AbruptStageTerminationException;
 import org.apache.pekko.stream.Attributes;
 import org.apache.pekko.stream.KillSwitches;
 import org.apache.pekko.stream.Materializer;
@@ -237,11 +241,18 @@ final class FeedConnection implements TrafficStats, Watchdog.CloseListener {
 
   private synchronized void startOrders(long after) {
     if (orders != null || closing) return;
-    orders = hub.orderEvents().after(after)
+    Pair<UniqueKillSwitch, CompletionStage<Done>> running = hub.orderEvents().after(after)
         .filter(e -> seesStrategy.test(e.strategy()))
         .viaMat(KillSwitches.single(), Keep.right())
-        .to(Sink.foreach(e -> offer("{\"channel\":\"orders\",\"seq\":" + e.seq() + ",\"event\":" + e.json() + "}")))
+        .toMat(Sink.foreach(e -> offer("{\"channel\":\"orders\",\"seq\":" + e.seq() + ",\"event\":" + e.json() + "}")), Keep.both())
         .run(materializer);
+    orders = running.first();
+    running.second().whenComplete((done, error) -> {
+      // else the client would stay subscribed to a stream that ended; the materializer stopping at shutdown is not a failure
+      if (error != null && !(error instanceof AbruptStageTerminationException)) {
+        closer.close(CloseReason.ORDERS_FAILED, "order events failed: reconnect with from=<last seq received>");
+      }
+    });
   }
 
   private synchronized void stopOrders() {

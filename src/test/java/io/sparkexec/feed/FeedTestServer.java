@@ -125,5 +125,10 @@ final class FeedTestServer {
       String event = "{\"type\":\"OrderAccepted\",\"clientOrderId\":\"o-" + seq + "\",\"symbol\":\"BTCUSDT\",\"side\":\"BUY\",\"quantity\":\"0.00100\"}";
       for (BoundedSourceQueue<Sequenced> q : queues) q.offer(new Sequenced(seq, "test", event));
     }
+
+    /** Fails every subscriber's source, as a failing journal read would. */
+    void fail() {
+      for (BoundedSourceQueue<Sequenced> q : queues) q.fail(new IllegalStateException("test: journal read failed"));
+    }
   }
 }
