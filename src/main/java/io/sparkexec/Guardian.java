@@ -5,7 +5,7 @@ import io.sparkexec.batch.Batcher;
 import io.sparkexec.feed.FeedHub;
 import io.sparkexec.feed.FeedRoutes;
 import io.sparkexec.feed.FeedSettings;
-import io.sparkexec.feed.OrderEventSource;
+import io.sparkexec.feed.JournalOrderEvents;
 import io.sparkexec.feed.WsTokens;
 import io.sparkexec.http.Auth;
 import io.sparkexec.http.HttpServer;
@@ -134,7 +134,7 @@ public final class Guardian {
     ShadowRoutes shadowRoutes = new ShadowRoutes(shadow, auth, orderRoutes);
     FeedSettings feedSettings = FeedSettings.fromConfig(spark.getConfig("feed"));
     FeedHub feed = FeedHub.start(ctx.getSystem(), feedSettings, FeedHub.polling(venue, rules.keySet(), feedSettings.marketInterval()),
-        OrderEventSource.NONE, clock);
+        new JournalOrderEvents(ctx.getSystem(), spark.getString("orders.read-journal")), clock);
     risk.systemEvents().subscribe(e -> feed.publishSystem(e.type(), e.fields()));
     FeedRoutes feedRoutes = new FeedRoutes(feed, new WsTokens(feedSettings.tokenTtl(), feedSettings.maxTokens(), clock), auth);
     CoordinatedShutdown.get(ctx.getSystem()).addTask(CoordinatedShutdown.PhaseBeforeServiceUnbind(), "readiness-off", () -> {

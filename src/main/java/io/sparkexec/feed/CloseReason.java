@@ -9,6 +9,8 @@ public enum CloseReason {
   SERVER_SHUTDOWN(1001, "server_shutdown"),
   INVALID_COMPRESSED_DATA(1007, "invalid_compressed_data"),
   MESSAGE_TOO_BIG(1009, "message_too_big"),
+  /** The orders source failed (a journal read): reconnect with {@code from=<last seq received>}. */
+  ORDERS_FAILED(1011, "server_error"),
   PONG_TIMEOUT(4001, "pong_timeout"),
   /** The client fell too far behind: reconnect with {@code from=<last seq received>}. */
   SLOW_CONSUMER_RESUME(4002, "slow_consumer");

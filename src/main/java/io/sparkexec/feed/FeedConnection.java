@@ -12,14 +12,19 @@ import java.util.List;
 import java.util.Map;
 import java.util.Optional;
 import java.util.Set;
+import java.util.concurrent.CompletionStage;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.ConcurrentLinkedQueue;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.AtomicLong;
+import java.util.function.Predicate;
+import org.apache.pekko.Done;
 import org.apache.pekko.NotUsed;
+import org.apache.pekko.japi.Pair;
 import org.apache.pekko.http.javadsl.model.ws.Message;
 import org.apache.pekko.http.javadsl.model.ws.TextMessage;
+import org.apache.pekko.stream.AbruptStageTerminationException;
 import org.apache.pekko.stream.Attributes;
 import org.apache.pekko.stream.KillSwitches;
 import org.apache.pekko.stream.Materializer;
@@ -50,6 +55,7 @@ final class FeedConnection implements TrafficStats, Watchdog.CloseListener {
 
   private final long id;
   private final String principal;
+  private final Predicate<String> seesStrategy;
   private final Optional<PermessageDeflate.Agreement> compression;
   private final Instant connectedAt;
   private final FeedHub hub;
@@ -76,10 +82,12 @@ final class FeedConnection implements TrafficStats, Watchdog.CloseListener {
   private volatile int sentCloseCode;
   private UniqueKillSwitch orders;
 
-  FeedConnection(long id, String principal, Optional<PermessageDeflate.Agreement> compression, Set<Channel> channels, long from,
-      FeedHub hub, FeedSettings settings, Materializer materializer, Instant now) {
+  /** {@code seesStrategy}: whether the principal may see a strategy's order events (the strategy may be null). */
+  FeedConnection(long id, String principal, Predicate<String> seesStrategy, Optional<PermessageDeflate.Agreement> compression,
+      Set<Channel> channels, long from, FeedHub hub, FeedSettings settings, Materializer materializer, Instant now) {
     this.id = id;
     this.principal = principal;
+    this.seesStrategy = seesStrategy;
     this.compression = compression;
     this.channels = Set.copyOf(channels);
     this.initialFrom = from;
@@ -233,10 +241,18 @@ final class FeedConnection implements TrafficStats, Watchdog.CloseListener {
 
   private synchronized void startOrders(long after) {
     if (orders != null || closing) return;
-    orders = hub.orderEvents().after(after)
+    Pair<UniqueKillSwitch, CompletionStage<Done>> running = hub.orderEvents().after(after)
+        .filter(e -> seesStrategy.test(e.strategy()))
         .viaMat(KillSwitches.single(), Keep.right())
-        .to(Sink.foreach(e -> offer("{\"channel\":\"orders\",\"seq\":" + e.seq() + ",\"event\":" + e.json() + "}")))
+        .toMat(Sink.foreach(e -> offer("{\"channel\":\"orders\",\"seq\":" + e.seq() + ",\"event\":" + e.json() + "}")), Keep.both())
         .run(materializer);
+    orders = running.first();
+    running.second().whenComplete((done, error) -> {
+      // else the client would stay subscribed to a stream that ended; the materializer stopping at shutdown is not a failure
+      if (error != null && !(error instanceof AbruptStageTerminationException)) {
+        closer.close(CloseReason.ORDERS_FAILED, "order events failed: reconnect with from=<last seq received>");
+      }
+    });
   }
 
   private synchronized void stopOrders() {

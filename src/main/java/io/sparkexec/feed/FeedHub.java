@@ -25,6 +25,7 @@ import java.util.concurrent.CompletionStage;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.atomic.AtomicLong;
+import java.util.function.Predicate;
 import org.apache.pekko.Done;
 import org.apache.pekko.NotUsed;
 import org.apache.pekko.actor.CoordinatedShutdown;
@@ -165,8 +166,8 @@ public final class FeedHub {
   /** Answers the upgrade: permessage-deflate when offered and enabled, plain frames otherwise. Empty when not an upgrade. */
   Optional<HttpResponse> accept(HttpRequest request, Auth.Principal principal, Set<Channel> channels, long from) {
     Optional<PermessageDeflate.Agreement> agreed = settings.compress() ? PermessageDeflate.negotiate(extensionOffers(request)) : Optional.empty();
-    FeedConnection c = new FeedConnection(ids.incrementAndGet(), principal.name(), agreed, channels, from, this, settings, materializer,
-        clock.instant());
+    FeedConnection c = new FeedConnection(ids.incrementAndGet(), principal.name(), seesStrategy(principal), agreed, channels, from, this,
+        settings, materializer, clock.instant());
     BidiFlow<WsFrame, WsFrame, WsFrame, WsFrame, NotUsed> layers = BidiFlow.fromGraph(
         new Watchdog(settings.pingInterval(), settings.pongTimeout(), c.closer(), agreed.isPresent() ? TrafficStats.NONE : c, c));
     if (agreed.isPresent()) {
@@ -174,6 +175,13 @@ public final class FeedHub {
           c.closer(), c));
     }
     return shim.upgrade(request, layers, c.flow(), c.closer(), agreed.map(PermessageDeflate.Agreement::responseHeader));
+  }
+
+  /** Admin keys and keys bound to no strategy see every order event; a bound key only its strategies' (as in the order API). */
+  static Predicate<String> seesStrategy(Auth.Principal principal) {
+    if (principal.role() == Auth.Role.ADMIN || principal.strategies().isEmpty()) return strategy -> true;
+    Set<String> mine = principal.strategies();
+    return strategy -> strategy != null && mine.contains(strategy);
   }
 
   private static List<String> extensionOffers(HttpRequest request) {

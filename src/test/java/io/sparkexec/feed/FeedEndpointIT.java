@@ -10,6 +10,7 @@ import io.sparkexec.http.Json;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.util.Map;
+import java.util.concurrent.TimeUnit;
 import org.apache.pekko.actor.testkit.typed.javadsl.LogCapturingExtension;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
@@ -158,6 +159,17 @@ class FeedEndpointIT {
         assertEquals(seq, m.path("seq").asLong());
         assertEquals("o-" + seq, m.path("event").path("clientOrderId").asText());
       }
+    }
+  }
+
+  @Test
+  void aFailingOrderSourceClosesWith1011SoTheClientResumes() throws Exception {
+    int before = server.orders.subscribers();
+    try (JdkWsClient c = JdkWsClient.connect(server.ws("channels=orders"), FeedTestServer.TRADER_KEY)) {
+      c.next("control");
+      await().atMost(Duration.ofSeconds(60)).until(() -> server.orders.subscribers() == before + 1);
+      server.orders.fail();
+      assertEquals(1011, c.closed.get(60, TimeUnit.SECONDS));
     }
   }
 

@@ -123,7 +123,12 @@ final class FeedTestServer {
 
     void publish(long seq) {
       String event = "{\"type\":\"OrderAccepted\",\"clientOrderId\":\"o-" + seq + "\",\"symbol\":\"BTCUSDT\",\"side\":\"BUY\",\"quantity\":\"0.00100\"}";
-      for (BoundedSourceQueue<Sequenced> q : queues) q.offer(new Sequenced(seq, event));
+      for (BoundedSourceQueue<Sequenced> q : queues) q.offer(new Sequenced(seq, "test", event));
+    }
+
+    /** Fails every subscriber's source, as a failing journal read would. */
+    void fail() {
+      for (BoundedSourceQueue<Sequenced> q : queues) q.fail(new IllegalStateException("test: journal read failed"));
     }
   }
 }
