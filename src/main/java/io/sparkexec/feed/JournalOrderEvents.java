@@ -2,6 +2,7 @@ package io.sparkexec.feed;
 
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import io.sparkexec.http.Json;
+import io.sparkexec.journal.TagHeadQuery;
 import io.sparkexec.order.OrderEntity;
 import java.util.LinkedHashMap;
 import java.util.Map;
@@ -41,6 +42,7 @@ public final class JournalOrderEvents implements OrderEventSource {
   private final EventsByTagQuery byTag;
   private final CurrentEventsByTagQuery currentByTag;
   private final CurrentEventsByPersistenceIdQuery currentById;
+  private final TagHeadQuery tagHead;
   private final Materializer materializer;
   private final Map<String, String> strategies = new LinkedHashMap<>(16, 0.75f, true) {
     @Override
@@ -59,13 +61,15 @@ public final class JournalOrderEvents implements OrderEventSource {
     this.byTag = t;
     this.currentByTag = ct;
     this.currentById = ci;
+    this.tagHead = journal instanceof TagHeadQuery h ? h : null;
     this.materializer = Materializer.matFromSystem(system);
   }
 
   @Override
   public Source<Sequenced, NotUsed> after(long afterSeq) {
-    // live only: the javadsl queries cannot name the tag's head, so it is found by reading the tag once
+    // live only: our journal names the tag's head from a counter; another read journal is read once to find it
     Source<Long, NotUsed> start = afterSeq >= 0 ? Source.single(afterSeq)
+        : tagHead != null ? tagHead.tagHead(OrderEntity.TAG)
         : currentByTag.currentEventsByTag(OrderEntity.TAG, NoOffset.getInstance()).fold(0L, (head, e) -> seq(e));
     return start.flatMapConcat(from -> byTag.eventsByTag(OrderEntity.TAG, Offset.sequence(from)))
         .mapAsync(1, e -> strategyOf(e).thenApply(strategy -> new Sequenced(seq(e), strategy, json(e, strategy))));

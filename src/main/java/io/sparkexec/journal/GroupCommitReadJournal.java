@@ -15,6 +15,7 @@ import org.apache.pekko.persistence.query.javadsl.CurrentPersistenceIdsQuery;
 import org.apache.pekko.persistence.query.javadsl.EventsByPersistenceIdQuery;
 import org.apache.pekko.persistence.query.javadsl.EventsByTagQuery;
 import org.apache.pekko.persistence.query.javadsl.PersistenceIdsQuery;
+import org.apache.pekko.stream.ActorAttributes;
 import org.apache.pekko.stream.javadsl.Source;
 
 /**
@@ -28,7 +29,7 @@ import org.apache.pekko.stream.javadsl.Source;
  * the writer's commit notification. Current queries stop at what was committed when they started.
  */
 public final class GroupCommitReadJournal implements EventsByPersistenceIdQuery, CurrentEventsByPersistenceIdQuery, EventsByTagQuery,
-    CurrentEventsByTagQuery, PersistenceIdsQuery, CurrentPersistenceIdsQuery {
+    CurrentEventsByTagQuery, PersistenceIdsQuery, CurrentPersistenceIdsQuery, TagHeadQuery {
 
   /** The plugin id of this read journal in conf/journal.conf. */
   public static final String IDENTIFIER = "spark.journal.query";
@@ -59,6 +60,12 @@ public final class GroupCommitReadJournal implements EventsByPersistenceIdQuery,
   public Source<EventEnvelope, NotUsed> eventsByTag(String tag, Offset offset) {
     long after = afterOffset(offset);
     return source(() -> new ByTag(tag, after, Long.MAX_VALUE), true);
+  }
+
+  @Override
+  public Source<Long, NotUsed> tagHead(String tag) {
+    // a LevelDB read: on the query dispatcher, like the other queries
+    return Source.lazySingle(() -> store.highestTagOffset(tag)).withAttributes(ActorAttributes.dispatcher(dispatcher));
   }
 
   @Override

@@ -123,6 +123,9 @@ class GroupCommitReadJournalTest {
     assertEquals(all.subList(10, 60), resumed);
     assertEquals(all, run(queries.currentEventsByTag("blue", Offset.sequence(0))));
     assertEquals(List.of(), run(queries.currentEventsByTag("no-such-tag", NoOffset.getInstance())));
+    // the head comes from the tag's counter and equals the last offset the tag stream gives
+    assertEquals(List.of(60L), run(queries.tagHead("blue")));
+    assertEquals(List.of(0L), run(queries.tagHead("no-such-tag")));
   }
 
   @Test
