@@ -83,6 +83,7 @@ final class OpenLoop {
   private final LongAdder errorsTotal = new LongAdder();
   // request index -> intended send time; whoever removes an entry settles that request
   private final Map<Long, Long> inFlight = new ConcurrentHashMap<>();
+  private final Object drained = new Object();
 
   private HttpClient client;
   private Semaphore connections;
@@ -163,8 +164,14 @@ final class OpenLoop {
     return to;
   }
 
+  /** Waits until every request sent so far has settled, or the deadline; woken by {@link #settle}. */
   private void awaitAnswers(long deadline) throws InterruptedException {
-    while (!inFlight.isEmpty() && System.nanoTime() < deadline) Thread.sleep(5);
+    synchronized (drained) {
+      long left;
+      while (!inFlight.isEmpty() && (left = deadline - System.nanoTime()) > 0) {
+        drained.wait(Math.max(1, left / 1_000_000));
+      }
+    }
   }
 
   private HttpRequest request(long i) {
@@ -184,6 +191,11 @@ final class OpenLoop {
   private void settle(long index, HttpResponse<?> response, Throwable failure) {
     Long intended = inFlight.remove(index);
     if (intended == null) return;
+    if (inFlight.isEmpty()) {
+      synchronized (drained) {
+        drained.notifyAll();
+      }
+    }
     long now = System.nanoTime();
     boolean measured = index >= warmupCount;
     if (response != null) {
