@@ -119,7 +119,7 @@ public final class RiskBook {
 
     Rejection hit = atMost(Limit.MAX_ORDER_QTY, BigDecimal.ZERO, r.quantity());
     if (hit == null && notional != null) hit = atMost(Limit.MAX_ORDER_NOTIONAL, BigDecimal.ZERO, notional);
-    if (hit == null && r.type() == OrderType.LIMIT && touch != null) hit = collar(r.price(), touch);
+    if (hit == null && r.type() == OrderType.LIMIT && touch != null) hit = collar(r.side(), r.price(), touch);
     if (hit == null && notional != null) {
       BigDecimal usedSymbol = ledger.notionalToday(today, ledger.notionalBySymbol(), r.symbol());
       BigDecimal usedStrategy = ledger.notionalToday(today, ledger.notionalByStrategy(), strategy);
@@ -207,9 +207,15 @@ public final class RiskBook {
         field(limit), details);
   }
 
-  private Rejection collar(BigDecimal price, BigDecimal touch) {
+  /**
+   * Fat-finger check on the marketable side only: a BUY far above the ask or a SELL far below the
+   * bid would trade at a bad price; a passive price (a bid under the market) only rests.
+   */
+  private Rejection collar(Side side, BigDecimal price, BigDecimal touch) {
     BigDecimal pct = limits.get(Limit.PRICE_COLLAR_PCT);
-    BigDecimal deviation = price.subtract(touch).abs().multiply(HUNDRED).divide(touch, 4, RoundingMode.HALF_UP);
+    BigDecimal through = side == Side.BUY ? price.subtract(touch) : touch.subtract(price);
+    if (through.signum() <= 0) return null;
+    BigDecimal deviation = through.multiply(HUNDRED).divide(touch, 4, RoundingMode.HALF_UP);
     if (deviation.compareTo(pct) <= 0) return null;
     BigDecimal band = touch.multiply(pct).divide(HUNDRED, MathContext.DECIMAL64);
     Map<String, Object> details = new LinkedHashMap<>();
@@ -217,8 +223,8 @@ public final class RiskBook {
     details.put("limitValue", pct.toPlainString());
     details.put("attempted", deviation.stripTrailingZeros().toPlainString());
     details.put("touch", touch.toPlainString());
-    details.put("minPrice", touch.subtract(band).stripTrailingZeros().toPlainString());
-    details.put("maxPrice", touch.add(band).stripTrailingZeros().toPlainString());
+    if (side == Side.BUY) details.put("maxPrice", touch.add(band).stripTrailingZeros().toPlainString());
+    else details.put("minPrice", touch.subtract(band).stripTrailingZeros().toPlainString());
     return new Rejection(Rejection.Kind.RULE, "RISK_LIMIT", "price " + price.toPlainString() + " is " + details.get("attempted")
         + "% from the touch " + touch.toPlainString() + "; the collar is " + pct.toPlainString() + "%", "price", details);
   }

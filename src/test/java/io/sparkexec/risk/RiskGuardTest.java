@@ -214,10 +214,14 @@ class RiskGuardTest {
     Rejection r = guard.check(limitOrder(id(), "alpha", "BTCUSDT", Side.BUY, "1", "101.11"));
     assertHit(r, Rejection.Kind.RULE, "priceCollarPct", null);
     assertEquals("1.009", r.details().get("attempted"), "|101.11 - 100.10| / 100.10 = 1.0090...%");
-    assertEquals("99.099", r.details().get("minPrice"));
     assertEquals("101.101", r.details().get("maxPrice"));
     assertEquals("price", r.field());
-    assertHit(guard.check(limitOrder(id(), "alpha", "BTCUSDT", Side.SELL, "1", "98.99")), Rejection.Kind.RULE, "priceCollarPct", null);
+    Rejection sell = guard.check(limitOrder(id(), "alpha", "BTCUSDT", Side.SELL, "1", "98.99"));
+    assertHit(sell, Rejection.Kind.RULE, "priceCollarPct", null);
+    assertEquals("99", sell.details().get("minPrice"), "1% under the bid 100.00");
+    // passive prices only rest: a bid far under the market and an offer far above it pass
+    assertNull(guard.check(limitOrder(id(), "alpha", "BTCUSDT", Side.BUY, "1", "1.00")));
+    assertNull(guard.check(limitOrder(id(), "alpha", "BTCUSDT", Side.SELL, "1", "1000.00")));
     assertNull(guard.check(marketOrder(id(), "alpha", "BTCUSDT", Side.BUY, "1")), "MARKET orders have no price to collar");
   }
 
