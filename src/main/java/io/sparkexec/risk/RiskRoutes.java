@@ -18,6 +18,7 @@ import io.sparkexec.http.ApiErrors;
 import io.sparkexec.http.Auth;
 import io.sparkexec.http.Json;
 import io.sparkexec.http.RouteMetrics;
+import io.sparkexec.order.BodyFields;
 import io.sparkexec.order.OrderRoutes;
 import io.sparkexec.order.OrderService;
 import io.sparkexec.order.Scope;
@@ -96,10 +97,10 @@ public final class RiskRoutes {
   private Route engage(Auth.Principal p) {
     return jsonBody(body -> {
       BodyFields f = new BodyFields(body, Set.of("state", "reason", "cancelOpen"));
-      TradingState to = f.enumValue("state", TradingState.class);
+      TradingState to = f.enumValue("state", TradingState.class, true);
       String reason = f.text("reason", true, MAX_REASON);
       boolean cancelOpen = f.bool("cancelOpen");
-      if (f.rejection != null) return complete(OrderRoutes.refused(f.rejection));
+      if (f.rejection() != null) return complete(OrderRoutes.refused(f.rejection()));
       return completeWithFuture(risk.setTradingState(to, reason, cancelOpen, p.name()).thenApply(engaged -> {
         Map<String, Object> m = tradingState(engaged.state());
         if (engaged.canceled() != null) m.put("canceled", canceledCounts(engaged.canceled()));
@@ -128,10 +129,10 @@ public final class RiskRoutes {
       if (name != null && limit == null) {
         f.fail("limit", "INVALID_VALUE", "limit must be one of " + String.join(", ", Limit.toApi(risk.settings().defaults()).keySet()));
       }
-      BigDecimal value = f.decimal("value");
+      BigDecimal value = f.decimal("value", true, true);
       String reason = f.text("reason", true, MAX_REASON);
-      if (f.rejection == null && limit.invalid(value) != null) f.fail("value", "INVALID_VALUE", limit.invalid(value));
-      if (f.rejection != null) return complete(OrderRoutes.refused(f.rejection));
+      if (f.rejection() == null && limit.invalid(value) != null) f.fail("value", "INVALID_VALUE", limit.invalid(value));
+      if (f.rejection() != null) return complete(OrderRoutes.refused(f.rejection()));
       return completeWithFuture(risk.setLimit(limit, value, reason, p.name()).thenApply(state -> Json.ok(limits())));
     });
   }
@@ -152,7 +153,7 @@ public final class RiskRoutes {
   private Route heartbeat(Auth.Principal p) {
     return jsonBody(body -> {
       BodyFields f = new BodyFields(body, Set.of("strategy", "windowMs"));
-      String strategy = f.matching("strategy", BodyFields.STRATEGY, "must be 1-64 characters of A-Z a-z 0-9 . _ -");
+      String strategy = f.matching("strategy", BodyFields.STRATEGY, BodyFields.STRATEGY_RULE, true);
       Long windowMs = f.wholeNumber("windowMs");
       Risk.Settings s = risk.settings();
       if (windowMs != null && windowMs != 0
@@ -160,7 +161,7 @@ public final class RiskRoutes {
         f.fail("windowMs", "OUT_OF_RANGE", "windowMs must be 0 (disarm) or between " + s.deadManMinWindow().toMillis() + " and "
             + s.deadManMaxWindow().toMillis());
       }
-      if (f.rejection != null) return complete(OrderRoutes.refused(f.rejection));
+      if (f.rejection() != null) return complete(OrderRoutes.refused(f.rejection()));
       Scope scope = OrderRoutes.scope(p);
       if (!scope.permits(strategy)) {
         return complete(ApiErrors.response(403, "STRATEGY_NOT_PERMITTED", "this API key may only use strategies " + scope.strategies(),
