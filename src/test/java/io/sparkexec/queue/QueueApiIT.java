@@ -41,8 +41,9 @@ class QueueApiIT {
 
   static TestServer server;
 
-  // two deliveries, so a job reaches the dead letters after one redelivery
-  private static final Config OVERRIDES = ConfigFactory.parseMap(Map.of("spark.queue.max-deliveries", 2));
+  // two deliveries, so a job reaches the dead letters after one redelivery; frequent snapshots, so
+  // the restart recovers from a real (CBOR, on disk) snapshot plus the events after it
+  private static final Config OVERRIDES = ConfigFactory.parseMap(Map.of("spark.queue.max-deliveries", 2, "spark.queue.snapshot-every", 3));
 
   @BeforeAll
   static void start() {
