@@ -213,6 +213,7 @@ public final class DurableQueue
         .build();
   }
 
+  // enqueue and claim are the hot path: DEBUG only, like accepted orders (the journal and the metrics count them)
   private ReplyEffect<Event, State> enqueue(State state, List<NewJob> jobs, ActorRef<Reply> replyTo) {
     List<NewJob> fresh = new ArrayList<>(jobs.size());
     List<String> accepted = new ArrayList<>(jobs.size());
@@ -230,7 +231,7 @@ public final class DurableQueue
     if (fresh.isEmpty()) return Effect().reply(replyTo, reply);
     return Effect().persist(new JobsEnqueued(List.copyOf(fresh), clock.instant())).thenRun(next -> {
       Metrics.QUEUE_ENQUEUED.withTag("queue", settings.name()).increment(fresh.size());
-      ctx.getLog().info("event=queue_enqueued queue={} jobs={} duplicates={}", settings.name(), fresh.size(), duplicates.size());
+      ctx.getLog().debug("event=queue_enqueued queue={} jobs={} duplicates={}", settings.name(), fresh.size(), duplicates.size());
       updateGauges(next);
     }).thenReply(replyTo, next -> reply);
   }
@@ -243,7 +244,7 @@ public final class DurableQueue
     return Effect().persist(claimed).thenRun(next -> {
       long redeliveries = ids.stream().filter(id -> next.inFlight().get(id).job().deliveries() > 1).count();
       if (redeliveries > 0) Metrics.QUEUE_REDELIVERIES.withTag("queue", settings.name()).increment(redeliveries);
-      ctx.getLog().info("event=queue_claimed queue={} jobs={} redeliveries={} claim={} deadline={}", settings.name(), ids.size(), redeliveries,
+      ctx.getLog().debug("event=queue_claimed queue={} jobs={} redeliveries={} claim={} deadline={}", settings.name(), ids.size(), redeliveries,
           claimed.claimToken(), claimed.deadline());
       updateGauges(next);
     }).thenReply(claim.replyTo(), next -> new Claimed(ids.stream().map(id -> {
