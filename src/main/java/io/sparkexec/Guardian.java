@@ -18,6 +18,9 @@ import io.sparkexec.order.OrderRecovery;
 import io.sparkexec.order.OrderRoutes;
 import io.sparkexec.order.OrderService;
 import io.sparkexec.order.SymbolRulesGuard;
+import io.sparkexec.queue.DurableQueue;
+import io.sparkexec.queue.QueueRoutes;
+import io.sparkexec.queue.QueueService;
 import io.sparkexec.risk.Risk;
 import io.sparkexec.risk.RiskRoutes;
 import io.sparkexec.risk.TradeMode;
@@ -137,6 +140,10 @@ public final class Guardian {
         new JournalOrderEvents(ctx.getSystem(), spark.getString("orders.read-journal")), clock);
     risk.systemEvents().subscribe(e -> feed.publishSystem(e.type(), e.fields()));
     FeedRoutes feedRoutes = new FeedRoutes(feed, new WsTokens(feedSettings.tokenTtl(), feedSettings.maxTokens(), clock), auth);
+    DurableQueue.Settings queueSettings = DurableQueue.Settings.fromConfig(spark.getConfig("queue"));
+    QueueService queue = new QueueService(ctx.getSystem(), ctx.spawn(DurableQueue.create(queueSettings, clock), "queue-" + queueSettings.name()),
+        queueSettings);
+    QueueRoutes queueRoutes = new QueueRoutes(queue, auth, spark.getBytes("http.max-body-bytes"));
     CoordinatedShutdown.get(ctx.getSystem()).addTask(CoordinatedShutdown.PhaseBeforeServiceUnbind(), "readiness-off", () -> {
       readiness.stopping("shutting down");
       return CompletableFuture.completedFuture(Done.getInstance());
@@ -144,7 +151,7 @@ public final class Guardian {
     List<Route> routes = new ArrayList<>(List.of(new SystemRoutes(readiness).route(), shadowRoutes.route()));
     // shadow mode: POST /order is answered by the shadow before the order routes can place anything
     if (tradeMode == TradeMode.SHADOW) routes.add(shadowRoutes.shadowEveryOrder());
-    routes.addAll(List.of(orderRoutes.route(), riskRoutes.route(), feedRoutes.route()));
+    routes.addAll(List.of(orderRoutes.route(), riskRoutes.route(), feedRoutes.route(), queueRoutes.route()));
     HttpServer.start(ctx.getSystem(), HttpServer.Settings.fromConfig(spark.getConfig("http")), routes);
 
     Cluster cluster = Cluster.get(ctx.getSystem());

@@ -96,6 +96,24 @@ public final class Metrics {
   public static final Metric.Counter WS_TICKS_CONFLATED =
       Kamon.counter("spark_ws_market_ticks_conflated", "Market ticks replaced by a newer tick before a slow feed client read them");
 
+  public static final Metric.Counter QUEUE_ENQUEUED =
+      Kamon.counter("spark_queue_enqueued", "Jobs journaled into a durable queue (duplicates within the dedupe window not counted), by queue");
+
+  public static final Metric.Counter QUEUE_PROCESSED =
+      Kamon.counter("spark_queue_processed", "Jobs acked by a consumer and removed from the queue, by queue");
+
+  public static final Metric.Gauge QUEUE_LAG =
+      Kamon.gauge("spark_queue_lag_seconds", "Age in seconds of the oldest ready (unclaimed) job, by queue; 0 when none waits");
+
+  public static final Metric.Gauge QUEUE_IN_FLIGHT =
+      Kamon.gauge("spark_queue_in_flight", "Jobs claimed and neither acked, nacked nor expired yet, by queue");
+
+  public static final Metric.Counter QUEUE_REDELIVERIES =
+      Kamon.counter("spark_queue_redeliveries", "Claims of jobs that had been delivered before (after a nack or a visibility timeout), by queue");
+
+  public static final Metric.Counter QUEUE_DEAD_LETTERS =
+      Kamon.counter("spark_queue_dead_letters", "Jobs moved to the dead letters after their last delivery failed, by queue");
+
   private static volatile PrometheusReporter reporter;
 
   /** Starts Kamon with the given config and our own Prometheus reporter (no embedded server). */

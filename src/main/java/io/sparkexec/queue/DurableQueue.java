@@ -1,0 +1,386 @@
+package io.sparkexec.queue;
+
+import io.sparkexec.CborSerializable;
+import io.sparkexec.metrics.Metrics;
+import java.time.Clock;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.Iterator;
+import java.util.LinkedHashMap;
+import java.util.LinkedHashSet;
+import java.util.List;
+import java.util.UUID;
+import org.apache.pekko.actor.typed.ActorRef;
+import org.apache.pekko.actor.typed.Behavior;
+import org.apache.pekko.actor.typed.SupervisorStrategy;
+import org.apache.pekko.actor.typed.javadsl.ActorContext;
+import org.apache.pekko.actor.typed.javadsl.Behaviors;
+import org.apache.pekko.persistence.typed.PersistenceId;
+import org.apache.pekko.persistence.typed.RecoveryCompleted;
+import org.apache.pekko.persistence.typed.javadsl.CommandHandlerWithReply;
+import org.apache.pekko.persistence.typed.javadsl.EventHandler;
+import org.apache.pekko.persistence.typed.javadsl.EventSourcedBehaviorWithEnforcedReplies;
+import org.apache.pekko.persistence.typed.javadsl.ReplyEffect;
+import org.apache.pekko.persistence.typed.javadsl.RetentionCriteria;
+import org.apache.pekko.persistence.typed.javadsl.SignalHandler;
+
+/**
+ * One event-sourced, at-least-once job queue per name. Jobs wait in a ready line (first
+ * deliveries in enqueue order), are claimed for a visibility timeout, and leave memory when
+ * acked. A nacked or timed-out job goes to the back of the ready line, or to the dead letters
+ * once it has been delivered max-deliveries times. Claims are journaled with their deadline, so
+ * after a restart jobs in flight become visible when their timeout runs out, not before.
+ *
+ * <p>The state is immutable: each event copies the collections it touches (O(jobs held)), which
+ * keeps event handlers pure and snapshots safe to serialize while the queue moves on.
+ */
+public final class DurableQueue
+    extends EventSourcedBehaviorWithEnforcedReplies<DurableQueue.Command, DurableQueue.Event, DurableQueue.State> {
+
+  public static final String ENTITY_TYPE = "Queue";
+  /** The lastError of a job whose claim ran out. */
+  public static final String EXPIRED = "visibility timeout expired";
+
+  // ---- protocol ----
+
+  public sealed interface Command extends CborSerializable {}
+
+  public record NewJob(String jobId, String data) implements CborSerializable {}
+
+  public record Enqueue(NewJob job, ActorRef<Reply> replyTo) implements Command {}
+
+  public record EnqueueBatch(List<NewJob> jobs, ActorRef<Reply> replyTo) implements Command {}
+
+  public record Claim(int max, Duration visibility, ActorRef<Reply> replyTo) implements Command {}
+
+  public record Ack(String jobId, String claimToken, ActorRef<Reply> replyTo) implements Command {}
+
+  public record Nack(String jobId, String claimToken, String error, ActorRef<Reply> replyTo) implements Command {}
+
+  public record GetStats(ActorRef<Reply> replyTo) implements Command {}
+
+  public record GetDeadLetters(ActorRef<Reply> replyTo) implements Command {}
+
+  /** Sent by the tick timer (and by tests): claims past their deadline become visible again. */
+  public enum ExpireClaims implements Command {
+    INSTANCE
+  }
+
+  public sealed interface Reply extends CborSerializable {}
+
+  /** {@code duplicates}: job ids already known within the dedupe window, left as they were. */
+  public record Enqueued(List<String> accepted, List<String> duplicates) implements Reply {}
+
+  public record ClaimedJob(String jobId, String data, String claimToken, int delivery, Instant visibleAgainAt) implements CborSerializable {}
+
+  public record Claimed(List<ClaimedJob> jobs) implements Reply {}
+
+  public record Acked(String jobId) implements Reply {}
+
+  /** {@code deadLettered}: this was the last delivery; the job is in the dead letters now. */
+  public record Nacked(String jobId, boolean deadLettered) implements Reply {}
+
+  /** The job is not in flight under this claim token (acked already, expired and reclaimed, or unknown). */
+  public record ClaimNotHeld(String jobId) implements Reply {}
+
+  public record Stats(int ready, int inFlight, int deadLettered, long oldestReadyAgeSeconds) implements Reply {}
+
+  public record DeadLetters(List<Job> jobs) implements Reply {}
+
+  public sealed interface Event extends CborSerializable {}
+
+  public record JobsEnqueued(List<NewJob> jobs, Instant at) implements Event {}
+
+  public record JobsClaimed(List<String> jobIds, String claimToken, Instant deadline) implements Event {}
+
+  public record JobAcked(String jobId) implements Event {}
+
+  /** Nacked or timed out, with deliveries left: back to the end of the ready line. */
+  public record JobsReleased(List<Failure> jobs) implements Event {}
+
+  /** Nacked or timed out on the last delivery. */
+  public record JobsDeadLettered(List<Failure> jobs, Instant at) implements Event {}
+
+  public record Failure(String jobId, String error) implements CborSerializable {}
+
+  /** {@code deliveries}: claims so far; {@code lastError}: of the last nack or expiry (null before). */
+  public record Job(String jobId, String data, Instant enqueuedAt, int deliveries, String lastError) implements CborSerializable {
+    Job delivered() {
+      return new Job(jobId, data, enqueuedAt, deliveries + 1, lastError);
+    }
+
+    Job failed(String error) {
+      return new Job(jobId, data, enqueuedAt, deliveries, error);
+    }
+  }
+
+  public record InFlight(Job job, String claimToken, Instant deadline) implements CborSerializable {}
+
+  /**
+   * Never mutated after construction: every change builds new collections. Insertion order is
+   * the meaning of {@code ready} (the delivery line) and {@code recentIds} (oldest evicted first).
+   */
+  public record State(
+      LinkedHashMap<String, Job> ready,
+      LinkedHashMap<String, InFlight> inFlight,
+      LinkedHashMap<String, Job> deadLetters,
+      LinkedHashSet<String> recentIds)
+      implements CborSerializable {
+
+    static State empty() {
+      return new State(new LinkedHashMap<>(), new LinkedHashMap<>(), new LinkedHashMap<>(), new LinkedHashSet<>());
+    }
+
+    boolean knows(String jobId) {
+      return recentIds.contains(jobId) || ready.containsKey(jobId) || inFlight.containsKey(jobId) || deadLetters.containsKey(jobId);
+    }
+
+    /** The ready line in delivery order (LinkedHashMap equality ignores order, so tests compare this too). */
+    public List<String> readyOrder() {
+      return List.copyOf(ready.keySet());
+    }
+
+    long oldestReadyAgeSeconds(Instant now) {
+      Instant oldest = null;
+      for (Job j : ready.values()) if (oldest == null || j.enqueuedAt().isBefore(oldest)) oldest = j.enqueuedAt();
+      return oldest == null ? 0 : Math.max(0, Duration.between(oldest, now).toSeconds());
+    }
+  }
+
+  public record Settings(String name, Duration visibility, int maxDeliveries, int dedupeWindow, int snapshotEvery, int maxInFlight,
+      int maxBatch, Duration tick, Duration askTimeout) {
+    public static Settings fromConfig(com.typesafe.config.Config queue) {
+      return new Settings(queue.getString("name"), queue.getDuration("visibility"), queue.getInt("max-deliveries"),
+          queue.getInt("dedupe-window"), queue.getInt("snapshot-every"), queue.getInt("max-in-flight"), queue.getInt("max-batch"),
+          queue.getDuration("tick"), queue.getDuration("ask-timeout"));
+    }
+  }
+
+  public static Behavior<Command> create(Settings settings, Clock clock) {
+    return Behaviors.setup(ctx -> Behaviors.withTimers(timers -> {
+      timers.startTimerWithFixedDelay(ExpireClaims.INSTANCE, settings.tick());
+      return new DurableQueue(settings, clock, ctx);
+    }));
+  }
+
+  // ---- entity ----
+
+  private final Settings settings;
+  private final Clock clock;
+  private final ActorContext<Command> ctx;
+
+  private DurableQueue(Settings settings, Clock clock, ActorContext<Command> ctx) {
+    super(persistenceId(settings.name()),
+        SupervisorStrategy.restartWithBackoff(Duration.ofMillis(200), Duration.ofSeconds(5), 0.2));
+    this.settings = settings;
+    this.clock = clock;
+    this.ctx = ctx;
+  }
+
+  @Override
+  public State emptyState() {
+    return State.empty();
+  }
+
+  @Override
+  public RetentionCriteria retentionCriteria() {
+    return RetentionCriteria.snapshotEvery(settings.snapshotEvery(), 2);
+  }
+
+  @Override
+  public SignalHandler<State> signalHandler() {
+    return newSignalHandlerBuilder().onSignal(RecoveryCompleted.instance(), this::onRecovered).build();
+  }
+
+  private void onRecovered(State state) {
+    ctx.getLog().info("event=queue_recovered queue={} ready={} inFlight={} deadLettered={}", settings.name(), state.ready().size(),
+        state.inFlight().size(), state.deadLetters().size());
+    updateGauges(state);
+  }
+
+  @Override
+  public CommandHandlerWithReply<Command, Event, State> commandHandler() {
+    return newCommandHandlerWithReplyBuilder().forAnyState()
+        .onCommand(Enqueue.class, (s, c) -> enqueue(s, List.of(c.job()), c.replyTo()))
+        .onCommand(EnqueueBatch.class, (s, c) -> enqueue(s, c.jobs(), c.replyTo()))
+        .onCommand(Claim.class, this::onClaim)
+        .onCommand(Ack.class, this::onAck)
+        .onCommand(Nack.class, this::onNack)
+        .onCommand(GetStats.class, (s, c) -> Effect().reply(c.replyTo(), stats(s)))
+        .onCommand(GetDeadLetters.class, (s, c) -> Effect().reply(c.replyTo(), new DeadLetters(List.copyOf(s.deadLetters().values()))))
+        .onCommand(ExpireClaims.class, this::onExpireClaims)
+        .build();
+  }
+
+  // enqueue and claim are the hot path: DEBUG only, like accepted orders (the journal and the metrics count them)
+  private ReplyEffect<Event, State> enqueue(State state, List<NewJob> jobs, ActorRef<Reply> replyTo) {
+    List<NewJob> fresh = new ArrayList<>(jobs.size());
+    List<String> accepted = new ArrayList<>(jobs.size());
+    List<String> duplicates = new ArrayList<>(0);
+    for (NewJob job : jobs) {
+      // a repeated id inside one batch is a duplicate of its first occurrence
+      if (state.knows(job.jobId()) || accepted.contains(job.jobId())) {
+        duplicates.add(job.jobId());
+      } else {
+        fresh.add(job);
+        accepted.add(job.jobId());
+      }
+    }
+    Enqueued reply = new Enqueued(List.copyOf(accepted), List.copyOf(duplicates));
+    if (fresh.isEmpty()) return Effect().reply(replyTo, reply);
+    return Effect().persist(new JobsEnqueued(List.copyOf(fresh), clock.instant())).thenRun(next -> {
+      Metrics.QUEUE_ENQUEUED.withTag("queue", settings.name()).increment(fresh.size());
+      ctx.getLog().debug("event=queue_enqueued queue={} jobs={} duplicates={}", settings.name(), fresh.size(), duplicates.size());
+      updateGauges(next);
+    }).thenReply(replyTo, next -> reply);
+  }
+
+  private ReplyEffect<Event, State> onClaim(State state, Claim claim) {
+    List<String> ids = new ArrayList<>(Math.min(claim.max(), state.ready().size()));
+    for (Iterator<String> it = state.ready().keySet().iterator(); it.hasNext() && ids.size() < claim.max(); ) ids.add(it.next());
+    if (ids.isEmpty()) return Effect().reply(claim.replyTo(), new Claimed(List.of()));
+    JobsClaimed claimed = new JobsClaimed(List.copyOf(ids), UUID.randomUUID().toString(), clock.instant().plus(claim.visibility()));
+    return Effect().persist(claimed).thenRun(next -> {
+      long redeliveries = ids.stream().filter(id -> next.inFlight().get(id).job().deliveries() > 1).count();
+      if (redeliveries > 0) Metrics.QUEUE_REDELIVERIES.withTag("queue", settings.name()).increment(redeliveries);
+      ctx.getLog().debug("event=queue_claimed queue={} jobs={} redeliveries={} claim={} deadline={}", settings.name(), ids.size(), redeliveries,
+          claimed.claimToken(), claimed.deadline());
+      updateGauges(next);
+    }).thenReply(claim.replyTo(), next -> new Claimed(ids.stream().map(id -> {
+      InFlight f = next.inFlight().get(id);
+      return new ClaimedJob(id, f.job().data(), f.claimToken(), f.job().deliveries(), f.deadline());
+    }).toList()));
+  }
+
+  private ReplyEffect<Event, State> onAck(State state, Ack ack) {
+    if (!holds(state, ack.jobId(), ack.claimToken())) return Effect().reply(ack.replyTo(), new ClaimNotHeld(ack.jobId()));
+    return Effect().persist(new JobAcked(ack.jobId())).thenRun(next -> {
+      Metrics.QUEUE_PROCESSED.withTag("queue", settings.name()).increment();
+      updateGauges(next);
+    }).thenReply(ack.replyTo(), next -> new Acked(ack.jobId()));
+  }
+
+  private ReplyEffect<Event, State> onNack(State state, Nack nack) {
+    if (!holds(state, nack.jobId(), nack.claimToken())) return Effect().reply(nack.replyTo(), new ClaimNotHeld(nack.jobId()));
+    Event event = fail(state, List.of(new Failure(nack.jobId(), nack.error()))).get(0);
+    boolean dead = event instanceof JobsDeadLettered;
+    return Effect().persist(event).thenRun(next -> afterFailures(next, List.of(event)))
+        .thenReply(nack.replyTo(), next -> new Nacked(nack.jobId(), dead));
+  }
+
+  private ReplyEffect<Event, State> onExpireClaims(State state, ExpireClaims tick) {
+    Instant now = clock.instant();
+    List<Failure> expired = new ArrayList<>(0);
+    for (InFlight f : state.inFlight().values()) if (!f.deadline().isAfter(now)) expired.add(new Failure(f.job().jobId(), EXPIRED));
+    if (expired.isEmpty()) {
+      // the lag grows while nothing happens: the tick keeps the gauge true
+      updateGauges(state);
+      return Effect().noReply();
+    }
+    List<Event> events = fail(state, expired);
+    return Effect().persist(events).thenRun(next -> afterFailures(next, events)).thenNoReply();
+  }
+
+  /** Splits failed jobs into released (deliveries left) and dead-lettered (none left): one event each, non-empty only. */
+  private List<Event> fail(State state, List<Failure> failures) {
+    List<Failure> released = new ArrayList<>(failures.size());
+    List<Failure> dead = new ArrayList<>(0);
+    for (Failure f : failures) {
+      if (state.inFlight().get(f.jobId()).job().deliveries() >= settings.maxDeliveries()) dead.add(f);
+      else released.add(f);
+    }
+    List<Event> events = new ArrayList<>(2);
+    if (!released.isEmpty()) events.add(new JobsReleased(List.copyOf(released)));
+    if (!dead.isEmpty()) events.add(new JobsDeadLettered(List.copyOf(dead), clock.instant()));
+    return events;
+  }
+
+  private void afterFailures(State next, List<Event> events) {
+    for (Event e : events) {
+      if (e instanceof JobsReleased r) {
+        for (Failure f : r.jobs()) ctx.getLog().info("event=queue_job_released queue={} jobId={} error=\"{}\"", settings.name(), f.jobId(), f.error());
+      } else if (e instanceof JobsDeadLettered d) {
+        Metrics.QUEUE_DEAD_LETTERS.withTag("queue", settings.name()).increment(d.jobs().size());
+        for (Failure f : d.jobs()) {
+          ctx.getLog().warn("event=queue_job_dead_lettered queue={} jobId={} error=\"{}\"", settings.name(), f.jobId(), f.error());
+        }
+      }
+    }
+    updateGauges(next);
+  }
+
+  private static boolean holds(State state, String jobId, String claimToken) {
+    InFlight f = state.inFlight().get(jobId);
+    return f != null && f.claimToken().equals(claimToken);
+  }
+
+  private Stats stats(State s) {
+    return new Stats(s.ready().size(), s.inFlight().size(), s.deadLetters().size(), s.oldestReadyAgeSeconds(clock.instant()));
+  }
+
+  private void updateGauges(State s) {
+    Metrics.QUEUE_IN_FLIGHT.withTag("queue", settings.name()).update(s.inFlight().size());
+    Metrics.QUEUE_LAG.withTag("queue", settings.name()).update(s.oldestReadyAgeSeconds(clock.instant()));
+  }
+
+  // ---- events ----
+
+  @Override
+  public EventHandler<State, Event> eventHandler() {
+    return newEventHandlerBuilder().forAnyState()
+        .onEvent(JobsEnqueued.class, this::onEnqueued)
+        .onEvent(JobsClaimed.class, DurableQueue::onClaimed)
+        .onEvent(JobAcked.class, DurableQueue::onAcked)
+        .onEvent(JobsReleased.class, DurableQueue::onReleased)
+        .onEvent(JobsDeadLettered.class, DurableQueue::onDeadLettered)
+        .build();
+  }
+
+  /** The dedupe window is the one setting an event handler reads: it only decides which old ids are forgotten. */
+  private State onEnqueued(State s, JobsEnqueued e) {
+    LinkedHashMap<String, Job> ready = new LinkedHashMap<>(s.ready());
+    LinkedHashSet<String> recent = new LinkedHashSet<>(s.recentIds());
+    for (NewJob j : e.jobs()) {
+      ready.put(j.jobId(), new Job(j.jobId(), j.data(), e.at(), 0, null));
+      recent.add(j.jobId());
+    }
+    for (Iterator<String> it = recent.iterator(); recent.size() > settings.dedupeWindow() && it.hasNext(); ) {
+      it.next();
+      it.remove();
+    }
+    return new State(ready, s.inFlight(), s.deadLetters(), recent);
+  }
+
+  private static State onClaimed(State s, JobsClaimed e) {
+    LinkedHashMap<String, Job> ready = new LinkedHashMap<>(s.ready());
+    LinkedHashMap<String, InFlight> inFlight = new LinkedHashMap<>(s.inFlight());
+    for (String id : e.jobIds()) inFlight.put(id, new InFlight(ready.remove(id).delivered(), e.claimToken(), e.deadline()));
+    return new State(ready, inFlight, s.deadLetters(), s.recentIds());
+  }
+
+  private static State onAcked(State s, JobAcked e) {
+    LinkedHashMap<String, InFlight> inFlight = new LinkedHashMap<>(s.inFlight());
+    inFlight.remove(e.jobId());
+    return new State(s.ready(), inFlight, s.deadLetters(), s.recentIds());
+  }
+
+  private static State onReleased(State s, JobsReleased e) {
+    LinkedHashMap<String, Job> ready = new LinkedHashMap<>(s.ready());
+    LinkedHashMap<String, InFlight> inFlight = new LinkedHashMap<>(s.inFlight());
+    for (Failure f : e.jobs()) ready.put(f.jobId(), inFlight.remove(f.jobId()).job().failed(f.error()));
+    return new State(ready, inFlight, s.deadLetters(), s.recentIds());
+  }
+
+  private static State onDeadLettered(State s, JobsDeadLettered e) {
+    LinkedHashMap<String, InFlight> inFlight = new LinkedHashMap<>(s.inFlight());
+    LinkedHashMap<String, Job> dead = new LinkedHashMap<>(s.deadLetters());
+    for (Failure f : e.jobs()) dead.put(f.jobId(), inFlight.remove(f.jobId()).job().failed(f.error()));
+    return new State(s.ready(), inFlight, dead, s.recentIds());
+  }
+
+  /** The journal id of the queue called {@code name}. */
+  public static PersistenceId persistenceId(String name) {
+    return PersistenceId.of(ENTITY_TYPE, name);
+  }
+}

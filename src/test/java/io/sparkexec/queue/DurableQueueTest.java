@@ -1,0 +1,306 @@
+package io.sparkexec.queue;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import io.sparkexec.queue.DurableQueue.Ack;
+import io.sparkexec.queue.DurableQueue.Acked;
+import io.sparkexec.queue.DurableQueue.Claim;
+import io.sparkexec.queue.DurableQueue.ClaimNotHeld;
+import io.sparkexec.queue.DurableQueue.Claimed;
+import io.sparkexec.queue.DurableQueue.ClaimedJob;
+import io.sparkexec.queue.DurableQueue.Command;
+import io.sparkexec.queue.DurableQueue.DeadLetters;
+import io.sparkexec.queue.DurableQueue.Enqueue;
+import io.sparkexec.queue.DurableQueue.EnqueueBatch;
+import io.sparkexec.queue.DurableQueue.Enqueued;
+import io.sparkexec.queue.DurableQueue.Event;
+import io.sparkexec.queue.DurableQueue.ExpireClaims;
+import io.sparkexec.queue.DurableQueue.Failure;
+import io.sparkexec.queue.DurableQueue.GetDeadLetters;
+import io.sparkexec.queue.DurableQueue.GetStats;
+import io.sparkexec.queue.DurableQueue.JobAcked;
+import io.sparkexec.queue.DurableQueue.JobsClaimed;
+import io.sparkexec.queue.DurableQueue.JobsDeadLettered;
+import io.sparkexec.queue.DurableQueue.JobsEnqueued;
+import io.sparkexec.queue.DurableQueue.JobsReleased;
+import io.sparkexec.queue.DurableQueue.Nack;
+import io.sparkexec.queue.DurableQueue.Nacked;
+import io.sparkexec.queue.DurableQueue.NewJob;
+import io.sparkexec.queue.DurableQueue.Reply;
+import io.sparkexec.queue.DurableQueue.State;
+import io.sparkexec.queue.DurableQueue.Stats;
+import java.time.Clock;
+import java.time.Duration;
+import java.time.Instant;
+import java.time.ZoneId;
+import java.time.ZoneOffset;
+import java.util.List;
+import java.util.concurrent.atomic.AtomicInteger;
+import org.apache.pekko.actor.testkit.typed.annotations.JUnit5TestKit;
+import org.apache.pekko.actor.testkit.typed.javadsl.ActorTestKit;
+import org.apache.pekko.actor.testkit.typed.javadsl.JUnit5TestKitBuilder;
+import org.apache.pekko.actor.testkit.typed.javadsl.LogCapturingExtension;
+import org.apache.pekko.actor.testkit.typed.javadsl.TestKitJUnit5Extension;
+import org.apache.pekko.persistence.testkit.javadsl.EventSourcedBehaviorTestKit;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.TestInstance;
+import org.junit.jupiter.api.extension.ExtendWith;
+
+@TestInstance(TestInstance.Lifecycle.PER_CLASS)
+@ExtendWith(TestKitJUnit5Extension.class)
+@ExtendWith(LogCapturingExtension.class)
+class DurableQueueTest {
+
+  @JUnit5TestKit
+  final ActorTestKit testKit = new JUnit5TestKitBuilder()
+      .withName("DurableQueueTest")
+      .withCustomConfig(EventSourcedBehaviorTestKit.config().withFallback(ActorTestKit.applicationTestConfig()))
+      .build();
+
+  static final Instant T0 = Instant.parse("2026-03-01T10:00:00Z");
+  static final Duration VISIBILITY = Duration.ofSeconds(10);
+  private static final AtomicInteger names = new AtomicInteger();
+
+  /** A clock the test moves by hand; the queue reads it from its own thread. */
+  static final class TestClock extends Clock {
+    private volatile Instant now = T0;
+
+    void advance(Duration d) {
+      now = now.plus(d);
+    }
+
+    @Override
+    public Instant instant() {
+      return now;
+    }
+
+    @Override
+    public ZoneId getZone() {
+      return ZoneOffset.UTC;
+    }
+
+    @Override
+    public Clock withZone(ZoneId zone) {
+      return this;
+    }
+  }
+
+  /** One queue under test, on its own persistence id. */
+  final class Fixture {
+    final TestClock clock = new TestClock();
+    final EventSourcedBehaviorTestKit<Command, Event, State> kit;
+
+    Fixture(int maxDeliveries, int dedupeWindow, int snapshotEvery) {
+      // the tick never fires within a test: the tests send ExpireClaims themselves
+      DurableQueue.Settings settings = new DurableQueue.Settings("q" + names.incrementAndGet(), VISIBILITY, maxDeliveries, dedupeWindow,
+          snapshotEvery, 100, 100, Duration.ofHours(1), Duration.ofSeconds(5));
+      kit = EventSourcedBehaviorTestKit.create(testKit.system(), DurableQueue.create(settings, clock));
+    }
+
+    Fixture() {
+      this(3, 100, 1000);
+    }
+
+    Enqueued enqueue(String... ids) {
+      List<NewJob> jobs = java.util.Arrays.stream(ids).map(id -> new NewJob(id, "{\"id\":\"" + id + "\"}")).toList();
+      return (Enqueued) kit.<Reply>runCommand(replyTo -> new EnqueueBatch(jobs, replyTo)).reply();
+    }
+
+    List<ClaimedJob> claim(int max) {
+      return ((Claimed) kit.<Reply>runCommand(replyTo -> new Claim(max, VISIBILITY, replyTo)).reply()).jobs();
+    }
+
+    ClaimedJob claimOne(String expectedId) {
+      List<ClaimedJob> jobs = claim(1);
+      assertEquals(1, jobs.size());
+      assertEquals(expectedId, jobs.get(0).jobId());
+      return jobs.get(0);
+    }
+
+    Reply nack(ClaimedJob job, String error) {
+      return kit.<Reply>runCommand(replyTo -> new Nack(job.jobId(), job.claimToken(), error, replyTo)).reply();
+    }
+
+    Stats stats() {
+      return (Stats) kit.<Reply>runCommand(GetStats::new).reply();
+    }
+  }
+
+  @Test
+  void enqueueJournalsNewJobsInOrderAndRepliesWithThem() {
+    Fixture f = new Fixture();
+    var result = f.kit.<Reply>runCommand(replyTo -> new Enqueue(new NewJob("a", "{\"x\":1}"), replyTo));
+    assertEquals(new Enqueued(List.of("a"), List.of()), result.reply());
+    assertEquals(List.of(new JobsEnqueued(List.of(new NewJob("a", "{\"x\":1}")), T0)), result.events());
+    assertEquals(new Enqueued(List.of("b", "c"), List.of()), f.enqueue("b", "c"));
+    assertEquals(List.of("a", "b", "c"), f.kit.getState().readyOrder());
+  }
+
+  @Test
+  void enqueueIsIdempotentByJobIdAndADuplicateJournalsNothing() {
+    Fixture f = new Fixture();
+    f.enqueue("a");
+    var again = f.kit.<Reply>runCommand(replyTo -> new Enqueue(new NewJob("a", "{\"other\":true}"), replyTo));
+    assertEquals(new Enqueued(List.of(), List.of("a")), again.reply());
+    assertTrue(again.hasNoEvents());
+    // within a batch too: the first occurrence wins
+    assertEquals(new Enqueued(List.of("b", "c"), List.of("b", "a")), f.enqueue("b", "c", "b", "a"));
+    // still a duplicate while in flight, after the ack only within the window
+    ClaimedJob a = f.claimOne("a");
+    assertEquals(new Enqueued(List.of(), List.of("a")), f.enqueue("a"));
+    f.kit.<Reply>runCommand(replyTo -> new Ack("a", a.claimToken(), replyTo));
+    assertEquals(new Enqueued(List.of(), List.of("a")), f.enqueue("a"));
+  }
+
+  @Test
+  void theDedupeWindowForgetsTheOldestAckedIds() {
+    Fixture f = new Fixture(3, 2, 1000);
+    f.enqueue("a");
+    ClaimedJob a = f.claimOne("a");
+    f.kit.<Reply>runCommand(replyTo -> new Ack("a", a.claimToken(), replyTo));
+    f.enqueue("b", "c");
+    // "a" fell out of the last two ids and is gone from the queue: enqueued anew
+    assertEquals(new Enqueued(List.of("a"), List.of()), f.enqueue("a"));
+    // "b" is ready, so it stays a duplicate although the window moved past it
+    assertEquals(new Enqueued(List.of(), List.of("b")), f.enqueue("b"));
+  }
+
+  @Test
+  void claimsHandOutFirstDeliveriesInEnqueueOrder() {
+    Fixture f = new Fixture();
+    f.enqueue("a", "b", "c");
+    var result = f.kit.<Reply>runCommand(replyTo -> new Claim(2, VISIBILITY, replyTo));
+    List<ClaimedJob> jobs = ((Claimed) result.reply()).jobs();
+    assertEquals(List.of("a", "b"), jobs.stream().map(ClaimedJob::jobId).toList());
+    assertEquals(List.of(1, 1), jobs.stream().map(ClaimedJob::delivery).toList());
+    assertEquals("{\"id\":\"a\"}", jobs.get(0).data());
+    assertEquals(T0.plus(VISIBILITY), jobs.get(0).visibleAgainAt());
+    assertEquals(List.of(new JobsClaimed(List.of("a", "b"), jobs.get(0).claimToken(), T0.plus(VISIBILITY))), result.events());
+    assertEquals(List.of("c"), f.claim(5).stream().map(ClaimedJob::jobId).toList());
+    var empty = f.kit.<Reply>runCommand(replyTo -> new Claim(5, VISIBILITY, replyTo));
+    assertEquals(new Claimed(List.of()), empty.reply());
+    assertTrue(empty.hasNoEvents());
+  }
+
+  @Test
+  void ackRemovesTheJobOnlyUnderItsClaimToken() {
+    Fixture f = new Fixture();
+    f.enqueue("a");
+    ClaimedJob a = f.claimOne("a");
+    var wrong = f.kit.<Reply>runCommand(replyTo -> new Ack("a", "not-the-token", replyTo));
+    assertEquals(new ClaimNotHeld("a"), wrong.reply());
+    assertTrue(wrong.hasNoEvents());
+    var ack = f.kit.<Reply>runCommand(replyTo -> new Ack("a", a.claimToken(), replyTo));
+    assertEquals(new Acked("a"), ack.reply());
+    assertEquals(List.of(new JobAcked("a")), ack.events());
+    assertTrue(ack.state().inFlight().isEmpty());
+    assertTrue(ack.state().ready().isEmpty());
+    assertEquals(new ClaimNotHeld("a"), f.kit.<Reply>runCommand(replyTo -> new Ack("a", a.claimToken(), replyTo)).reply());
+  }
+
+  @Test
+  void aNackedJobGoesToTheBackOfTheReadyLineWithItsError() {
+    Fixture f = new Fixture();
+    f.enqueue("a", "b");
+    ClaimedJob a = f.claimOne("a");
+    var nack = f.kit.<Reply>runCommand(replyTo -> new Nack("a", a.claimToken(), "boom", replyTo));
+    assertEquals(new Nacked("a", false), nack.reply());
+    assertEquals(List.of(new JobsReleased(List.of(new Failure("a", "boom")))), nack.events());
+    assertEquals(List.of("b", "a"), nack.state().readyOrder());
+    assertEquals("boom", nack.state().ready().get("a").lastError());
+    f.claimOne("b");
+    assertEquals(2, f.claimOne("a").delivery());
+    assertEquals(new ClaimNotHeld("a"), f.nack(a, "stale token"));
+  }
+
+  @Test
+  void aClaimNotAckedWithinItsVisibilityTimeoutBecomesVisibleAgain() {
+    Fixture f = new Fixture();
+    f.enqueue("a");
+    ClaimedJob first = f.claimOne("a");
+    f.clock.advance(VISIBILITY.minusMillis(1));
+    assertTrue(f.kit.runCommand(ExpireClaims.INSTANCE).hasNoEvents());
+    assertEquals(List.of(), f.claim(1));
+    f.clock.advance(Duration.ofMillis(1));
+    var expiry = f.kit.runCommand(ExpireClaims.INSTANCE);
+    assertEquals(List.of(new JobsReleased(List.of(new Failure("a", DurableQueue.EXPIRED)))), expiry.events());
+    assertEquals(new Stats(1, 0, 0, VISIBILITY.toSeconds()), f.stats());
+    ClaimedJob second = f.claimOne("a");
+    assertEquals(2, second.delivery());
+    // the late consumer's ack no longer holds
+    assertEquals(new ClaimNotHeld("a"), f.kit.<Reply>runCommand(replyTo -> new Ack("a", first.claimToken(), replyTo)).reply());
+  }
+
+  @Test
+  void theLastFailedDeliveryDeadLettersTheJobWithItsLastError() {
+    Fixture f = new Fixture(2, 100, 1000);
+    f.enqueue("a", "b");
+    ClaimedJob a1 = f.claimOne("a");
+    assertEquals(new Nacked("a", false), f.nack(a1, "first"));
+    f.claimOne("b");
+    f.claimOne("a");
+    f.clock.advance(VISIBILITY);
+    // both claims ran out: b has a delivery left, a has none
+    var expiry = f.kit.runCommand(ExpireClaims.INSTANCE);
+    assertEquals(List.of(new JobsReleased(List.of(new Failure("b", DurableQueue.EXPIRED))),
+        new JobsDeadLettered(List.of(new Failure("a", DurableQueue.EXPIRED)), T0.plus(VISIBILITY))), expiry.events());
+    DeadLetters dead = (DeadLetters) f.kit.<Reply>runCommand(GetDeadLetters::new).reply();
+    assertEquals(1, dead.jobs().size());
+    assertEquals(new DurableQueue.Job("a", "{\"id\":\"a\"}", T0, 2, DurableQueue.EXPIRED), dead.jobs().get(0));
+    ClaimedJob b2 = f.claimOne("b");
+    var nack = f.kit.<Reply>runCommand(replyTo -> new Nack("b", b2.claimToken(), "still failing", replyTo));
+    assertEquals(new Nacked("b", true), nack.reply());
+    assertEquals("still failing", nack.state().deadLetters().get("b").lastError());
+    assertEquals(new Stats(0, 0, 2, 0), f.stats());
+    // dead letters are remembered: the same job id is not enqueued again
+    assertEquals(new Enqueued(List.of(), List.of("a")), f.enqueue("a"));
+  }
+
+  @Test
+  void statsCountEachPlaceAndAgeTheOldestReadyJob() {
+    Fixture f = new Fixture();
+    assertEquals(new Stats(0, 0, 0, 0), f.stats());
+    f.enqueue("a");
+    f.clock.advance(Duration.ofSeconds(30));
+    f.enqueue("b", "c");
+    f.clock.advance(Duration.ofSeconds(5));
+    assertEquals(new Stats(3, 0, 0, 35), f.stats());
+    f.claimOne("a");
+    assertEquals(new Stats(2, 1, 0, 5), f.stats());
+  }
+
+  @Test
+  void restartRecoversAnEqualStateJournalOnly() {
+    restartRecoversAnEqualState(new Fixture(2, 100, 1000));
+  }
+
+  @Test
+  void restartRecoversAnEqualStateFromSnapshots() {
+    restartRecoversAnEqualState(new Fixture(2, 100, 3));
+  }
+
+  private void restartRecoversAnEqualState(Fixture f) {
+    f.enqueue("a", "b", "c", "d");
+    ClaimedJob a = f.claimOne("a");
+    f.nack(a, "boom");
+    ClaimedJob b = f.claimOne("b");
+    f.kit.<Reply>runCommand(replyTo -> new Ack("b", b.claimToken(), replyTo));
+    f.claimOne("c");
+    f.clock.advance(VISIBILITY);
+    f.kit.runCommand(ExpireClaims.INSTANCE);
+    f.claimOne("d");
+    State before = f.kit.getState();
+
+    var restarted = f.kit.restart();
+    assertEquals(before, restarted.state());
+    assertEquals(before.readyOrder(), restarted.state().readyOrder());
+    assertEquals(List.of("a", "c"), restarted.state().readyOrder());
+    // the claim on d survived the restart with its deadline: in flight until then, visible after
+    assertTrue(f.kit.runCommand(ExpireClaims.INSTANCE).hasNoEvents());
+    f.clock.advance(VISIBILITY);
+    assertFalse(f.kit.runCommand(ExpireClaims.INSTANCE).hasNoEvents());
+    assertEquals(List.of("a", "c", "d"), f.kit.getState().readyOrder());
+  }
+}
