@@ -1,15 +1,13 @@
 package io.sparkexec.feed;
 
+import io.sparkexec.testing.ManualClock;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertNotEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import io.sparkexec.http.Auth;
-import java.time.Clock;
 import java.time.Duration;
 import java.time.Instant;
-import java.time.ZoneId;
-import java.time.ZoneOffset;
 import org.junit.jupiter.api.Test;
 
 class WsTokensTest {
@@ -17,31 +15,12 @@ class WsTokensTest {
   private static final Auth.Principal TRADER = new Auth.Principal("dev-trader", Auth.Role.TRADER, java.util.Set.of());
 
   /** A clock the test moves by hand. */
-  private static final class ManualClock extends Clock {
-    Instant now = Instant.parse("2026-01-01T00:00:00Z");
-
-    @Override
-    public ZoneId getZone() {
-      return ZoneOffset.UTC;
-    }
-
-    @Override
-    public Clock withZone(ZoneId zone) {
-      return this;
-    }
-
-    @Override
-    public Instant instant() {
-      return now;
-    }
-  }
-
   @Test
   void aTokenWorksOnceWithinItsTtl() {
-    ManualClock clock = new ManualClock();
+    ManualClock clock = new ManualClock(Instant.parse("2026-01-01T00:00:00Z"));
     WsTokens tokens = new WsTokens(Duration.ofSeconds(30), 10, clock);
     WsTokens.Issued t = tokens.issue(TRADER).orElseThrow();
-    assertEquals(clock.now.plusSeconds(30), t.expiresAt());
+    assertEquals(clock.instant().plusSeconds(30), t.expiresAt());
     assertTrue(t.token().length() >= 43, "256 random bits");
     assertEquals(TRADER, tokens.redeem(t.token()).orElseThrow());
     assertTrue(tokens.redeem(t.token()).isEmpty(), "single use");
@@ -50,28 +29,28 @@ class WsTokensTest {
 
   @Test
   void anExpiredTokenIsRefusedAndGone() {
-    ManualClock clock = new ManualClock();
+    ManualClock clock = new ManualClock(Instant.parse("2026-01-01T00:00:00Z"));
     WsTokens tokens = new WsTokens(Duration.ofSeconds(30), 10, clock);
     String t = tokens.issue(TRADER).orElseThrow().token();
-    clock.now = clock.now.plusSeconds(30);
+    clock.advance(Duration.ofSeconds(30));
     assertTrue(tokens.redeem(t).isEmpty());
     assertEquals(0, tokens.size());
   }
 
   @Test
   void theStoreIsBoundedAndExpiredTokensMakeRoom() {
-    ManualClock clock = new ManualClock();
+    ManualClock clock = new ManualClock(Instant.parse("2026-01-01T00:00:00Z"));
     WsTokens tokens = new WsTokens(Duration.ofSeconds(30), 3, clock);
     for (int i = 0; i < 3; i++) assertTrue(tokens.issue(TRADER).isPresent());
     assertTrue(tokens.issue(TRADER).isEmpty(), "full of live tokens");
-    clock.now = clock.now.plusSeconds(31);
+    clock.advance(Duration.ofSeconds(31));
     assertTrue(tokens.issue(TRADER).isPresent());
     assertEquals(1, tokens.size());
   }
 
   @Test
   void tokensDiffer() {
-    WsTokens tokens = new WsTokens(Duration.ofSeconds(30), 10, new ManualClock());
+    WsTokens tokens = new WsTokens(Duration.ofSeconds(30), 10, new ManualClock(Instant.parse("2026-01-01T00:00:00Z")));
     assertNotEquals(tokens.issue(TRADER).orElseThrow().token(), tokens.issue(TRADER).orElseThrow().token());
   }
 }

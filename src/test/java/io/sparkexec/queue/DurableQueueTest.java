@@ -1,5 +1,6 @@
 package io.sparkexec.queue;
 
+import io.sparkexec.testing.ManualClock;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
@@ -31,11 +32,8 @@ import io.sparkexec.queue.DurableQueue.NewJob;
 import io.sparkexec.queue.DurableQueue.Reply;
 import io.sparkexec.queue.DurableQueue.State;
 import io.sparkexec.queue.DurableQueue.Stats;
-import java.time.Clock;
 import java.time.Duration;
 import java.time.Instant;
-import java.time.ZoneId;
-import java.time.ZoneOffset;
 import java.util.List;
 import java.util.concurrent.atomic.AtomicInteger;
 import org.apache.pekko.actor.testkit.typed.annotations.JUnit5TestKit;
@@ -64,32 +62,9 @@ class DurableQueueTest {
   private static final AtomicInteger names = new AtomicInteger();
 
   /** A clock the test moves by hand; the queue reads it from its own thread. */
-  static final class TestClock extends Clock {
-    private volatile Instant now = T0;
-
-    void advance(Duration d) {
-      now = now.plus(d);
-    }
-
-    @Override
-    public Instant instant() {
-      return now;
-    }
-
-    @Override
-    public ZoneId getZone() {
-      return ZoneOffset.UTC;
-    }
-
-    @Override
-    public Clock withZone(ZoneId zone) {
-      return this;
-    }
-  }
-
   /** One queue under test, on its own persistence id. */
   final class Fixture {
-    final TestClock clock = new TestClock();
+    final ManualClock clock = new ManualClock(T0);
     final EventSourcedBehaviorTestKit<Command, Event, State> kit;
 
     Fixture(int maxDeliveries, int dedupeWindow, int snapshotEvery) {

@@ -1,5 +1,6 @@
 package io.sparkexec.risk;
 
+import io.sparkexec.testing.ManualClock;
 import static io.sparkexec.risk.RiskFixtures.limitOrder;
 import static io.sparkexec.risk.RiskFixtures.marketOrder;
 import static org.junit.jupiter.api.Assertions.assertEquals;
@@ -14,11 +15,8 @@ import io.sparkexec.venue.MarketData;
 import io.sparkexec.venue.Side;
 import io.sparkexec.venue.Venue;
 import java.math.BigDecimal;
-import java.time.Clock;
 import java.time.Duration;
 import java.time.Instant;
-import java.time.ZoneId;
-import java.time.ZoneOffset;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
@@ -40,34 +38,11 @@ class RiskGuardTest {
   final ActorTestKit testKit = new JUnit5TestKitBuilder().withName("RiskGuardTest").withCustomConfig(RiskFixtures.KIT_CONFIG).build();
 
   /** A clock the test moves. */
-  static final class TestClock extends Clock {
-    volatile Instant now;
-
-    TestClock(Instant now) {
-      this.now = now;
-    }
-
-    @Override
-    public ZoneId getZone() {
-      return ZoneOffset.UTC;
-    }
-
-    @Override
-    public Clock withZone(ZoneId zone) {
-      return this;
-    }
-
-    @Override
-    public Instant instant() {
-      return now;
-    }
-  }
-
   static final Instant T0 = Instant.parse("2026-03-01T12:00:00.100Z");
   // BTCUSDT bid 100.00 / ask 100.10: notional and the collar are easy to compute by hand
   static final MarketData MARKET = symbol -> new MarketData.Quote(symbol, new BigDecimal("100.00"), new BigDecimal("100.10"), T0);
 
-  TestClock clock;
+  ManualClock clock;
   // the actors publish to whichever book is current: a restart test swaps in a fresh one
   final java.util.concurrent.atomic.AtomicReference<RiskBook> current = new java.util.concurrent.atomic.AtomicReference<>();
   RiskBook book;
@@ -79,7 +54,7 @@ class RiskGuardTest {
 
   @BeforeEach
   void fresh() {
-    clock = new TestClock(T0);
+    clock = new ManualClock(T0);
     book = new RiskBook(clock, MARKET, RiskFixtures.DEFAULTS, Duration.ofSeconds(15));
     current.set(book);
     guard = book.guard();
@@ -249,11 +224,11 @@ class RiskGuardTest {
   @Test
   void dailyUsageRollsOverAtUtcMidnight() {
     limit(Limit.DAILY_NOTIONAL_PER_SYMBOL, "1000");
-    clock.now = Instant.parse("2026-03-01T23:59:59Z");
+    clock.set(Instant.parse("2026-03-01T23:59:59Z"));
     placed(limitOrder(id(), "alpha", "BTCUSDT", Side.BUY, "10", "100.00"));
     assertHit(guard.check(limitOrder(id(), "alpha", "BTCUSDT", Side.BUY, "1", "100.00")), Rejection.Kind.RULE, "dailyNotionalPerSymbol", "0");
 
-    clock.now = Instant.parse("2026-03-02T00:00:00Z");
+    clock.set(Instant.parse("2026-03-02T00:00:00Z"));
     assertNull(guard.check(limitOrder(id(), "alpha", "BTCUSDT", Side.BUY, "10", "100.00")), "a new UTC day has the whole budget");
   }
 
@@ -283,7 +258,7 @@ class RiskGuardTest {
     assertEquals(429, r.kind().httpStatus);
     assertEquals("RATE_LIMIT", r.code());
     assertNull(guard.check(marketOrder(id(), "beta", "BTCUSDT", Side.BUY, "0.1")), "per strategy");
-    clock.now = T0.plusSeconds(1);
+    clock.set(T0.plusSeconds(1));
     assertNull(guard.check(marketOrder(id(), "alpha", "BTCUSDT", Side.BUY, "0.1")));
   }
 
@@ -304,7 +279,7 @@ class RiskGuardTest {
     limit(Limit.MAX_OPEN_ORDERS_PER_STRATEGY, "1");
     assertNull(guard.check(limitOrder(id(), "alpha", "BTCUSDT", Side.BUY, "1", "100.00")));
     assertHit(guard.check(limitOrder(id(), "alpha", "BTCUSDT", Side.BUY, "1", "100.00")), Rejection.Kind.RULE, "maxOpenOrdersPerStrategy", "0");
-    clock.now = T0.plusSeconds(16);
+    clock.set(T0.plusSeconds(16));
     assertNull(guard.check(limitOrder(id(), "alpha", "BTCUSDT", Side.BUY, "1", "100.00")));
   }
 
