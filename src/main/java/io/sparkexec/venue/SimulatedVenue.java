@@ -145,6 +145,17 @@ public final class SimulatedVenue implements Venue, MarketData {
     }
   }
 
+  @Override
+  public CompletionStage<List<VenueOrderReport>> openOrders() {
+    List<VenueOrderReport> open = new ArrayList<>();
+    for (SimOrder order : ordersByClientId.values()) {
+      synchronized (order.book) {
+        if (!order.status.isFinal()) open.add(order.report());
+      }
+    }
+    return afterLatency(() -> open);
+  }
+
   private <T> CompletionStage<T> afterLatency(Supplier<T> value) {
     if (settings.ackLatency().isZero()) return CompletableFuture.completedFuture(value.get());
     CompletableFuture<T> future = new CompletableFuture<>();

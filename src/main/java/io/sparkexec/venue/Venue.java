@@ -24,6 +24,9 @@ public interface Venue {
   /** The venue's view of an order, or empty when it does not know the clientOrderId. */
   CompletionStage<Optional<VenueOrderReport>> query(String symbol, String clientOrderId);
 
+  /** Every order the venue holds open (NEW or PARTIALLY_FILLED), for restart reconciliation. */
+  CompletionStage<List<VenueOrderReport>> openOrders();
+
   /** Unsolicited execution reports; the listener must not block. */
   void onExecutionReport(Consumer<VenueOrderReport> listener);
 

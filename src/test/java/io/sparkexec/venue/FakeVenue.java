@@ -66,6 +66,14 @@ public final class FakeVenue implements Venue, MarketData {
     return call.answer();
   }
 
+  /** What {@link #openOrders()} answers; tests set it to play a venue holding orders of its own. */
+  public final List<VenueOrderReport> venueOpenOrders = new CopyOnWriteArrayList<>();
+
+  @Override
+  public CompletionStage<List<VenueOrderReport>> openOrders() {
+    return CompletableFuture.completedFuture(List.copyOf(venueOpenOrders));
+  }
+
   @Override
   public void onExecutionReport(Consumer<VenueOrderReport> listener) {
     listeners.add(listener);
