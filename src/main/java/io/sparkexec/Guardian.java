@@ -27,6 +27,8 @@ import io.sparkexec.risk.TradeMode;
 import io.sparkexec.shadow.ShadowBook;
 import io.sparkexec.shadow.ShadowRoutes;
 import io.sparkexec.shadow.ShadowService;
+import io.sparkexec.slo.Canary;
+import io.sparkexec.slo.CanaryRoutes;
 import io.sparkexec.venue.SimulatedVenue;
 import io.sparkexec.venue.SymbolRule;
 import java.time.Clock;
@@ -36,6 +38,7 @@ import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CompletionStage;
 import org.apache.pekko.Done;
 import org.apache.pekko.actor.CoordinatedShutdown;
 import org.apache.pekko.actor.typed.ActorRef;
@@ -49,6 +52,7 @@ import org.apache.pekko.cluster.typed.SelfUp;
 import org.apache.pekko.cluster.typed.Subscribe;
 import org.apache.pekko.cluster.sharding.typed.javadsl.ClusterSharding;
 import org.apache.pekko.cluster.sharding.typed.javadsl.Entity;
+import org.apache.pekko.http.javadsl.ServerBinding;
 import org.apache.pekko.http.javadsl.server.Route;
 
 /** Wiring only: spawns the rooms, joins the single-node cluster, opens the gates, binds HTTP. */
@@ -58,6 +62,7 @@ public final class Guardian {
   public static final String GATE_JOURNAL = "journal";
   public static final String GATE_JOURNAL_WRITES = "journal-writes";
   public static final String GATE_RISK = "risk";
+  public static final String GATE_WARM_UP = "warm-up";
 
   public sealed interface Command {}
 
@@ -77,7 +82,7 @@ public final class Guardian {
 
   private final ActorContext<Command> ctx;
   private final Config spark;
-  private final Readiness readiness = new Readiness(GATE_CLUSTER, GATE_JOURNAL, GATE_JOURNAL_WRITES, GATE_RISK);
+  private final Readiness readiness = new Readiness(GATE_CLUSTER, GATE_JOURNAL, GATE_JOURNAL_WRITES, GATE_RISK, GATE_WARM_UP);
   private final ActorRef<OpenOrders.Command> openOrders;
 
   private Guardian(ActorContext<Command> ctx, Config config) {
@@ -152,7 +157,12 @@ public final class Guardian {
     // shadow mode: POST /order is answered by the shadow before the order routes can place anything
     if (tradeMode == TradeMode.SHADOW) routes.add(shadowRoutes.shadowEveryOrder());
     routes.addAll(List.of(orderRoutes.route(), riskRoutes.route(), feedRoutes.route(), queueRoutes.route()));
-    HttpServer.start(ctx.getSystem(), HttpServer.Settings.fromConfig(spark.getConfig("http")), routes);
+    // canary: synthetic orders over loopback HTTP; the warm-up gate passes once they have warmed the path
+    Canary canary = new Canary(ctx.getSystem(), Canary.Settings.fromConfig(spark.getConfig("canary")), auth, venue, rules, venueKind,
+        TradeMode.SIMULATOR_VENUE.equals(venueKind), tradeMode == TradeMode.SHADOW, readiness, clock);
+    routes.add(new CanaryRoutes(canary, auth).route());
+    CompletionStage<ServerBinding> binding = HttpServer.start(ctx.getSystem(), HttpServer.Settings.fromConfig(spark.getConfig("http")), routes);
+    canary.start(binding.thenApply(ServerBinding::localAddress), GATE_WARM_UP);
 
     Cluster cluster = Cluster.get(ctx.getSystem());
     cluster.subscriptions().tell(Subscribe.create(ctx.messageAdapter(SelfUp.class, ClusterUp::new), SelfUp.class));

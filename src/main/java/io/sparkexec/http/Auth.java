@@ -4,12 +4,15 @@ import static org.apache.pekko.http.javadsl.server.Directives.complete;
 import static org.apache.pekko.http.javadsl.server.Directives.optionalHeaderValueByName;
 
 import com.typesafe.config.Config;
+import java.security.SecureRandom;
 import java.util.HashMap;
+import java.util.HexFormat;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
 
 import java.util.Set;
+import java.util.concurrent.ConcurrentHashMap;
 import java.util.function.Function;
 import org.apache.pekko.http.javadsl.server.Route;
 import org.slf4j.Logger;
@@ -36,16 +39,23 @@ public final class Auth {
   /**
    * Who is calling. The key itself is never kept here, so it cannot leak into logs.
    * {@code strategies}: the strategies a key is bound to (empty: not bound, every strategy).
+   * {@code internal}: the executor's own synthetic traffic (canary, warm-up), see {@link #internalKey}.
    */
-  public record Principal(String name, Role role, Set<String> strategies) {
+  public record Principal(String name, Role role, Set<String> strategies, boolean internal) {
     public Principal {
       strategies = Set.copyOf(strategies);
+    }
+
+    public Principal(String name, Role role, Set<String> strategies) {
+      this(name, role, strategies, false);
     }
   }
 
   private final String tradeMode;
   // swapped whole on reload, so a request sees either the old keys or the new ones
   private volatile Map<String, Principal> byKey;
+  // keys minted in this process for its own traffic: never configured, never reloaded away
+  private final Map<String, Principal> internalKeys = new ConcurrentHashMap<>();
 
   public Auth(Map<String, Principal> byKey, String tradeMode) {
     this.byKey = Map.copyOf(byKey);
@@ -83,14 +93,31 @@ public final class Auth {
     return keys;
   }
 
+  /**
+   * A fresh random key for the executor's own loopback traffic (the canary), held in memory only:
+   * nothing to configure or leak, gone with the process, kept across key reloads.
+   */
+  public String internalKey(String name, Role role, Set<String> strategies) {
+    byte[] bytes = new byte[32];
+    new SecureRandom().nextBytes(bytes);
+    String key = "internal-" + HexFormat.of().formatHex(bytes);
+    internalKeys.put(key, new Principal(name, role, strategies, true));
+    return key;
+  }
+
   /** Who holds this key, for callers that cannot use {@link #require} (the WebSocket feed also takes tokens). */
   public Optional<Principal> authenticate(String key) {
-    return Optional.ofNullable(byKey.get(key));
+    return Optional.ofNullable(principal(key));
+  }
+
+  private Principal principal(String key) {
+    Principal p = byKey.get(key);
+    return p != null ? p : internalKeys.get(key);
   }
 
   public Route require(Role role, Function<Principal, Route> inner) {
     return optionalHeaderValueByName(HEADER, key -> {
-      Principal p = key.map(byKey::get).orElse(null);
+      Principal p = key.map(this::principal).orElse(null);
       if (p == null) {
         return complete(ApiErrors.response(401, "UNAUTHORIZED", key.isPresent() ? "unknown API key" : "X-API-Key header required", null, null)
             .addHeader(org.apache.pekko.http.javadsl.model.headers.RawHeader.create("WWW-Authenticate", "ApiKey header=\"X-API-Key\"")));

@@ -3,6 +3,8 @@ package io.sparkexec.http;
 import io.sparkexec.metrics.Metrics;
 import java.util.LinkedHashMap;
 import java.util.Map;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CompletionStage;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -26,6 +28,10 @@ public final class Readiness {
   private final long startedNanos = System.nanoTime();
   private volatile boolean ready;
   private volatile String stopping;
+  // the one gate the executor's own warm-up traffic may pass while it is pending (null: none)
+  private String warmUpGate;
+  private volatile boolean readyForWarmUp;
+  private final CompletableFuture<Void> warmUpAllowed = new CompletableFuture<>();
 
   public Readiness(String... gateNames) {
     for (String g : gateNames) gates.put(g, new Gate(Status.PENDING, null));
@@ -34,6 +40,27 @@ public final class Readiness {
 
   public boolean isReady() {
     return ready && stopping == null;
+  }
+
+  /**
+   * {@code gate} passes only once the executor's own warm-up traffic has gone through it: that
+   * traffic (and only it) may place orders while every other gate has passed and this one is
+   * still pending, see {@link #isReadyForWarmUp}.
+   */
+  public synchronized void warmUpGate(String gate) {
+    if (!gates.containsKey(gate)) throw new IllegalArgumentException("unknown gate " + gate);
+    warmUpGate = gate;
+    update();
+  }
+
+  /** Every gate but the warm-up gate has passed (or all have): the warm-up's own orders may go through. */
+  public boolean isReadyForWarmUp() {
+    return (ready || readyForWarmUp) && stopping == null;
+  }
+
+  /** Completes the first time every gate but the warm-up gate has passed. */
+  public CompletionStage<Void> warmUpAllowed() {
+    return warmUpAllowed;
   }
 
   /** Shutdown has begun: not ready from now on, whatever the gates say, so balancers drain us first. */
@@ -45,6 +72,11 @@ public final class Readiness {
 
   public synchronized void pass(String gate, String detail) {
     set(gate, new Gate(Status.PASSED, detail));
+  }
+
+  /** Still pending, with what it is doing now (the warm-up's progress). */
+  public synchronized void pending(String gate, String detail) {
+    set(gate, new Gate(Status.PENDING, detail));
   }
 
   public synchronized void fail(String gate, String detail) {
@@ -60,10 +92,17 @@ public final class Readiness {
   private void set(String gate, Gate value) {
     if (!gates.containsKey(gate)) throw new IllegalArgumentException("unknown gate " + gate);
     Gate before = gates.put(gate, value);
-    boolean all = gates.values().stream().allMatch(g -> g.status() == Status.PASSED);
     if (before == null || before.status() != value.status()) {
       log.info("event=readiness_gate gate={} status={} detail=\"{}\"", gate, value.status(), value.detail());
     }
+    update();
+  }
+
+  private void update() {
+    boolean all = gates.values().stream().allMatch(g -> g.status() == Status.PASSED);
+    readyForWarmUp = warmUpGate != null
+        && gates.entrySet().stream().allMatch(e -> e.getKey().equals(warmUpGate) || e.getValue().status() == Status.PASSED);
+    if (readyForWarmUp || all) warmUpAllowed.complete(null);
     if (all != ready) {
       ready = all;
       Metrics.READY.withoutTags().update(isReady() ? 1 : 0);

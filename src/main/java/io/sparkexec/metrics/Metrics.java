@@ -114,6 +114,14 @@ public final class Metrics {
   public static final Metric.Counter QUEUE_DEAD_LETTERS =
       Kamon.counter("spark_queue_dead_letters", "Jobs moved to the dead letters after their last delivery failed, by queue");
 
+  // ---- canary and warm-up (io.sparkexec.slo.Canary): synthetic orders only, never real ones
+
+  public static final Metric.Histogram CANARY_DURATION =
+      Kamon.histogram("executor_canary_duration", "Duration of each phase of a canary order over loopback HTTP (http_guards, entity, journal_batch, venue, final, total), by phase", NANOS);
+
+  public static final Metric.Counter CANARY_RUNS =
+      Kamon.counter("spark_canary_runs", "Canary runs, by result (ok: every order reached a final state; failed)");
+
   private static volatile PrometheusReporter reporter;
 
   /** Starts Kamon with the given config and our own Prometheus reporter (no embedded server). */
@@ -128,6 +136,13 @@ public final class Metrics {
   /** The Prometheus text exposition of everything recorded up to the last metric tick. */
   public static String scrape() {
     PrometheusReporter r = reporter;
-    return r == null ? "" : r.scrapeData();
+    return r == null ? "" : plainBucketBounds(r.scrapeData());
+  }
+
+  private static final java.util.regex.Pattern EXPONENT_LE = java.util.regex.Pattern.compile("le=\"([0-9.]+E-?[0-9]+)\"");
+
+  /** Kamon writes bucket bounds under 0.001 as Java doubles (le="5.0E-4"); Prometheus clients and dashboards expect le="0.0005". */
+  static String plainBucketBounds(String page) {
+    return EXPONENT_LE.matcher(page).replaceAll(m -> "le=\"" + new java.math.BigDecimal(m.group(1)).stripTrailingZeros().toPlainString() + "\"");
   }
 }

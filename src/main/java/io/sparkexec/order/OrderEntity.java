@@ -54,7 +54,12 @@ public final class OrderEntity
 
   public sealed interface Command extends CborSerializable {}
 
-  public record Place(OrderRequest request, Instant receivedAt, ActorRef<Reply> replyTo) implements Command {}
+  /** {@code synthetic}: the executor's own canary or warm-up order, kept out of the real orders' latency histogram. */
+  public record Place(OrderRequest request, Instant receivedAt, boolean synthetic, ActorRef<Reply> replyTo) implements Command {
+    public Place(OrderRequest request, Instant receivedAt, ActorRef<Reply> replyTo) {
+      this(request, receivedAt, false, replyTo);
+    }
+  }
 
   public record Cancel(ActorRef<Reply> replyTo) implements Command {}
 
@@ -158,8 +163,8 @@ public final class OrderEntity
   private boolean cancelRequested;
   private boolean cancelAtVenueInFlight;
   private int submitAttempts;
-  // place->ack is measured only when this incarnation took the order, so restarts do not count
-  private boolean placedHere;
+  // place->ack is measured only for a real order this incarnation took: restarts and synthetic orders do not count
+  private boolean timePlaceAck;
 
   private OrderEntity(String clientOrderId, Deps deps, ActorRef<ClusterSharding.ShardCommand> shard, ActorContext<Command> ctx,
       TimerScheduler<Command> timers) {
@@ -246,7 +251,7 @@ public final class OrderEntity
       Order order = orderOf(next);
       Metrics.ORDERS_ACCEPTED.withoutTags().increment();
       waiters.add(new Waiter(r.respType(), place.replyTo()));
-      placedHere = true;
+      timePlaceAck = !place.synthetic();
       afterChange(false, order, List.of(accepted));
       submit(order, order.quantity());
     }).thenNoReply();
@@ -361,7 +366,7 @@ public final class OrderEntity
   private void afterChange(boolean wasFinal, Order order, List<Event> events) {
     deps.openOrders().tell(new OpenOrders.Upsert(order));
     for (Event e : events) {
-      if (e instanceof OrderAcknowledged ack && placedHere) {
+      if (e instanceof OrderAcknowledged ack && timePlaceAck) {
         Metrics.ORDER_PLACE_ACK_DURATION.withoutTags().record(Duration.between(order.timestamps().received(), ack.acknowledgedAt()).toNanos());
       }
     }

@@ -68,6 +68,7 @@ public final class OrderRoutes {
 
   /** The strategies a key is bound to; admin keys and unbound keys see every strategy. */
   public static Scope scope(Auth.Principal p) {
+    if (p.internal()) return Scope.internal(p.strategies());
     return p.role() == Auth.Role.ADMIN ? Scope.ALL : Scope.of(p.strategies());
   }
 

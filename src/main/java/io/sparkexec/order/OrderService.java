@@ -108,7 +108,8 @@ public final class OrderService {
       return done(refuse(new Rejection(Rejection.Kind.FORBIDDEN, "STRATEGY_NOT_PERMITTED", "this API key may only trade strategies "
           + scope.strategies(), "strategy", Map.of("strategies", scope.strategies())), request));
     }
-    if (!readiness.isReady()) {
+    // the warm-up's own orders must go through before the warm-up gate can pass
+    if (scope.internal() ? !readiness.isReadyForWarmUp() : !readiness.isReady()) {
       return done(refuse(new Rejection(Rejection.Kind.UNAVAILABLE, "NOT_READY", "the executor is not ready for orders", null,
           Map.of("gates", readiness.gates())), request));
     }
@@ -124,7 +125,7 @@ public final class OrderService {
     Metrics.ORDERS_IN_FLIGHT.withoutTags().increment();
     EntityRef<OrderEntity.Command> ref = orderRef(request.clientOrderId());
     CompletionStage<PlaceOutcome> outcome = ref
-        .<OrderEntity.Reply>ask(replyTo -> new OrderEntity.Place(request, clock.instant(), replyTo), settings.responseTimeout())
+        .<OrderEntity.Reply>ask(replyTo -> new OrderEntity.Place(request, clock.instant(), scope.internal(), replyTo), settings.responseTimeout())
         .<PlaceOutcome>thenApply(reply -> {
           if (reply instanceof OrderEntity.Found found) return new Placed(found.order(), false);
           if (reply instanceof OrderEntity.Conflict conflict) return new Conflicting(conflict.existing());

@@ -51,4 +51,24 @@ class ReadinessTest {
     assertThrows(IllegalArgumentException.class, () -> r.pass("jurnal", "typo"));
     assertFalse(r.isReady());
   }
+
+  @Test
+  void warmUpTrafficMayPassOnceEveryOtherGateHasPassedAndOnlyUntilOneFails() {
+    Readiness r = new Readiness("journal", "warm-up");
+    r.warmUpGate("warm-up");
+    assertFalse(r.isReadyForWarmUp());
+    assertFalse(r.warmUpAllowed().toCompletableFuture().isDone());
+    r.pass("journal", "ok");
+    assertTrue(r.isReadyForWarmUp());
+    assertFalse(r.isReady(), "real orders wait for the warm-up");
+    assertTrue(r.warmUpAllowed().toCompletableFuture().isDone());
+    r.pending("warm-up", "warming up: 10 of 100");
+    assertEquals(new Readiness.Gate(Readiness.Status.PENDING, "warming up: 10 of 100"), r.gates().get("warm-up"));
+    r.fail("journal", "write failed");
+    assertFalse(r.isReadyForWarmUp());
+    r.pass("journal", "ok");
+    r.pass("warm-up", "done");
+    assertTrue(r.isReady());
+    assertTrue(r.isReadyForWarmUp());
+  }
 }

@@ -125,14 +125,21 @@ public final class TestServer implements AutoCloseable {
     // ITs keep orders open with BUYs far below the market (1000.00 for BTCUSDT) and fill LIMITs far
     // above it (9999.00 for ETHUSDT); the 5% price collar would refuse both. Tests of the collar set it back.
     base.put("spark.risk.limits.price-collar-pct", WIDE_COLLAR_PCT);
+    // the warm-up's canary orders would land in every test's journal; its own tests turn it on
+    base.put("spark.canary.warm-up.enabled", false);
     return AppConfig.load(overrides.withFallback(ConfigFactory.parseMap(base)));
   }
 
   /** Starts the executor as an ActorSystem in this JVM and waits until it is ready. */
   public static TestServer inProcess(Config config) {
+    return readyOrClosed(starting(config));
+  }
+
+  /** Starts the executor as an ActorSystem in this JVM without waiting (tests of start-up itself). */
+  public static TestServer starting(Config config) {
     Metrics.init(config);
     ActorSystem<Guardian.Command> system = ActorSystem.create(Guardian.create(config), "spark-executor", config);
-    return readyOrClosed(new TestServer(config.getInt("spark.http.port"), system, config, null, null));
+    return new TestServer(config.getInt("spark.http.port"), system, config, null, null);
   }
 
   private static TestServer readyOrClosed(TestServer server) {
@@ -198,6 +205,7 @@ public final class TestServer implements AutoCloseable {
     env.put("SNAPSHOT_STORE_DIR", dataDir.resolve("snapshots").toString());
     env.put("CLUSTER_PORT", "0");
     env.put("RISK_PRICE_COLLAR_PCT", WIDE_COLLAR_PCT);
+    env.put("WARMUP_ENABLED", "false");
     env.putAll(extraEnv);
     Process process;
     try {

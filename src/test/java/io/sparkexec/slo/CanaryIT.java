@@ -1,0 +1,168 @@
+package io.sparkexec.slo;
+
+import static io.sparkexec.testing.TestServer.json;
+import static org.awaitility.Awaitility.await;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import io.sparkexec.testing.TestServer;
+import io.sparkexec.testing.TestServer.Response;
+import java.math.BigDecimal;
+import java.net.http.HttpRequest;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.List;
+import java.util.regex.Pattern;
+import org.apache.pekko.actor.testkit.typed.javadsl.LogCapturingExtension;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.ExtendWith;
+import org.junit.jupiter.api.io.TempDir;
+
+/** The canary endpoint over real loopback HTTP against an in-process executor (warm-up off, as in every other IT). */
+@ExtendWith(LogCapturingExtension.class)
+class CanaryIT {
+
+  static final String ADMIN = "admin-dev-key";
+  static final List<String> PHASES = List.of("http_guards", "entity", "journal_batch", "venue", "final", "total");
+
+  @TempDir
+  static Path dataDir;
+
+  static TestServer server;
+
+  @BeforeAll
+  static void start() {
+    server = TestServer.inProcess(dataDir);
+  }
+
+  @AfterAll
+  static void stop() {
+    if (server != null) server.close();
+  }
+
+  static Response as(String key, String method, String path, String body) {
+    HttpRequest.Builder b = server.request(path).setHeader("X-API-Key", key);
+    if (body != null) b.header("Content-Type", "application/json");
+    return server.send(b.method(method, body == null ? HttpRequest.BodyPublishers.noBody() : HttpRequest.BodyPublishers.ofString(body)).build());
+  }
+
+  static JsonNode runCanary(String path) {
+    Response r = as(ADMIN, "POST", path, null);
+    assertEquals(200, r.status(), r::toString);
+    return r.json();
+  }
+
+  @Test
+  void aDryCanaryGoesThroughTheWholePathToTheVenueAndAnswersEachPhase() {
+    JsonNode run = runCanary("/api/private/canary/run?dry=true");
+
+    assertTrue(run.path("ok").asBoolean(), run::toString);
+    assertTrue(run.path("dry").asBoolean());
+    assertEquals("/api/private/order", run.path("path").asText());
+    assertEquals("canary", run.path("strategy").asText());
+    JsonNode order = run.path("orders").get(0);
+    for (String phase : PHASES) {
+      assertTrue(order.path("phasesMs").path(phase).asDouble() > 0, phase + " > 0 in " + order);
+    }
+    double parts = 0;
+    for (String phase : PHASES.subList(0, 5)) parts += order.path("phasesMs").path(phase).asDouble();
+    assertTrue(parts <= order.path("phasesMs").path("total").asDouble() + 1, "the phases add up to about the round trip: " + order);
+
+    // the order is a real, journaled order that reached the venue and is final
+    String id = order.path("clientOrderId").asText();
+    Response stored = as(ADMIN, "GET", "/api/private/order/" + id, null);
+    assertEquals(200, stored.status(), stored::toString);
+    JsonNode o = stored.json();
+    assertEquals("EXPIRED", o.path("status").asText(), o::toString);
+    assertFalse(o.path("venueOrderId").asText("").isEmpty(), "acknowledged by the venue: " + o);
+    assertEquals(order.path("venueOrderId").asText(), o.path("venueOrderId").asText());
+    assertEquals("canary", o.path("strategy").asText());
+    assertEquals("IOC", o.path("timeInForce").asText());
+    assertEquals(0, new BigDecimal(o.path("executedQty").asText()).signum(), "never fills");
+  }
+
+  @Test
+  void theOldPathIsAnAliasAndBothNeedTheAdminRole() {
+    JsonNode run = runCanary("/canary/run?dry=true");
+    assertTrue(run.path("ok").asBoolean(), run::toString);
+    assertEquals("EXPIRED", run.path("orders").get(0).path("status").asText());
+
+    for (String path : List.of("/api/private/canary/run?dry=true", "/canary/run?dry=true")) {
+      Response trader = as(TestServer.TRADER_KEY, "POST", path, null);
+      assertEquals(403, trader.status(), trader::toString);
+      assertEquals("FORBIDDEN", trader.json().path("error").path("code").asText());
+      Response anonymous = server.send(HttpRequest.newBuilder(server.uri(path)).POST(HttpRequest.BodyPublishers.noBody()).build());
+      assertEquals(401, anonymous.status(), anonymous::toString);
+    }
+  }
+
+  @Test
+  void dryMustBeTrueOrFalseAndFalseIsAllowedOnTheSimulator() {
+    Response bad = as(ADMIN, "POST", "/api/private/canary/run?dry=maybe", null);
+    assertEquals(400, bad.status(), bad::toString);
+    assertEquals("dry", bad.json().path("error").path("field").asText());
+    // the venue is the simulator: dry=false reaches nothing real either
+    JsonNode run = runCanary("/api/private/canary/run?dry=false");
+    assertTrue(run.path("ok").asBoolean(), run::toString);
+    assertFalse(run.path("dry").asBoolean());
+  }
+
+  @Test
+  void canaryOrdersLeaveARealStrategysPositionAlone() {
+    Response first = server.placeOrder(market("canary-risk-1", "alpha"));
+    assertEquals(200, first.status(), first::toString);
+    await().atMost(Duration.ofSeconds(60)).until(() -> position("alpha").compareTo(new BigDecimal("0.001")) == 0);
+
+    for (int i = 0; i < 3; i++) runCanary("/api/private/canary/run?dry=true");
+    // a later real order: once the ledger shows it, it has folded every canary order before it
+    Response second = server.placeOrder(market("canary-risk-2", "alpha"));
+    assertEquals(200, second.status(), second::toString);
+    await().atMost(Duration.ofSeconds(60)).until(() -> position("alpha").compareTo(new BigDecimal("0.002")) >= 0);
+
+    assertEquals(0, position("alpha").compareTo(new BigDecimal("0.002")), "alpha: its own two orders only");
+    assertEquals(0, position("canary").signum(), "canary orders never fill");
+  }
+
+  @Test
+  void theCanaryHistogramHasTheFineBucketsAndRealOrdersLatencyLeavesCanaryOrdersOut() {
+    runCanary("/api/private/canary/run?dry=true");
+    Pattern fine = Pattern.compile("(?m)^executor_canary_duration_seconds_bucket\\{.*le=\"0\\.0005\".*\\}");
+    await().atMost(Duration.ofSeconds(60)).until(() -> fine.matcher(server.metrics()).find());
+
+    String page = server.metrics();
+    for (String le : List.of("0.0005", "0.001", "0.0025", "0.005", "0.01", "0.025", "0.05", "0.1", "0.25", "0.5")) {
+      assertTrue(page.contains("le=\"" + le + "\""), "bucket " + le);
+    }
+    assertTrue(Pattern.compile("(?m)^executor_canary_duration_seconds_bucket\\{.*le=\"8(\\.0)?\".*\\}").matcher(page).find(), "bucket 8 s");
+    for (String phase : PHASES) {
+      assertTrue(TestServer.metricValue(page, "executor_canary_duration_seconds_count", "phase=\"" + phase + "\"") >= 1, phase);
+    }
+    assertTrue(page.contains("# HELP executor_canary_duration_seconds "), "described");
+    assertTrue(TestServer.metricValue(page, "spark_canary_runs_total", "result=\"ok\"") >= 1);
+    // every order here is acknowledged before its answer; the real orders' place->ack histogram counts all but the canary's
+    double accepted = TestServer.metricValue(page, "spark_orders_accepted_total", "");
+    double canaryOrders = TestServer.metricValue(page, "spark_canary_runs_total", "");
+    assertEquals(accepted - canaryOrders, TestServer.metricValue(page, "spark_order_place_ack_duration_seconds_count", ""), page);
+  }
+
+  @Test
+  void withTheWarmUpDisabledItsGatePassesAtOnce() {
+    JsonNode gate = server.publicGet("/api/public/ready").json().path("gates").path("warm-up");
+    assertEquals("PASSED", gate.path("status").asText(), gate::toString);
+    assertTrue(gate.path("detail").asText().contains("disabled"), gate::toString);
+  }
+
+  private static String market(String id, String strategy) {
+    return json("clientOrderId", id, "symbol", "BTCUSDT", "side", "BUY", "type", "MARKET", "quantity", "0.001", "strategy", strategy);
+  }
+
+  private static BigDecimal position(String strategy) {
+    JsonNode rows = as(ADMIN, "GET", "/api/private/positions?strategy=" + strategy, null).json().path("positions");
+    for (JsonNode row : rows) if (row.path("symbol").asText().equals("BTCUSDT")) return new BigDecimal(row.path("quantity").asText());
+    return BigDecimal.ZERO;
+  }
+}
