@@ -33,6 +33,8 @@ public final class Bench {
         --key KEY               X-API-Key for orders                        (default trader-dev-key)
         --symbol SYMBOL         order symbol                                (default BTCUSDT)
         --quantity Q            order quantity                              (default 0.001)
+        --first N               also report the first N measured requests apart from the rest
+                                (with --warmup 0 on a fresh server: its first N orders) (default 0)
         -h, --help              this text
 
       Prints a progress line to stderr every second (runs of 5 s or more), then a report and
@@ -43,7 +45,7 @@ public final class Bench {
 
   /** Everything the command line sets. */
   record Options(String target, URI url, int rate, Duration duration, Duration warmup, int connections, Duration timeout,
-      String key, String symbol, String quantity) {
+      String key, String symbol, String quantity, int first) {
 
     boolean orders() {
       return target.equals("order");
@@ -87,6 +89,7 @@ public final class Bench {
     String key = "trader-dev-key";
     String symbol = "BTCUSDT";
     String quantity = "0.001";
+    int first = 0;
     for (int i = 0; i < args.length; i++) {
       String name = args[i];
       if (name.equals("-h") || name.equals("--help")) return null;
@@ -110,6 +113,7 @@ public final class Bench {
         case "--key" -> key = value;
         case "--symbol" -> symbol = value;
         case "--quantity" -> quantity = value;
+        case "--first" -> first = positiveInt(name, value, 1_000_000);
         default -> throw new IllegalArgumentException("unknown option " + name);
       }
     }
@@ -135,7 +139,7 @@ public final class Bench {
     if (timeout.isZero()) throw new IllegalArgumentException("--timeout must be greater than 0");
     long total = (long) (rate * (duration.plus(warmup).toNanos() / 1e9));
     if (total > 100_000_000L) throw new IllegalArgumentException("rate x (warmup + duration) is " + total + " requests; at most 100,000,000");
-    return new Options(target, uri, rate, duration, warmup, connections, timeout, key, symbol, quantity);
+    return new Options(target, uri, rate, duration, warmup, connections, timeout, key, symbol, quantity, first);
   }
 
   private static int positiveInt(String name, String value, int max) {
@@ -181,6 +185,10 @@ public final class Bench {
     }
     s.append(String.format(Locale.ROOT, "  latency from intended send time, ms: p50 %.3f  p90 %.3f  p99 %.3f  p99.9 %.3f  max %.3f  mean %.3f%n",
         r.p(50), r.p(90), r.p(99), r.p(99.9), r.maxMs(), r.meanMs()));
+    if (o.first() > 0) {
+      s.append(String.format(Locale.ROOT, "  first %d, ms: p50 %.3f  p99 %.3f  max %.3f;  the rest: p50 %.3f  p99 %.3f%n", o.first(),
+          r.pFirst(50), r.pFirst(99), r.firstMicros().getTotalCount() == 0 ? 0 : r.firstMicros().getMaxValue() / 1000.0, r.pRest(50), r.pRest(99)));
+    }
     s.append(String.format(Locale.ROOT, "  client: %.0f%% of one core while measuring, send lag p99 %.3f ms (how late the generator sent)%n",
         r.clientCpuPercent(), r.sendLagP99Ms()));
     return s.toString();
@@ -208,6 +216,14 @@ public final class Bench {
     kv(s, "max_ms", ms(r.maxMs()));
     kv(s, "mean_ms", ms(r.meanMs()));
     kv(s, "send_lag_p99_ms", ms(r.sendLagP99Ms()));
+    if (o.first() > 0) {
+      kv(s, "first_n", o.first());
+      kv(s, "first_p50_ms", ms(r.pFirst(50)));
+      kv(s, "first_p99_ms", ms(r.pFirst(99)));
+      kv(s, "first_max_ms", ms(r.firstMicros().getTotalCount() == 0 ? 0 : r.firstMicros().getMaxValue() / 1000.0));
+      kv(s, "first_mean_ms", ms(r.firstMicros().getMean() / 1000.0));
+      kv(s, "rest_p99_ms", ms(r.pRest(99)));
+    }
     kv(s, "client_cpu_pct", String.format(Locale.ROOT, "%.0f", r.clientCpuPercent()));
     return s.toString();
   }

@@ -46,10 +46,23 @@ final class OpenLoop {
   /** What the measured phase produced. Latencies are recorded in microseconds. */
   record Result(long scheduled, long answered, long ok, long errors, SortedMap<Integer, Long> statusCounts,
       SortedMap<String, Long> errorCounts, Histogram latencyMicros, Histogram sendLagMicros, double achievedPerSecond,
-      double clientCpuPercent) {
+      double clientCpuPercent, Histogram firstMicros, Histogram restMicros) {
 
     double p(double percentile) {
-      return latencyMicros.getTotalCount() == 0 ? 0 : latencyMicros.getValueAtPercentile(percentile) / 1000.0;
+      return p(latencyMicros, percentile);
+    }
+
+    /** {@code --first N}: the first N measured requests, or the ones after them. */
+    double pFirst(double percentile) {
+      return p(firstMicros, percentile);
+    }
+
+    double pRest(double percentile) {
+      return p(restMicros, percentile);
+    }
+
+    private static double p(Histogram h, double percentile) {
+      return h.getTotalCount() == 0 ? 0 : h.getValueAtPercentile(percentile) / 1000.0;
     }
 
     double maxMs() {
@@ -72,6 +85,8 @@ final class OpenLoop {
   // measured phase only
   private final Histogram latency = new ConcurrentHistogram(3);
   private final Histogram sendLag = new ConcurrentHistogram(3);
+  private final Histogram first = new ConcurrentHistogram(3);
+  private final Histogram rest = new ConcurrentHistogram(3);
   private final Map<Integer, LongAdder> statuses = new ConcurrentHashMap<>();
   private final Map<String, LongAdder> errors = new ConcurrentHashMap<>();
   private final LongAdder answered = new LongAdder();
@@ -137,7 +152,7 @@ final class OpenLoop {
     long ok = statuses.entrySet().stream().filter(e -> e.getKey() / 100 == 2).mapToLong(e -> e.getValue().sum()).sum();
     long errorCount = errors.values().stream().mapToLong(LongAdder::sum).sum();
     return new Result(total - warmupCount, answered.sum(), ok, errorCount, sorted(statuses), sorted(errors), latency, sendLag,
-        answered.sum() / (window / 1e9), cpuPercent);
+        answered.sum() / (window / 1e9), cpuPercent, first, rest);
   }
 
   /**
@@ -204,6 +219,7 @@ final class OpenLoop {
       answeredTotal.increment();
       if (measured) {
         latency.recordValue(micros);
+        (index < warmupCount + options.first() ? first : rest).recordValue(micros);
         statuses.computeIfAbsent(response.statusCode(), k -> new LongAdder()).increment();
         answered.increment();
         lastAnswerNanos.accumulateAndGet(now, Math::max);
