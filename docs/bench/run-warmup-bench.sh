@@ -6,20 +6,23 @@
 # Each run starts the real jar on a free loopback port with a fresh temp journal, waits for
 # /api/public/ready, then
 #   1. first orders: open-loop bench with no bench warm-up, `--first FIRST`: the place->ack latency
-#      of the first FIRST real orders the server ever takes (RATE/s, MARKET, respType ACKNOWLEDGED);
+#      of the first FIRST real orders the server ever takes (RATE/s, MARKET, respType ACKNOWLEDGED).
+#      The bench client's JVM is as cold as the server: `--prime PRIME` first sends PRIME such
+#      requests to a throwaway server inside the bench, so the client's own start-up is not measured;
 #   2. steady state: on the same server, bench with a STEADY_WARMUP unrecorded phase, then
 #      STEADY_DURATION measured: the steady-state p99;
 # and stops the server. On and off alternate within one round, so both see the same machine load.
 # Results, server logs and a summary go to $OUT.
 #
-# Env (defaults): ROUNDS=3 RATE=200 FIRST=100 FIRST_DURATION=5s STEADY_WARMUP=20s STEADY_DURATION=30s
+# Env (defaults): ROUNDS=3 RATE=50 FIRST=100 PRIME=2000 FIRST_DURATION=5s STEADY_WARMUP=20s STEADY_DURATION=30s
 #   CONNECTIONS=32 HEAP=512m OUT=/tmp/spark-warmup-bench-<time>; WARMUP_ORDERS etc. pass through
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 
 ROUNDS=${ROUNDS:-3}
-RATE=${RATE:-200}
+RATE=${RATE:-50}
 FIRST=${FIRST:-100}
+PRIME=${PRIME:-2000}
 FIRST_DURATION=${FIRST_DURATION:-5s}
 STEADY_WARMUP=${STEADY_WARMUP:-20s}
 STEADY_DURATION=${STEADY_DURATION:-30s}
@@ -104,7 +107,7 @@ for round in $(seq "$ROUNDS"); do
   for mode in on off; do
     echo "round=$round warm-up=$mode load before: $(uptime)" >> "$OUT/machine.txt"
     start_server "$mode" "$OUT/server-$round-$mode.log"
-    first=$(bench "$OUT/first-$round-$mode.txt" --warmup 0 --duration "$FIRST_DURATION" --first "$FIRST")
+    first=$(bench "$OUT/first-$round-$mode.txt" --warmup 0 --duration "$FIRST_DURATION" --first "$FIRST" --prime "$PRIME")
     steady=$(bench "$OUT/steady-$round-$mode.txt" --warmup "$STEADY_WARMUP" --duration "$STEADY_DURATION")
     stop_server
     warm=$(grep -o 'event=warm_up_done.*' "$OUT/server-$round-$mode.log" | head -1 || true)

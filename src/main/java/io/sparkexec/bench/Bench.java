@@ -35,6 +35,9 @@ public final class Bench {
         --quantity Q            order quantity                              (default 0.001)
         --first N               also report the first N measured requests apart from the rest
                                 (with --warmup 0 on a fresh server: its first N orders) (default 0)
+        --prime N               before anything, N requests like the run's, one at a time, to a
+                                throwaway HTTP server inside the bench: warms this client's own
+                                JVM (as cold as a fresh server) without touching the executor (default 0)
         -h, --help              this text
 
       Prints a progress line to stderr every second (runs of 5 s or more), then a report and
@@ -45,7 +48,7 @@ public final class Bench {
 
   /** Everything the command line sets. */
   record Options(String target, URI url, int rate, Duration duration, Duration warmup, int connections, Duration timeout,
-      String key, String symbol, String quantity, int first) {
+      String key, String symbol, String quantity, int first, int prime) {
 
     boolean orders() {
       return target.equals("order");
@@ -90,6 +93,7 @@ public final class Bench {
     String symbol = "BTCUSDT";
     String quantity = "0.001";
     int first = 0;
+    int prime = 0;
     for (int i = 0; i < args.length; i++) {
       String name = args[i];
       if (name.equals("-h") || name.equals("--help")) return null;
@@ -114,6 +118,7 @@ public final class Bench {
         case "--symbol" -> symbol = value;
         case "--quantity" -> quantity = value;
         case "--first" -> first = positiveInt(name, value, 1_000_000);
+        case "--prime" -> prime = positiveInt(name, value, 1_000_000);
         default -> throw new IllegalArgumentException("unknown option " + name);
       }
     }
@@ -139,7 +144,7 @@ public final class Bench {
     if (timeout.isZero()) throw new IllegalArgumentException("--timeout must be greater than 0");
     long total = (long) (rate * (duration.plus(warmup).toNanos() / 1e9));
     if (total > 100_000_000L) throw new IllegalArgumentException("rate x (warmup + duration) is " + total + " requests; at most 100,000,000");
-    return new Options(target, uri, rate, duration, warmup, connections, timeout, key, symbol, quantity, first);
+    return new Options(target, uri, rate, duration, warmup, connections, timeout, key, symbol, quantity, first, prime);
   }
 
   private static int positiveInt(String name, String value, int max) {

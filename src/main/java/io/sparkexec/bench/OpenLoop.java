@@ -121,6 +121,7 @@ final class OpenLoop {
         .executor(Runnable::run)
         .build();
     connections = new Semaphore(options.connections());
+    prime();
     warmupCount = Math.round(options.rate() * options.warmup().toNanos() / 1e9);
     long total = warmupCount + Math.round(options.rate() * options.duration().toNanos() / 1e9);
     long runStart = System.nanoTime() + 10_000_000;
@@ -153,6 +154,38 @@ final class OpenLoop {
     long errorCount = errors.values().stream().mapToLong(LongAdder::sum).sum();
     return new Result(total - warmupCount, answered.sum(), ok, errorCount, sorted(statuses), sorted(errors), latency, sendLag,
         answered.sum() / (window / 1e9), cpuPercent, first, rest);
+  }
+
+  /**
+   * {@code --prime}: requests shaped like the run's, one at a time, to a throwaway JDK HTTP server
+   * in this process, so the client's first measured requests are not its own cold start and the
+   * executor under test sees none of them.
+   */
+  private void prime() throws InterruptedException {
+    if (options.prime() == 0) return;
+    com.sun.net.httpserver.HttpServer sink;
+    try {
+      sink = com.sun.net.httpserver.HttpServer.create(new java.net.InetSocketAddress(java.net.InetAddress.getLoopbackAddress(), 0), 0);
+    } catch (IOException e) {
+      throw new IllegalStateException("cannot start the priming server: " + e, e);
+    }
+    sink.createContext("/", exchange -> {
+      exchange.getRequestBody().readAllBytes();
+      exchange.sendResponseHeaders(200, -1);
+      exchange.close();
+    });
+    sink.start();
+    java.net.URI target = java.net.URI.create("http://127.0.0.1:" + sink.getAddress().getPort() + options.endpoint().getPath());
+    try {
+      for (int i = 0; i < options.prime(); i++) {
+        HttpRequest r = request(-1 - i);
+        client.send(HttpRequest.newBuilder(r, (name, value) -> true).uri(target).build(), HttpResponse.BodyHandlers.discarding());
+      }
+    } catch (IOException e) {
+      throw new IllegalStateException("priming failed: " + e, e);
+    } finally {
+      sink.stop(0);
+    }
   }
 
   /**
