@@ -159,7 +159,7 @@ public final class Guardian {
     routes.addAll(List.of(orderRoutes.route(), riskRoutes.route(), feedRoutes.route(), queueRoutes.route()));
     // canary: synthetic orders over loopback HTTP; the warm-up gate passes once they have warmed the path
     Canary canary = new Canary(ctx.getSystem(), Canary.Settings.fromConfig(spark.getConfig("canary")), auth, venue, rules, venueKind,
-        TradeMode.SIMULATOR_VENUE.equals(venueKind), tradeMode == TradeMode.SHADOW, readiness, clock);
+        tradeMode, readiness, clock);
     routes.add(new CanaryRoutes(canary, auth).route());
     CompletionStage<ServerBinding> binding = HttpServer.start(ctx.getSystem(), HttpServer.Settings.fromConfig(spark.getConfig("http")), routes);
     canary.start(binding.thenApply(ServerBinding::localAddress), GATE_WARM_UP);

@@ -7,6 +7,7 @@ import io.sparkexec.http.Json;
 import io.sparkexec.http.Readiness;
 import io.sparkexec.metrics.Metrics;
 import io.sparkexec.order.Rejection;
+import io.sparkexec.risk.TradeMode;
 import io.sparkexec.venue.MarketData;
 import io.sparkexec.venue.SymbolRule;
 import java.io.IOException;
@@ -59,10 +60,22 @@ public final class Canary {
       if (offset.compareTo(BigDecimal.ONE) < 0 || offset.compareTo(BigDecimal.valueOf(99)) > 0) {
         throw new IllegalArgumentException("spark.canary.price-offset-pct must be between 1 and 99: " + offset);
       }
+      if (canary.getInt("orders-per-run") < 1) throw new IllegalArgumentException("spark.canary.orders-per-run must be at least 1");
       return new Settings(canary.getString("symbol"), canary.getString("strategy"), canary.getInt("orders-per-run"), offset,
           Duration.ofSeconds(canary.getLong("interval-sec")), canary.getDuration("request-timeout"),
           WarmUp.Settings.fromConfig(canary.getConfig("warm-up")));
     }
+  }
+
+  /**
+   * What a canary order is. {@code EXPIRING}, the canary's: an IOC LIMIT BUY far under the bid that
+   * expires at once. The warm-up adds marketable pairs ({@code MARKET_BUY} then {@code MARKET_SELL},
+   * same size) so the fill path warms too; the pairs leave the canary strategy's position flat.
+   */
+  public enum Shape {
+    EXPIRING,
+    MARKET_BUY,
+    MARKET_SELL
   }
 
   /** Where a run's orders go: the order API (a simulated venue), or the shadow API (never sent). */
@@ -100,15 +113,15 @@ public final class Canary {
   private volatile URI base;
 
   public Canary(ActorSystem<?> system, Settings settings, Auth auth, MarketData marketData, Map<String, SymbolRule> rules, String venueKind,
-      boolean simulatorVenue, boolean shadowMode, Readiness readiness, Clock clock) {
+      TradeMode tradeMode, Readiness readiness, Clock clock) {
     this.system = system;
     this.settings = settings;
     this.marketData = marketData;
     this.rule = rules.get(settings.symbol());
     if (rule == null) throw new IllegalArgumentException("spark.canary.symbol " + settings.symbol() + " is not one of " + rules.keySet());
     this.venueKind = venueKind;
-    this.simulatorVenue = simulatorVenue;
-    this.shadowMode = shadowMode;
+    this.simulatorVenue = TradeMode.SIMULATOR_VENUE.equals(venueKind);
+    this.shadowMode = tradeMode == TradeMode.SHADOW;
     this.readiness = readiness;
     this.clock = clock;
     this.apiKey = auth.internalKey("canary", Auth.Role.TRADER, Set.of(settings.strategy()));
@@ -170,7 +183,7 @@ public final class Canary {
     }
     CompletionStage<List<OrderRun>> runs = CompletableFuture.completedFuture(new ArrayList<>());
     for (int i = 0; i < settings.ordersPerRun(); i++) {
-      runs = runs.thenCompose(done -> send(plan.path()).thenApply(r -> {
+      runs = runs.thenCompose(done -> send(plan.path(), Shape.EXPIRING).thenApply(r -> {
         done.add(r);
         return done;
       }));
@@ -204,11 +217,11 @@ public final class Canary {
   }
 
   /** One order over loopback HTTP; never fails: a transport error or a refusal is the run's error. */
-  CompletionStage<OrderRun> send(String path) {
+  CompletionStage<OrderRun> send(String path, Shape shape) {
     String id = "canary-" + UUID.randomUUID().toString().replace("-", "").substring(0, 24);
     byte[] body;
     try {
-      body = Json.bytes(orderBody(id, settings, rule, marketData.quote(settings.symbol())));
+      body = Json.bytes(orderBody(id, shape, settings, rule, marketData.quote(settings.symbol())));
     } catch (IllegalStateException e) {
       return CompletableFuture.completedFuture(new OrderRun(id, 0, null, null, Map.of(), e.getMessage()));
     }
@@ -225,21 +238,28 @@ public final class Canary {
     });
   }
 
-  /** The canary order: IOC LIMIT BUY {@code priceOffsetPct} under the bid, just over the minimum notional. */
-  static Map<String, Object> orderBody(String clientOrderId, Settings settings, SymbolRule rule, MarketData.Quote quote) {
-    if (quote == null || quote.bid() == null) throw new IllegalStateException("no quote for " + settings.symbol());
-    BigDecimal price = quote.bid().multiply(HUNDRED.subtract(settings.priceOffsetPct())).divide(HUNDRED, 12, RoundingMode.DOWN);
+  /**
+   * The canary order: IOC LIMIT BUY {@code priceOffsetPct} under the bid, just over the minimum
+   * notional; or a MARKET order just over the minimum notional at the ask (both sides the same size).
+   */
+  static Map<String, Object> orderBody(String clientOrderId, Shape shape, Settings settings, SymbolRule rule, MarketData.Quote quote) {
+    if (quote == null || quote.bid() == null || quote.ask() == null) throw new IllegalStateException("no quote for " + settings.symbol());
+    BigDecimal price = shape == Shape.EXPIRING
+        ? quote.bid().multiply(HUNDRED.subtract(settings.priceOffsetPct())).divide(HUNDRED, 12, RoundingMode.DOWN)
+        : quote.ask();
     price = price.divide(rule.tickSize(), 0, RoundingMode.DOWN).multiply(rule.tickSize()).max(rule.tickSize());
     BigDecimal qty = rule.minNotional().multiply(NOTIONAL_MARGIN).divide(price, 12, RoundingMode.UP);
     qty = qty.divide(rule.stepSize(), 0, RoundingMode.UP).multiply(rule.stepSize()).max(rule.minQty());
     Map<String, Object> body = new LinkedHashMap<>();
     body.put("clientOrderId", clientOrderId);
     body.put("symbol", settings.symbol());
-    body.put("side", "BUY");
-    body.put("type", "LIMIT");
-    body.put("timeInForce", "IOC");
+    body.put("side", shape == Shape.MARKET_SELL ? "SELL" : "BUY");
+    body.put("type", shape == Shape.EXPIRING ? "LIMIT" : "MARKET");
     body.put("quantity", qty.stripTrailingZeros().toPlainString());
-    body.put("price", price.stripTrailingZeros().toPlainString());
+    if (shape == Shape.EXPIRING) {
+      body.put("timeInForce", "IOC");
+      body.put("price", price.stripTrailingZeros().toPlainString());
+    }
     body.put("strategy", settings.strategy());
     body.put("respType", "RESULT");
     return body;

@@ -13,7 +13,8 @@ import org.slf4j.LoggerFactory;
 /**
  * The warm-up: dry canary orders over real loopback HTTP until the JIT has compiled the hot path
  * (HTTP parsing, JSON, guards, the entity, the journal, the batcher, the venue), so the first real
- * order after ready is not the slow one. It ends after {@code orders} orders or {@code maxTime},
+ * order after ready is not the slow one. Half its orders are the canary's expiring ones, half
+ * marketable pairs of the same size (the fill path; the canary strategy's position ends flat). It ends after {@code orders} orders or {@code maxTime},
  * whichever comes first, and stops early on a refusal that retrying would not heal (a halted
  * trading state, a bad canary symbol). It never fails: a warm JIT is speed, not correctness, so
  * the executor becomes ready either way and the log says what happened.
@@ -85,15 +86,25 @@ public final class WarmUp {
       stoppedBy = "time";
       return CompletableFuture.completedFuture(null);
     }
-    if (started.getAndIncrement() >= settings.orders()) {
+    int n = started.getAndIncrement();
+    if (n >= settings.orders()) {
       stoppedBy = "orders";
       return CompletableFuture.completedFuture(null);
     }
     // thenComposeAsync: a run of instant failures must not recurse on one stack
-    return canary.send(path).thenComposeAsync(r -> {
+    return canary.send(path, shape(n)).thenComposeAsync(r -> {
       answered(r);
       return next();
     });
+  }
+
+  /** Half the canary's expiring orders, half marketable pairs (buy, then sell the same size): the fill path warms too. */
+  static Canary.Shape shape(int n) {
+    return switch (n % 4) {
+      case 0 -> Canary.Shape.MARKET_BUY;
+      case 2 -> Canary.Shape.MARKET_SELL;
+      default -> Canary.Shape.EXPIRING;
+    };
   }
 
   private void answered(Canary.OrderRun r) {

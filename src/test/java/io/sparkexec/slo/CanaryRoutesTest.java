@@ -8,6 +8,7 @@ import io.sparkexec.http.Auth;
 import io.sparkexec.http.HttpServer;
 import io.sparkexec.http.Json;
 import io.sparkexec.http.Readiness;
+import io.sparkexec.risk.TradeMode;
 import io.sparkexec.venue.MarketData;
 import io.sparkexec.venue.SymbolRule;
 import java.math.BigDecimal;
@@ -41,7 +42,7 @@ class CanaryRoutesTest {
     Auth auth = new Auth(Map.of("a-key", new Auth.Principal("root", Auth.Role.ADMIN, Set.of()),
         "t-key", new Auth.Principal("alice", Auth.Role.TRADER, Set.of())), "live");
     Canary canary = new Canary(kit.system(), Canary.Settings.fromConfig(AppConfig.load().getConfig("spark.canary")), auth, quotes, rules,
-        "http", false, false, new Readiness("warm-up"), Clock.systemUTC());
+        "http", TradeMode.LIVE, new Readiness("warm-up"), Clock.systemUTC());
     binding = HttpServer.start(kit.system(), new HttpServer.Settings("127.0.0.1", 0, java.time.Duration.ofSeconds(1)),
         List.of(new CanaryRoutes(canary, auth).route())).toCompletableFuture().get(30, TimeUnit.SECONDS);
   }

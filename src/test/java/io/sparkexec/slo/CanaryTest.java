@@ -40,7 +40,7 @@ class CanaryTest {
   void theOrderIsAnIocBuyFarUnderTheBidJustOverTheMinimumNotional() {
     SymbolRule rule = RULES.get("BTCUSDT");
     MarketData.Quote quote = new MarketData.Quote("BTCUSDT", new BigDecimal("65000.00"), new BigDecimal("65000.01"), Instant.EPOCH);
-    Map<String, Object> body = Canary.orderBody("canary-1", SETTINGS, rule, quote);
+    Map<String, Object> body = Canary.orderBody("canary-1", Canary.Shape.EXPIRING, SETTINGS, rule, quote);
     assertEquals("IOC", body.get("timeInForce"));
     assertEquals("LIMIT", body.get("type"));
     assertEquals("BUY", body.get("side"));
@@ -52,5 +52,29 @@ class CanaryTest {
     assertNull(rule.violation(qty, price, null), "passes the symbol's filters");
     BigDecimal notional = qty.multiply(price);
     assertTrue(notional.compareTo(rule.minNotional().multiply(new BigDecimal("1.2"))) < 0, "just over the minimum notional: " + notional);
+  }
+
+  @Test
+  void theWarmUpsMarketablePairsBuyAndSellTheSameSizeAndPassTheFilters() {
+    SymbolRule rule = RULES.get("BTCUSDT");
+    MarketData.Quote quote = new MarketData.Quote("BTCUSDT", new BigDecimal("65000.00"), new BigDecimal("65000.01"), Instant.EPOCH);
+    Map<String, Object> buy = Canary.orderBody("canary-2", Canary.Shape.MARKET_BUY, SETTINGS, rule, quote);
+    Map<String, Object> sell = Canary.orderBody("canary-3", Canary.Shape.MARKET_SELL, SETTINGS, rule, quote);
+    assertEquals("MARKET", buy.get("type"));
+    assertEquals("BUY", buy.get("side"));
+    assertEquals("SELL", sell.get("side"));
+    assertEquals(buy.get("quantity"), sell.get("quantity"), "a pair leaves the canary's position flat");
+    assertNull(buy.get("price"));
+    BigDecimal qty = new BigDecimal((String) buy.get("quantity"));
+    assertNull(rule.violation(qty, null, quote.ask()), "passes the filters at the touch");
+    int buys = 0;
+    int sells = 0;
+    for (int n = 0; n < 400; n++) {
+      Canary.Shape shape = WarmUp.shape(n);
+      if (shape == Canary.Shape.MARKET_BUY) buys++;
+      if (shape == Canary.Shape.MARKET_SELL) sells++;
+    }
+    assertEquals(100, buys);
+    assertEquals(100, sells);
   }
 }
