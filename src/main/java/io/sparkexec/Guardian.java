@@ -1,7 +1,11 @@
 package io.sparkexec;
 
+import static org.apache.pekko.http.javadsl.server.Directives.concat;
+
 import com.typesafe.config.Config;
 import io.sparkexec.batch.Batcher;
+import io.sparkexec.chaos.ChaosRoutes;
+import io.sparkexec.chaos.ChaosService;
 import io.sparkexec.feed.FeedHub;
 import io.sparkexec.feed.FeedRoutes;
 import io.sparkexec.feed.FeedSettings;
@@ -29,6 +33,7 @@ import io.sparkexec.shadow.ShadowRoutes;
 import io.sparkexec.shadow.ShadowService;
 import io.sparkexec.venue.SimulatedVenue;
 import io.sparkexec.venue.SymbolRule;
+import io.sparkexec.venue.Venue;
 import java.time.Clock;
 import java.time.Duration;
 import java.util.ArrayList;
@@ -92,13 +97,19 @@ public final class Guardian {
     if (!venueKind.equals("sim-inproc")) throw new IllegalStateException("VENUE=" + venueKind + " is not available yet; use sim-inproc");
     SimulatedVenue venue = new SimulatedVenue(SimulatedVenue.Settings.fromConfig(spark.getConfig("venue.sim")), rules,
         ctx.getSystem(), clock).start();
+    // chaos: faults on the order path's venue calls (below any circuit breaker); withinSlo is a
+    // placeholder (ready) until the SLO room's SloService::withinSlo is wired here
+    ChaosService chaos = new ChaosService(ctx.getSystem(), b -> ctx.spawn(b, "chaos"),
+        ChaosService.Settings.fromConfig(spark.getConfig("chaos"), spark.getString("trade-mode"), spark.getDuration("http.ask-timeout")),
+        clock, readiness::isReady);
+    Venue orderVenue = chaos.wrap(venue);
 
     Batcher.Settings batchSettings = Batcher.Settings.fromConfig(spark.getConfig("batch"));
     Map<String, ActorRef<Batcher.Command>> batchers = new HashMap<>();
-    for (String symbol : rules.keySet()) batchers.put(symbol, ctx.spawn(Batcher.create(symbol, venue, batchSettings), "batcher-" + symbol));
+    for (String symbol : rules.keySet()) batchers.put(symbol, ctx.spawn(Batcher.create(symbol, orderVenue, batchSettings), "batcher-" + symbol));
 
     openOrders = ctx.spawn(OpenOrders.create(), "open-orders");
-    OrderEntity.Deps deps = new OrderEntity.Deps(venue, batchers::get, venue, openOrders, clock,
+    OrderEntity.Deps deps = new OrderEntity.Deps(venue, batchers::get, orderVenue, openOrders, clock,
         spark.getDuration("orders.resubmit-backoff"), spark.getInt("orders.max-submit-attempts"));
     ClusterSharding sharding = ClusterSharding.get(ctx.getSystem());
     sharding.init(Entity.of(OrderEntity.ENTITY_KEY, ec -> OrderEntity.create(ec.getEntityId(), deps, ec.getShard()))
@@ -148,10 +159,14 @@ public final class Guardian {
       readiness.stopping("shutting down");
       return CompletableFuture.completedFuture(Done.getInstance());
     });
-    List<Route> routes = new ArrayList<>(List.of(new SystemRoutes(readiness).route(), shadowRoutes.route()));
+    List<Route> rooms = new ArrayList<>(List.of(shadowRoutes.route()));
     // shadow mode: POST /order is answered by the shadow before the order routes can place anything
-    if (tradeMode == TradeMode.SHADOW) routes.add(shadowRoutes.shadowEveryOrder());
-    routes.addAll(List.of(orderRoutes.route(), riskRoutes.route(), feedRoutes.route(), queueRoutes.route()));
+    if (tradeMode == TradeMode.SHADOW) rooms.add(shadowRoutes.shadowEveryOrder());
+    rooms.addAll(List.of(orderRoutes.route(), riskRoutes.route(), feedRoutes.route(), queueRoutes.route()));
+    // chaos injection runs before every room's route (so before any guard or journal) and skips the exempt paths
+    List<Route> routes = List.of(new SystemRoutes(readiness).route(),
+        new ChaosRoutes(chaos, auth, spark.getBytes("http.max-body-bytes")).route(),
+        chaos.injection().wrap(concat(rooms.get(0), rooms.subList(1, rooms.size()).toArray(Route[]::new))));
     HttpServer.start(ctx.getSystem(), HttpServer.Settings.fromConfig(spark.getConfig("http")), routes);
 
     Cluster cluster = Cluster.get(ctx.getSystem());
