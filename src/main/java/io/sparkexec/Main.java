@@ -17,6 +17,9 @@ public final class Main {
       commands:
         serve   run the executor (default): HTTP API, LevelDB journal, simulated venue
         bench   open-loop load generator against a running executor (bench --help)
+        chaos-drill
+                steady load, venue chaos on, then off: orders lost, time back to SLO
+                (chaos-drill --help, docs/chaos.md)
         migrate-journal --from DIR --to DIR
                 copy a journal written by Pekko's built-in LevelDB plugin into a new
                 group-commit journal directory (docs/journal.md)
@@ -44,6 +47,7 @@ public final class Main {
     switch (command) {
       case "serve" -> serve();
       case "bench" -> io.sparkexec.bench.Bench.main(rest);
+      case "chaos-drill" -> io.sparkexec.bench.ChaosDrill.main(rest);
       case "migrate-journal" -> io.sparkexec.journal.JournalMigration.main(rest);
       case "--help", "-h", "help" -> System.out.print(USAGE);
       default -> {
