@@ -123,6 +123,11 @@ class ChaosIT {
     long tookMs = (System.nanoTime() - start) / 1_000_000;
     assertTrue(tookMs >= latencyMs, "latency added: " + tookMs + " ms");
     assertTrue(tookMs < 4 * latencyMs, requests + " delayed requests waited side by side, not in turns: " + tookMs + " ms");
+
+    // a delayed request keeps its body
+    Response placed = server.placeOrder(marketBuy("chaos-delayed"));
+    assertEquals(200, placed.status(), placed::toString);
+    assertEquals("FILLED", placed.json().path("status").asText());
   }
 
   @Test

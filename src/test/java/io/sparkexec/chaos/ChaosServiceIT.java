@@ -127,4 +127,25 @@ class ChaosServiceIT {
       await().atMost(Duration.ofSeconds(30)).until(() -> room.get().path("recovery").hasNonNull("tookMs"));
     }
   }
+
+  /** Replay from snapshots (every 2 changes, keep 2) gives the same settings and audit log as before the restart. */
+  @Test
+  void aRestartFromSnapshotsGivesTheSameStateAndAuditLog(@TempDir Path dir) throws Exception {
+    Map<String, Object> snapshotOften = Map.of("spark.chaos.snapshot-every", 2);
+    JsonNode before;
+    try (Room first = Room.start(dir, snapshotOften, "paper", new AtomicBoolean(true))) {
+      for (int pct = 1; pct <= 5; pct++) {
+        assertEquals(200, first.post(ChaosIT.CHAOS, json("venueErrorPct", pct, "reason", "step " + pct)).status());
+      }
+      before = first.get();
+    }
+    assertTrue(java.nio.file.Files.list(dir.resolve("snapshots")).findAny().isPresent(), "snapshots were written");
+    try (Room second = Room.start(dir, snapshotOften, "paper", new AtomicBoolean(true))) {
+      JsonNode after = second.get();
+      assertEquals(before.path("settings"), after.path("settings"));
+      assertEquals(before.path("audit"), after.path("audit"));
+      assertEquals(5, after.path("audit").size());
+      assertEquals(5, second.chaos.current().venueErrorPct());
+    }
+  }
 }
