@@ -106,6 +106,7 @@ public final class ChaosDrill {
   private final HttpClient client = HttpClient.newBuilder().version(HttpClient.Version.HTTP_1_1).connectTimeout(REQUEST_TIMEOUT).build();
   private final String runId = UUID.randomUUID().toString().substring(0, 8);
   private final List<Sent> sent = new ArrayList<>();
+  private int phase = BASELINE;
 
   private ChaosDrill(Options o, PrintStream progress) {
     this.o = o;
@@ -119,28 +120,39 @@ public final class ChaosDrill {
   private Report run() throws IOException, InterruptedException {
     if (get("/api/public/ready", null).statusCode() != 200) throw new IllegalStateException("the executor at " + o.url() + " is not ready");
     boolean sloRoom = get("/api/private/slo", o.adminKey()).statusCode() == 200;
+    Long backToSloMs;
+    try {
+      backToSloMs = load();
+    } finally {
+      // a drill that dies under chaos must not leave it on
+      if (phase == CHAOS) admin("/api/private/chaos/off", "{\"reason\":\"chaos drill " + runId + " aborted\"}");
+    }
+    CompletableFuture.allOf(sent.stream().map(s -> s.answer).toArray(CompletableFuture[]::new)).exceptionally(e -> null).join();
+    return settle(backToSloMs, sloRoom);
+  }
+
+  /** The three phases of load; returns the time back to SLO after chaos off, or null. */
+  private Long load() throws IOException, InterruptedException {
     long start = System.nanoTime();
     long chaosAt = start + o.baseline().toNanos();
     long offAt = chaosAt + o.chaos().toNanos();
     long recoveryDeadline = offAt + o.recoveryMax().toNanos();
     int runLength = Math.max(10, o.rate());
     long nextProgress = start + 1_000_000_000L;
-    int phase = BASELINE;
-    Long backToSloMs = null;
     for (long i = 0; ; i++) {
       long due = start + (long) (i * 1e9 / o.rate());
       for (long wait = due - System.nanoTime(); wait > 0; wait = due - System.nanoTime()) LockSupport.parkNanos(wait);
       if (phase == BASELINE && due >= chaosAt) {
-        phase = CHAOS;
         admin("/api/private/chaos", "{\"venueErrorPct\":" + o.venueErrorPct() + ",\"venueLatencyMs\":" + o.venueLatencyMs()
             + ",\"reason\":\"chaos drill " + runId + "\"}");
+        phase = CHAOS;
       } else if (phase == CHAOS && due >= offAt) {
-        phase = RECOVERY;
         admin("/api/private/chaos/off", "{\"reason\":\"chaos drill " + runId + " over\"}");
+        phase = RECOVERY;
       }
       if (phase == RECOVERY) {
-        backToSloMs = backToSlo(offAt, runLength);
-        if (backToSloMs != null || due >= recoveryDeadline) break;
+        Long back = backToSlo(offAt, runLength);
+        if (back != null || due >= recoveryDeadline) return back;
       }
       send(i, phase);
       if (System.nanoTime() >= nextProgress) {
@@ -149,14 +161,6 @@ public final class ChaosDrill {
             (System.nanoTime() - start) / 1_000_000_000L, sent.size());
       }
     }
-    for (Sent s : sent) {
-      try {
-        s.answer.get();
-      } catch (Exception e) {
-        // counted below: no answer is resolved by asking for the order
-      }
-    }
-    return settle(backToSloMs, sloRoom);
   }
 
   private void send(long i, int phase) {
@@ -306,7 +310,15 @@ public final class ChaosDrill {
       System.out.print(USAGE);
       return;
     }
-    Report r = run(options, System.err);
+    Report r;
+    try {
+      r = run(options, System.err);
+    } catch (IllegalStateException | IOException e) {
+      // an executor that is not ready, refuses chaos (live mode) or cannot be reached: say why, no stack trace
+      System.err.println("chaos-drill: " + e.getMessage());
+      System.exit(1);
+      return;
+    }
     System.out.print(report(options, r));
     System.out.println(summary(r));
     System.exit(r.lost() == 0 && r.backToSloMs() != null ? 0 : 1);
