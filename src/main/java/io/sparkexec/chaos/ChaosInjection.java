@@ -21,14 +21,17 @@ import org.apache.pekko.pattern.Patterns;
 /**
  * Fault injection on the private API, as a route wrapper: it runs before the wrapped routes, so
  * an injected error reaches no guard and journals nothing. Added latency is a scheduler timer the
- * request waits on, never a blocked thread. Chaos, the kill switch and everything public
- * (health, ready, metrics) are never touched, whatever the settings or scope say.
+ * request waits on, never a blocked thread. Chaos, the kill switch, the SLO view and everything
+ * public (health, ready, metrics) are never touched, whatever the settings or scope say.
  */
 public final class ChaosInjection {
 
   static final String PRIVATE_API = "/api/private/";
-  /** Path prefixes chaos never touches: the controls an operator needs to stop the chaos or the trading. */
-  public static final List<String> EXEMPT = List.of("/api/private/chaos", "/api/private/kill-switch", "/api/public/");
+  /**
+   * Path prefixes chaos never touches: the controls an operator needs to stop the chaos or the
+   * trading, and the instruments that show whether it is hurting (SLOs, health, readiness, metrics).
+   */
+  public static final List<String> EXEMPT = List.of("/api/private/chaos", "/api/private/kill-switch", "/api/private/slo", "/api/public/");
   // a delayed request's body is read first, so the wait cannot outlast the entity stream's subscription timeout
   private static final Duration READ_BODY_TIMEOUT = Duration.ofSeconds(5);
 
