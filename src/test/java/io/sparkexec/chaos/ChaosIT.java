@@ -86,6 +86,7 @@ class ChaosIT {
     await().atMost(Duration.ofSeconds(30)).until(() -> TestServer.metricValue(server.metrics(), "spark_chaos_http_errors_total", "") >= 1);
     // chaos cleared: the recovery watch sees the executor back within SLO (the placeholder: ready)
     await().atMost(Duration.ofSeconds(30)).until(() -> admin(server, "GET", CHAOS, null).json().path("recovery").hasNonNull("tookMs"));
+    await().atMost(Duration.ofSeconds(30)).until(() -> TestServer.metricValue(server.metrics(), "spark_chaos_recovery_total", "") >= 1);
   }
 
   @Test
@@ -98,6 +99,8 @@ class ChaosIT {
     assertEquals(200, server.get("/api/private/kill-switch").status());
     assertEquals(200, admin(server, "POST", "/api/private/kill-switch", json("state", "ACTIVE", "reason", "IT: exempt")).status());
     assertEquals(200, admin(server, "GET", CHAOS, null).status());
+    await().atMost(Duration.ofSeconds(30)).until(() ->
+        TestServer.metricValue(server.metrics(), "spark_chaos_setting", "setting=\"httpErrorPct\"") == 100);
   }
 
   @Test
