@@ -474,8 +474,8 @@ final class SimRoutes {
 
   /**
    * The "accepted, response lost" fault: a body that fails before its first byte, so Pekko aborts
-   * the connection right after the status line and headers. The client sees a truncated response
-   * (a transport failure) and never the order.
+   * the connection (in practice before the status line leaves; at worst the client sees a
+   * truncated response). Either way a transport failure, never the order.
    */
   private static HttpResponse aborted(String what) {
     log.info("event=venue_sim_fault_injected fault=drop_after_accept orders={}", what);
