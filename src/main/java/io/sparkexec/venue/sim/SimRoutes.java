@@ -159,7 +159,9 @@ final class SimRoutes {
     long now = clock.millis();
     Query query = request.getUri().query();
     String key = request.getHeader(API_KEY_HEADER).map(HttpHeader::value).orElse(null);
-    RateLimits.Verdict verdict = limits.admit(key == null ? "anonymous" : key, weight.applyAsInt(query), orders.applyAsInt(query), now);
+    // unknown keys share the anonymous budget, so made-up keys cannot grow the limiter's table
+    String account = settings.apiKey().equals(key) ? key : "anonymous";
+    RateLimits.Verdict verdict = limits.admit(account, weight.applyAsInt(query), orders.applyAsInt(query), now);
     RawHeader used = RawHeader.create(USED_WEIGHT_HEADER, String.valueOf(verdict.usedWeight()));
     if (verdict instanceof RateLimits.Banned banned) {
       return done(BinanceFormat.error(418, -1003, "Way too many requests; banned for " + banned.retryAfterSeconds() + " s after being told to wait.")
