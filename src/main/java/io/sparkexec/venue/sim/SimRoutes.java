@@ -135,7 +135,8 @@ final class SimRoutes {
         path("openOrders", () -> get(() -> call(Access.SIGNED, q -> q.get("symbol").isPresent() ? 6 : 80, q -> 0, this::openOrders))),
         path("userDataStream", () -> concat(
             post(() -> call(Access.API_KEY, q -> 2, q -> 0, q -> done(Json.ok(Map.of("listenKey", streams.newListenKey(clock.millis())))))),
-            put(() -> call(Access.API_KEY, q -> 2, q -> 0, this::keepAlive)))));
+            put(() -> call(Access.API_KEY, q -> 2, q -> 0, this::keepAlive)),
+            delete(() -> call(Access.API_KEY, q -> 2, q -> 0, this::closeListenKey)))));
   }
 
   /** Ours, unsigned and unlimited: what the simulator saw, and fault injection for tests. */
@@ -428,6 +429,12 @@ final class SimRoutes {
     Optional<String> listenKey = q.get("listenKey");
     if (listenKey.isEmpty()) return done(mandatory("listenKey"));
     return done(streams.keepAlive(listenKey.get(), clock.millis()) ? Json.ok(Map.of()) : unknownListenKey());
+  }
+
+  private CompletionStage<HttpResponse> closeListenKey(Query q) {
+    Optional<String> listenKey = q.get("listenKey");
+    if (listenKey.isEmpty()) return done(mandatory("listenKey"));
+    return done(streams.close(listenKey.get()) ? Json.ok(Map.of()) : unknownListenKey());
   }
 
   private Route userStream(String listenKey) {
