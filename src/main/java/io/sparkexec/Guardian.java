@@ -1,7 +1,11 @@
 package io.sparkexec;
 
+import static org.apache.pekko.http.javadsl.server.Directives.concat;
+
 import com.typesafe.config.Config;
 import io.sparkexec.batch.Batcher;
+import io.sparkexec.chaos.ChaosRoutes;
+import io.sparkexec.chaos.ChaosService;
 import io.sparkexec.feed.FeedHub;
 import io.sparkexec.feed.FeedRoutes;
 import io.sparkexec.feed.FeedSettings;
@@ -31,6 +35,7 @@ import io.sparkexec.slo.Canary;
 import io.sparkexec.slo.CanaryRoutes;
 import io.sparkexec.venue.SimulatedVenue;
 import io.sparkexec.venue.SymbolRule;
+import io.sparkexec.venue.Venue;
 import java.time.Clock;
 import java.time.Duration;
 import java.util.ArrayList;
@@ -97,13 +102,19 @@ public final class Guardian {
     if (!venueKind.equals("sim-inproc")) throw new IllegalStateException("VENUE=" + venueKind + " is not available yet; use sim-inproc");
     SimulatedVenue venue = new SimulatedVenue(SimulatedVenue.Settings.fromConfig(spark.getConfig("venue.sim")), rules,
         ctx.getSystem(), clock).start();
+    // chaos: faults on the order path's venue calls (below any circuit breaker); withinSlo is a
+    // placeholder (ready) until the SLO room's SloService::withinSlo is wired here
+    ChaosService chaos = new ChaosService(ctx.getSystem(), b -> ctx.spawn(b, "chaos"),
+        ChaosService.Settings.fromConfig(spark.getConfig("chaos"), spark.getString("trade-mode"), spark.getDuration("http.ask-timeout")),
+        clock, readiness::isReady);
+    Venue orderVenue = chaos.wrap(venue);
 
     Batcher.Settings batchSettings = Batcher.Settings.fromConfig(spark.getConfig("batch"));
     Map<String, ActorRef<Batcher.Command>> batchers = new HashMap<>();
-    for (String symbol : rules.keySet()) batchers.put(symbol, ctx.spawn(Batcher.create(symbol, venue, batchSettings), "batcher-" + symbol));
+    for (String symbol : rules.keySet()) batchers.put(symbol, ctx.spawn(Batcher.create(symbol, orderVenue, batchSettings), "batcher-" + symbol));
 
     openOrders = ctx.spawn(OpenOrders.create(), "open-orders");
-    OrderEntity.Deps deps = new OrderEntity.Deps(venue, batchers::get, venue, openOrders, clock,
+    OrderEntity.Deps deps = new OrderEntity.Deps(venue, batchers::get, orderVenue, openOrders, clock,
         spark.getDuration("orders.resubmit-backoff"), spark.getInt("orders.max-submit-attempts"));
     ClusterSharding sharding = ClusterSharding.get(ctx.getSystem());
     sharding.init(Entity.of(OrderEntity.ENTITY_KEY, ec -> OrderEntity.create(ec.getEntityId(), deps, ec.getShard()))
@@ -153,14 +164,19 @@ public final class Guardian {
       readiness.stopping("shutting down");
       return CompletableFuture.completedFuture(Done.getInstance());
     });
-    List<Route> routes = new ArrayList<>(List.of(new SystemRoutes(readiness).route(), shadowRoutes.route()));
+    List<Route> rooms = new ArrayList<>(List.of(shadowRoutes.route()));
     // shadow mode: POST /order is answered by the shadow before the order routes can place anything
-    if (tradeMode == TradeMode.SHADOW) routes.add(shadowRoutes.shadowEveryOrder());
-    routes.addAll(List.of(orderRoutes.route(), riskRoutes.route(), feedRoutes.route(), queueRoutes.route()));
-    // canary: synthetic orders over loopback HTTP; the warm-up gate passes once they have warmed the path
+    if (tradeMode == TradeMode.SHADOW) rooms.add(shadowRoutes.shadowEveryOrder());
+    rooms.addAll(List.of(orderRoutes.route(), riskRoutes.route(), feedRoutes.route(), queueRoutes.route()));
+    // canary: synthetic orders over loopback HTTP; the warm-up gate passes once they have warmed the path.
+    // Its endpoint is outside chaos (like the chaos routes); its orders go through the order route and meet chaos there.
     Canary canary = new Canary(ctx.getSystem(), Canary.Settings.fromConfig(spark.getConfig("canary")), auth, venue, rules, venueKind,
         tradeMode, readiness, clock);
-    routes.add(new CanaryRoutes(canary, auth).route());
+    // chaos injection runs before every room's route (so before any guard or journal) and skips the exempt paths
+    List<Route> routes = List.of(new SystemRoutes(readiness).route(),
+        new ChaosRoutes(chaos, auth, spark.getBytes("http.max-body-bytes")).route(),
+        new CanaryRoutes(canary, auth).route(),
+        chaos.injection().wrap(concat(rooms.get(0), rooms.subList(1, rooms.size()).toArray(Route[]::new))));
     CompletionStage<ServerBinding> binding = HttpServer.start(ctx.getSystem(), HttpServer.Settings.fromConfig(spark.getConfig("http")), routes);
     canary.start(binding.thenApply(ServerBinding::localAddress), GATE_WARM_UP);
 

@@ -114,6 +114,23 @@ public final class Metrics {
   public static final Metric.Counter QUEUE_DEAD_LETTERS =
       Kamon.counter("spark_queue_dead_letters", "Jobs moved to the dead letters after their last delivery failed, by queue");
 
+  // ---- chaos (io.sparkexec.chaos) ----
+
+  public static final Metric.Counter CHAOS_HTTP_ERRORS =
+      Kamon.counter("spark_chaos_http_errors", "Private API requests answered 503 by chaos injection (details.injected = true)");
+
+  public static final Metric.Counter CHAOS_VENUE_FAULTS =
+      Kamon.counter("spark_chaos_venue_faults", "Venue calls faulted by chaos injection, by kind (error, timeout)");
+
+  /** Incremented by the feed each time the chaos flap drops its connections. */
+  public static final Metric.Counter CHAOS_WS_FLAPS =
+      Kamon.counter("spark_chaos_ws_flaps", "WebSocket feed connection drops caused by the chaos flap");
+
+  public static final Metric.Counter CHAOS_RECOVERY =
+      Kamon.counter("spark_chaos_recovery", "Returns within SLO after chaos was cleared");
+
+  public static final Metric.Gauge CHAOS_SETTING =
+      Kamon.gauge("spark_chaos_setting", "Chaos settings in force, by setting (percent, milliseconds or seconds as named; 0 = off)");
   // ---- canary and warm-up (io.sparkexec.slo.Canary): synthetic orders only, never real ones
 
   public static final Metric.Histogram CANARY_DURATION =

@@ -79,6 +79,11 @@ public final class FakeVenue implements Venue, MarketData {
     listeners.add(listener);
   }
 
+  /** Pushes an unsolicited execution report to every listener, as a venue does. */
+  public void push(VenueOrderReport report) {
+    listeners.forEach(l -> l.accept(report));
+  }
+
   @Override
   public boolean isSimulator() {
     return true;
