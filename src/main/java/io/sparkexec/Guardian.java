@@ -21,6 +21,7 @@ import io.sparkexec.order.SymbolRulesGuard;
 import io.sparkexec.queue.DurableQueue;
 import io.sparkexec.queue.QueueRoutes;
 import io.sparkexec.queue.QueueService;
+import io.sparkexec.queue.SignalConsumer;
 import io.sparkexec.risk.Risk;
 import io.sparkexec.risk.RiskRoutes;
 import io.sparkexec.risk.TradeMode;
@@ -50,6 +51,7 @@ import org.apache.pekko.cluster.typed.Subscribe;
 import org.apache.pekko.cluster.sharding.typed.javadsl.ClusterSharding;
 import org.apache.pekko.cluster.sharding.typed.javadsl.Entity;
 import org.apache.pekko.http.javadsl.server.Route;
+import org.apache.pekko.stream.UniqueKillSwitch;
 
 /** Wiring only: spawns the rooms, joins the single-node cluster, opens the gates, binds HTTP. */
 public final class Guardian {
@@ -144,6 +146,15 @@ public final class Guardian {
     QueueService queue = new QueueService(ctx.getSystem(), ctx.spawn(DurableQueue.create(queueSettings, clock), "queue-" + queueSettings.name()),
         queueSettings);
     QueueRoutes queueRoutes = new QueueRoutes(queue, auth, spark.getBytes("http.max-body-bytes"));
+    SignalConsumer.Settings consumerSettings = SignalConsumer.Settings.fromConfig(spark.getConfig("queue.consumer"));
+    if (consumerSettings.enabled()) {
+      UniqueKillSwitch consumer = new SignalConsumer(ctx.getSystem(), queue, orderService, consumerSettings, queueSettings.name(),
+          readiness::isReady).start();
+      CoordinatedShutdown.get(ctx.getSystem()).addTask(CoordinatedShutdown.PhaseServiceUnbind(), "signal-consumer-stop", () -> {
+        consumer.shutdown();
+        return CompletableFuture.completedFuture(Done.getInstance());
+      });
+    }
     CoordinatedShutdown.get(ctx.getSystem()).addTask(CoordinatedShutdown.PhaseBeforeServiceUnbind(), "readiness-off", () -> {
       readiness.stopping("shutting down");
       return CompletableFuture.completedFuture(Done.getInstance());

@@ -58,6 +58,9 @@ public final class DurableQueue
 
   public record Nack(String jobId, String claimToken, String error, ActorRef<Reply> replyTo) implements Command {}
 
+  /** A failure no retry can mend (the consumer says why): to the dead letters now, whatever deliveries are left. */
+  public record DeadLetter(String jobId, String claimToken, String error, ActorRef<Reply> replyTo) implements Command {}
+
   public record GetStats(ActorRef<Reply> replyTo) implements Command {}
 
   public record GetDeadLetters(ActorRef<Reply> replyTo) implements Command {}
@@ -72,7 +75,9 @@ public final class DurableQueue
   /** {@code duplicates}: job ids already known within the dedupe window, left as they were. */
   public record Enqueued(List<String> accepted, List<String> duplicates) implements Reply {}
 
-  public record ClaimedJob(String jobId, String data, String claimToken, int delivery, Instant visibleAgainAt) implements CborSerializable {}
+  /** {@code enqueuedAt}: when the job was journaled, for queue-wait and end-to-end latency. */
+  public record ClaimedJob(String jobId, String data, String claimToken, int delivery, Instant visibleAgainAt, Instant enqueuedAt)
+      implements CborSerializable {}
 
   public record Claimed(List<ClaimedJob> jobs) implements Reply {}
 
@@ -207,6 +212,7 @@ public final class DurableQueue
         .onCommand(Claim.class, this::onClaim)
         .onCommand(Ack.class, this::onAck)
         .onCommand(Nack.class, this::onNack)
+        .onCommand(DeadLetter.class, this::onDeadLetter)
         .onCommand(GetStats.class, (s, c) -> Effect().reply(c.replyTo(), stats(s)))
         .onCommand(GetDeadLetters.class, (s, c) -> Effect().reply(c.replyTo(), new DeadLetters(List.copyOf(s.deadLetters().values()))))
         .onCommand(ExpireClaims.class, this::onExpireClaims)
@@ -249,14 +255,14 @@ public final class DurableQueue
       updateGauges(next);
     }).thenReply(claim.replyTo(), next -> new Claimed(ids.stream().map(id -> {
       InFlight f = next.inFlight().get(id);
-      return new ClaimedJob(id, f.job().data(), f.claimToken(), f.job().deliveries(), f.deadline());
+      return new ClaimedJob(id, f.job().data(), f.claimToken(), f.job().deliveries(), f.deadline(), f.job().enqueuedAt());
     }).toList()));
   }
 
   private ReplyEffect<Event, State> onAck(State state, Ack ack) {
     if (!holds(state, ack.jobId(), ack.claimToken())) return Effect().reply(ack.replyTo(), new ClaimNotHeld(ack.jobId()));
     return Effect().persist(new JobAcked(ack.jobId())).thenRun(next -> {
-      Metrics.QUEUE_PROCESSED.withTag("queue", settings.name()).increment();
+      Metrics.QUEUE_PROCESSED.withTag("queue", settings.name()).withTag("outcome", "acked").increment();
       updateGauges(next);
     }).thenReply(ack.replyTo(), next -> new Acked(ack.jobId()));
   }
@@ -267,6 +273,13 @@ public final class DurableQueue
     boolean dead = event instanceof JobsDeadLettered;
     return Effect().persist(event).thenRun(next -> afterFailures(next, List.of(event)))
         .thenReply(nack.replyTo(), next -> new Nacked(nack.jobId(), dead));
+  }
+
+  private ReplyEffect<Event, State> onDeadLetter(State state, DeadLetter c) {
+    if (!holds(state, c.jobId(), c.claimToken())) return Effect().reply(c.replyTo(), new ClaimNotHeld(c.jobId()));
+    Event event = new JobsDeadLettered(List.of(new Failure(c.jobId(), c.error())), clock.instant());
+    return Effect().persist(event).thenRun(next -> afterFailures(next, List.of(event)))
+        .thenReply(c.replyTo(), next -> new Nacked(c.jobId(), true));
   }
 
   private ReplyEffect<Event, State> onExpireClaims(State state, ExpireClaims tick) {
@@ -302,6 +315,7 @@ public final class DurableQueue
         for (Failure f : r.jobs()) ctx.getLog().info("event=queue_job_released queue={} jobId={} error=\"{}\"", settings.name(), f.jobId(), f.error());
       } else if (e instanceof JobsDeadLettered d) {
         Metrics.QUEUE_DEAD_LETTERS.withTag("queue", settings.name()).increment(d.jobs().size());
+        Metrics.QUEUE_PROCESSED.withTag("queue", settings.name()).withTag("outcome", "dead_lettered").increment(d.jobs().size());
         for (Failure f : d.jobs()) {
           ctx.getLog().warn("event=queue_job_dead_lettered queue={} jobId={} error=\"{}\"", settings.name(), f.jobId(), f.error());
         }

@@ -3,6 +3,7 @@ package io.sparkexec.queue;
 import com.fasterxml.jackson.databind.JsonNode;
 import io.sparkexec.order.BodyFields;
 import io.sparkexec.order.Rejection;
+import io.sparkexec.order.Scope;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
@@ -56,8 +57,11 @@ public final class QueueService {
     this.settings = settings;
   }
 
-  /** {"job","data"} or {"jobs":[{"job","data"},...]}. */
-  public CompletionStage<Result> enqueue(JsonNode body) {
+  /**
+   * {"job","data"} or {"jobs":[{"job","data"},...]}. A caller bound to strategies may only enqueue
+   * data naming one of them ({@code data.strategy}): the signal consumer places what it finds.
+   */
+  public CompletionStage<Result> enqueue(JsonNode body, Scope scope) {
     if (body != null && body.isObject() && body.has("jobs")) {
       BodyFields f = new BodyFields(body, BATCH_FIELDS);
       JsonNode jobs = f.array("jobs", true, 1, settings.maxBatch());
@@ -67,6 +71,7 @@ public final class QueueService {
         BodyFields job = new BodyFields(jobs.get(i), JOB_FIELDS);
         DurableQueue.NewJob j = newJob(job);
         if (j == null) return refuse(within("jobs[" + i + "]", job.rejection()));
+        if (!permits(scope, jobs.get(i).get("data"))) return refuse(forbidden("jobs[" + i + "].data.strategy", scope));
         parsed.add(j);
       }
       return ask(replyTo -> new DurableQueue.EnqueueBatch(List.copyOf(parsed), replyTo));
@@ -74,6 +79,7 @@ public final class QueueService {
     BodyFields f = new BodyFields(body, JOB_FIELDS);
     DurableQueue.NewJob job = newJob(f);
     if (job == null) return refuse(f.rejection());
+    if (!permits(scope, body.get("data"))) return refuse(forbidden("data.strategy", scope));
     return ask(replyTo -> new DurableQueue.Enqueue(job, replyTo));
   }
 
@@ -127,6 +133,10 @@ public final class QueueService {
     return ask(replyTo -> new DurableQueue.Nack(jobId, claimToken, error, replyTo));
   }
 
+  public CompletionStage<Result> deadLetter(String jobId, String claimToken, String error) {
+    return ask(replyTo -> new DurableQueue.DeadLetter(jobId, claimToken, error, replyTo));
+  }
+
   public CompletionStage<Result> stats() {
     return ask(DurableQueue.GetStats::new);
   }
@@ -142,6 +152,15 @@ public final class QueueService {
     String id = f.matching("job", JOB_ID, JOB_ID_RULE, true);
     JsonNode data = f.value("data", true);
     return f.rejection() != null ? null : new DurableQueue.NewJob(id, data.toString());
+  }
+
+  private static boolean permits(Scope scope, JsonNode data) {
+    return scope.permits(data.path("strategy").textValue());
+  }
+
+  private static Rejection forbidden(String field, Scope scope) {
+    return new Rejection(Rejection.Kind.FORBIDDEN, "STRATEGY_NOT_PERMITTED", "this API key may only enqueue data whose strategy is one of "
+        + scope.strategies(), field, Map.of("strategies", scope.strategies()));
   }
 
   /** A batch item's rejection, its field named within the batch ("jobs[1].data"). */

@@ -12,6 +12,7 @@ import io.sparkexec.queue.DurableQueue.ClaimNotHeld;
 import io.sparkexec.queue.DurableQueue.Claimed;
 import io.sparkexec.queue.DurableQueue.ClaimedJob;
 import io.sparkexec.queue.DurableQueue.Command;
+import io.sparkexec.queue.DurableQueue.DeadLetter;
 import io.sparkexec.queue.DurableQueue.DeadLetters;
 import io.sparkexec.queue.DurableQueue.Enqueue;
 import io.sparkexec.queue.DurableQueue.EnqueueBatch;
@@ -21,6 +22,7 @@ import io.sparkexec.queue.DurableQueue.ExpireClaims;
 import io.sparkexec.queue.DurableQueue.Failure;
 import io.sparkexec.queue.DurableQueue.GetDeadLetters;
 import io.sparkexec.queue.DurableQueue.GetStats;
+import io.sparkexec.queue.DurableQueue.Job;
 import io.sparkexec.queue.DurableQueue.JobAcked;
 import io.sparkexec.queue.DurableQueue.JobsClaimed;
 import io.sparkexec.queue.DurableQueue.JobsDeadLettered;
@@ -111,6 +113,23 @@ class DurableQueueTest {
     assertEquals(List.of(new JobsEnqueued(List.of(new NewJob("a", "{\"x\":1}")), T0)), result.events());
     assertEquals(new Enqueued(List.of("b", "c"), List.of()), f.enqueue("b", "c"));
     assertEquals(List.of("a", "b", "c"), f.kit.getState().readyOrder());
+  }
+
+  @Test
+  void deadLetterMovesAClaimedJobToTheDeadLettersAtOnceWithItsReason() {
+    Fixture f = new Fixture();
+    f.enqueue("a");
+    ClaimedJob a = f.claimOne("a");
+    var wrongClaim = f.kit.<Reply>runCommand(replyTo -> new DeadLetter("a", "not-the-claim", "bad", replyTo));
+    assertEquals(new ClaimNotHeld("a"), wrongClaim.reply());
+    assertTrue(wrongClaim.hasNoEvents());
+    var dead = f.kit.<Reply>runCommand(replyTo -> new DeadLetter("a", a.claimToken(), "REQUIRED (symbol): symbol is required", replyTo));
+    assertEquals(new Nacked("a", true), dead.reply());
+    assertEquals(List.of(new JobsDeadLettered(List.of(new Failure("a", "REQUIRED (symbol): symbol is required")), T0)), dead.events());
+    Job job = f.kit.getState().deadLetters().get("a");
+    assertEquals(1, job.deliveries(), "first of 3 deliveries, dead-lettered anyway");
+    assertEquals(new Stats(0, 0, 1, 0), f.stats());
+    assertEquals(f.kit.getState().deadLetters(), f.kit.restart().state().deadLetters());
   }
 
   @Test

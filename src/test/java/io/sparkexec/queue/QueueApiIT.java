@@ -43,7 +43,8 @@ class QueueApiIT {
 
   // two deliveries, so a job reaches the dead letters after one redelivery; frequent snapshots, so
   // the restart recovers from a real (CBOR, on disk) snapshot plus the events after it
-  private static final Config OVERRIDES = ConfigFactory.parseMap(Map.of("spark.queue.max-deliveries", 2, "spark.queue.snapshot-every", 3));
+  private static final Config OVERRIDES = ConfigFactory.parseMap(Map.of("spark.queue.max-deliveries", 2, "spark.queue.snapshot-every", 3,
+      "spark.queue.consumer.enabled", false));
 
   @BeforeAll
   static void start() {
