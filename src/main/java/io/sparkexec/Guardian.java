@@ -28,6 +28,8 @@ import io.sparkexec.risk.TradeMode;
 import io.sparkexec.shadow.ShadowBook;
 import io.sparkexec.shadow.ShadowRoutes;
 import io.sparkexec.shadow.ShadowService;
+import io.sparkexec.snapshot.SnapshotRoutes;
+import io.sparkexec.snapshot.Snapshots;
 import io.sparkexec.venue.SimulatedVenue;
 import io.sparkexec.venue.SymbolRule;
 import java.time.Clock;
@@ -155,6 +157,10 @@ public final class Guardian {
         return CompletableFuture.completedFuture(Done.getInstance());
       });
     }
+    Snapshots snapshots = new Snapshots(ctx.getSystem(), Snapshots.Settings.fromConfig(spark.getConfig("snapshot")),
+        ctx.getSystem().dispatchers().lookup(DispatcherSelector.blocking()), new Snapshots.Sources(orderService, risk, queue), clock);
+    snapshots.startRetention();
+    SnapshotRoutes snapshotRoutes = new SnapshotRoutes(snapshots, auth, spark.getBytes("http.max-body-bytes"));
     CoordinatedShutdown.get(ctx.getSystem()).addTask(CoordinatedShutdown.PhaseBeforeServiceUnbind(), "readiness-off", () -> {
       readiness.stopping("shutting down");
       return CompletableFuture.completedFuture(Done.getInstance());
@@ -162,7 +168,8 @@ public final class Guardian {
     List<Route> routes = new ArrayList<>(List.of(new SystemRoutes(readiness).route(), shadowRoutes.route()));
     // shadow mode: POST /order is answered by the shadow before the order routes can place anything
     if (tradeMode == TradeMode.SHADOW) routes.add(shadowRoutes.shadowEveryOrder());
-    routes.addAll(List.of(orderRoutes.route(), riskRoutes.route(), feedRoutes.route(), queueRoutes.route()));
+    routes.addAll(List.of(orderRoutes.route(), riskRoutes.route(), feedRoutes.route(), queueRoutes.route(),
+        snapshotRoutes.route()));
     HttpServer.start(ctx.getSystem(), HttpServer.Settings.fromConfig(spark.getConfig("http")), routes);
 
     Cluster cluster = Cluster.get(ctx.getSystem());
