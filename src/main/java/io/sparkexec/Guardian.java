@@ -28,6 +28,8 @@ import io.sparkexec.risk.TradeMode;
 import io.sparkexec.shadow.ShadowBook;
 import io.sparkexec.shadow.ShadowRoutes;
 import io.sparkexec.shadow.ShadowService;
+import io.sparkexec.snapshot.ExportRoutes;
+import io.sparkexec.snapshot.FillExport;
 import io.sparkexec.snapshot.SnapshotRoutes;
 import io.sparkexec.snapshot.Snapshots;
 import io.sparkexec.venue.SimulatedVenue;
@@ -161,6 +163,8 @@ public final class Guardian {
         ctx.getSystem().dispatchers().lookup(DispatcherSelector.blocking()), new Snapshots.Sources(orderService, risk, queue), clock);
     snapshots.startRetention();
     SnapshotRoutes snapshotRoutes = new SnapshotRoutes(snapshots, auth, spark.getBytes("http.max-body-bytes"));
+    ExportRoutes exportRoutes = new ExportRoutes(new FillExport(ctx.getSystem(), spark.getString("orders.read-journal"), queueSettings.name()),
+        auth, clock);
     CoordinatedShutdown.get(ctx.getSystem()).addTask(CoordinatedShutdown.PhaseBeforeServiceUnbind(), "readiness-off", () -> {
       readiness.stopping("shutting down");
       return CompletableFuture.completedFuture(Done.getInstance());
@@ -169,7 +173,7 @@ public final class Guardian {
     // shadow mode: POST /order is answered by the shadow before the order routes can place anything
     if (tradeMode == TradeMode.SHADOW) routes.add(shadowRoutes.shadowEveryOrder());
     routes.addAll(List.of(orderRoutes.route(), riskRoutes.route(), feedRoutes.route(), queueRoutes.route(),
-        snapshotRoutes.route()));
+        snapshotRoutes.route(), exportRoutes.route()));
     HttpServer.start(ctx.getSystem(), HttpServer.Settings.fromConfig(spark.getConfig("http")), routes);
 
     Cluster cluster = Cluster.get(ctx.getSystem());

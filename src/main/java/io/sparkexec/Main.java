@@ -17,6 +17,9 @@ public final class Main {
       commands:
         serve   run the executor (default): HTTP API, LevelDB journal, simulated venue
         bench   open-loop load generator against a running executor (bench --help)
+        export fills --out FILE [--from T] [--to T] [--format ndjson|csv]
+                every fill in a time range from the journal of a STOPPED server
+                (docs/snapshots.md); with the server running use the HTTP export
         migrate-journal --from DIR --to DIR
                 copy a journal written by Pekko's built-in LevelDB plugin into a new
                 group-commit journal directory (docs/journal.md)
@@ -45,6 +48,10 @@ public final class Main {
       case "serve" -> serve();
       case "bench" -> io.sparkexec.bench.Bench.main(rest);
       case "migrate-journal" -> io.sparkexec.journal.JournalMigration.main(rest);
+      case "export" -> {
+        useConfLogback();
+        io.sparkexec.snapshot.ExportCommand.main(rest);
+      }
       case "--help", "-h", "help" -> System.out.print(USAGE);
       default -> {
         System.err.print("unknown command: " + command + "\n\n" + USAGE);
@@ -53,12 +60,16 @@ public final class Main {
     }
   }
 
-  private static void serve() {
-    // before the first logger exists, so conf/logback.xml is the one used
+  /** Before the first logger exists, so conf/logback.xml is the one used. */
+  private static void useConfLogback() {
     File logback = new File(AppConfig.confDir(), "logback.xml");
     if (System.getProperty("logback.configurationFile") == null && logback.isFile()) {
       System.setProperty("logback.configurationFile", logback.getPath());
     }
+  }
+
+  private static void serve() {
+    useConfLogback();
     Config config = AppConfig.load();
     try {
       TradeMode.check(config.getString("spark.trade-mode"), config.getBoolean("spark.live-enabled"), config.getString("spark.venue.kind"));
