@@ -56,6 +56,12 @@ public final class DurableQueue
 
   public record Ack(String jobId, String claimToken, ActorRef<Reply> replyTo) implements Command {}
 
+  /** One job's ack within {@link AckBatch}. */
+  public record Acknowledgement(String jobId, String claimToken) implements CborSerializable {}
+
+  /** Acks many jobs in one journal write: the consumer's throughput path. */
+  public record AckBatch(List<Acknowledgement> acks, ActorRef<Reply> replyTo) implements Command {}
+
   public record Nack(String jobId, String claimToken, String error, ActorRef<Reply> replyTo) implements Command {}
 
   /** A failure no retry can mend (the consumer says why): to the dead letters now, whatever deliveries are left. */
@@ -83,6 +89,9 @@ public final class DurableQueue
 
   public record Acked(String jobId) implements Reply {}
 
+  /** {@code notHeld}: jobs whose claim was not held (acked already, expired, unknown); the rest were acked. */
+  public record AckedBatch(List<String> acked, List<String> notHeld) implements Reply {}
+
   /** {@code deadLettered}: this was the last delivery; the job is in the dead letters now. */
   public record Nacked(String jobId, boolean deadLettered) implements Reply {}
 
@@ -100,6 +109,8 @@ public final class DurableQueue
   public record JobsClaimed(List<String> jobIds, String claimToken, Instant deadline) implements Event {}
 
   public record JobAcked(String jobId) implements Event {}
+
+  public record JobsAcked(List<String> jobIds) implements Event {}
 
   /** Nacked or timed out, with deliveries left: back to the end of the ready line. */
   public record JobsReleased(List<Failure> jobs) implements Event {}
@@ -211,6 +222,7 @@ public final class DurableQueue
         .onCommand(EnqueueBatch.class, (s, c) -> enqueue(s, c.jobs(), c.replyTo()))
         .onCommand(Claim.class, this::onClaim)
         .onCommand(Ack.class, this::onAck)
+        .onCommand(AckBatch.class, this::onAckBatch)
         .onCommand(Nack.class, this::onNack)
         .onCommand(DeadLetter.class, this::onDeadLetter)
         .onCommand(GetStats.class, (s, c) -> Effect().reply(c.replyTo(), stats(s)))
@@ -265,6 +277,21 @@ public final class DurableQueue
       Metrics.QUEUE_PROCESSED.withTag("queue", settings.name()).withTag("outcome", "acked").increment();
       updateGauges(next);
     }).thenReply(ack.replyTo(), next -> new Acked(ack.jobId()));
+  }
+
+  private ReplyEffect<Event, State> onAckBatch(State state, AckBatch batch) {
+    List<String> acked = new ArrayList<>(batch.acks().size());
+    List<String> notHeld = new ArrayList<>(0);
+    for (Acknowledgement a : batch.acks()) {
+      if (holds(state, a.jobId(), a.claimToken()) && !acked.contains(a.jobId())) acked.add(a.jobId());
+      else notHeld.add(a.jobId());
+    }
+    AckedBatch reply = new AckedBatch(List.copyOf(acked), List.copyOf(notHeld));
+    if (acked.isEmpty()) return Effect().reply(batch.replyTo(), reply);
+    return Effect().persist(new JobsAcked(reply.acked())).thenRun(next -> {
+      Metrics.QUEUE_PROCESSED.withTag("queue", settings.name()).withTag("outcome", "acked").increment(acked.size());
+      updateGauges(next);
+    }).thenReply(batch.replyTo(), next -> reply);
   }
 
   private ReplyEffect<Event, State> onNack(State state, Nack nack) {
@@ -346,6 +373,7 @@ public final class DurableQueue
         .onEvent(JobsEnqueued.class, this::onEnqueued)
         .onEvent(JobsClaimed.class, DurableQueue::onClaimed)
         .onEvent(JobAcked.class, DurableQueue::onAcked)
+        .onEvent(JobsAcked.class, DurableQueue::onAckedAll)
         .onEvent(JobsReleased.class, DurableQueue::onReleased)
         .onEvent(JobsDeadLettered.class, DurableQueue::onDeadLettered)
         .build();
@@ -376,6 +404,12 @@ public final class DurableQueue
   private static State onAcked(State s, JobAcked e) {
     LinkedHashMap<String, InFlight> inFlight = new LinkedHashMap<>(s.inFlight());
     inFlight.remove(e.jobId());
+    return new State(s.ready(), inFlight, s.deadLetters(), s.recentIds());
+  }
+
+  private static State onAckedAll(State s, JobsAcked e) {
+    LinkedHashMap<String, InFlight> inFlight = new LinkedHashMap<>(s.inFlight());
+    for (String id : e.jobIds()) inFlight.remove(id);
     return new State(s.ready(), inFlight, s.deadLetters(), s.recentIds());
   }
 

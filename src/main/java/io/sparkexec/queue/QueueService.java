@@ -129,6 +129,10 @@ public final class QueueService {
     return ask(replyTo -> new DurableQueue.Ack(jobId, claimToken, replyTo));
   }
 
+  public CompletionStage<Result> ack(List<DurableQueue.Acknowledgement> acks) {
+    return ask(replyTo -> new DurableQueue.AckBatch(List.copyOf(acks), replyTo));
+  }
+
   public CompletionStage<Result> nack(String jobId, String claimToken, String error) {
     return ask(replyTo -> new DurableQueue.Nack(jobId, claimToken, error, replyTo));
   }
