@@ -6,6 +6,9 @@ import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import io.sparkexec.queue.DurableQueue.Ack;
+import io.sparkexec.queue.DurableQueue.AckBatch;
+import io.sparkexec.queue.DurableQueue.Acknowledgement;
+import io.sparkexec.queue.DurableQueue.AckedBatch;
 import io.sparkexec.queue.DurableQueue.Acked;
 import io.sparkexec.queue.DurableQueue.Claim;
 import io.sparkexec.queue.DurableQueue.ClaimNotHeld;
@@ -24,6 +27,7 @@ import io.sparkexec.queue.DurableQueue.GetDeadLetters;
 import io.sparkexec.queue.DurableQueue.GetStats;
 import io.sparkexec.queue.DurableQueue.Job;
 import io.sparkexec.queue.DurableQueue.JobAcked;
+import io.sparkexec.queue.DurableQueue.JobsAcked;
 import io.sparkexec.queue.DurableQueue.JobsClaimed;
 import io.sparkexec.queue.DurableQueue.JobsDeadLettered;
 import io.sparkexec.queue.DurableQueue.JobsEnqueued;
@@ -130,6 +134,20 @@ class DurableQueueTest {
     assertEquals(1, job.deliveries(), "first of 3 deliveries, dead-lettered anyway");
     assertEquals(new Stats(0, 0, 1, 0), f.stats());
     assertEquals(f.kit.getState().deadLetters(), f.kit.restart().state().deadLetters());
+  }
+
+  @Test
+  void ackBatchAcksTheHeldClaimsInOneEventAndNamesTheRest() {
+    Fixture f = new Fixture();
+    f.enqueue("a", "b", "c");
+    List<ClaimedJob> jobs = f.claim(2);
+    var result = f.kit.<Reply>runCommand(replyTo -> new AckBatch(List.of(new Acknowledgement("a", jobs.get(0).claimToken()),
+        new Acknowledgement("b", jobs.get(1).claimToken()), new Acknowledgement("c", "no-claim")), replyTo));
+    assertEquals(new AckedBatch(List.of("a", "b"), List.of("c")), result.reply());
+    assertEquals(List.of(new JobsAcked(List.of("a", "b"))), result.events());
+    assertEquals(new Stats(1, 0, 0, 0), f.stats());
+    assertEquals(f.kit.getState().readyOrder(), f.kit.restart().state().readyOrder());
+    assertTrue(f.kit.getState().inFlight().isEmpty());
   }
 
   @Test
