@@ -151,7 +151,10 @@ public final class Guardian {
         queueSettings);
     QueueRoutes queueRoutes = new QueueRoutes(queue, auth, spark.getBytes("http.max-body-bytes"));
     SignalConsumer.Settings consumerSettings = SignalConsumer.Settings.fromConfig(spark.getConfig("queue.consumer"));
-    if (consumerSettings.enabled()) {
+    // shadow mode answers orders with the shadow; the consumer places through OrderService, so it stays off
+    if (consumerSettings.enabled() && tradeMode == TradeMode.SHADOW) {
+      ctx.getLog().warn("event=signal_consumer_off reason=\"TRADE_MODE=shadow: signals wait in the queue\"");
+    } else if (consumerSettings.enabled()) {
       UniqueKillSwitch consumer = new SignalConsumer(ctx.getSystem(), queue, orderService, consumerSettings, queueSettings.name(),
           readiness::isReady).start();
       CoordinatedShutdown.get(ctx.getSystem()).addTask(CoordinatedShutdown.PhaseServiceUnbind(), "signal-consumer-stop", () -> {
