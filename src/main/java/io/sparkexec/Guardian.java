@@ -25,6 +25,7 @@ import io.sparkexec.order.SymbolRulesGuard;
 import io.sparkexec.queue.DurableQueue;
 import io.sparkexec.queue.QueueRoutes;
 import io.sparkexec.queue.QueueService;
+import io.sparkexec.queue.SignalConsumer;
 import io.sparkexec.risk.Risk;
 import io.sparkexec.risk.RiskRoutes;
 import io.sparkexec.risk.TradeMode;
@@ -33,6 +34,10 @@ import io.sparkexec.shadow.ShadowRoutes;
 import io.sparkexec.shadow.ShadowService;
 import io.sparkexec.slo.Canary;
 import io.sparkexec.slo.CanaryRoutes;
+import io.sparkexec.snapshot.ExportRoutes;
+import io.sparkexec.snapshot.FillExport;
+import io.sparkexec.snapshot.SnapshotRoutes;
+import io.sparkexec.snapshot.Snapshots;
 import io.sparkexec.venue.SimulatedVenue;
 import io.sparkexec.venue.SymbolRule;
 import io.sparkexec.venue.Venue;
@@ -59,6 +64,7 @@ import org.apache.pekko.cluster.sharding.typed.javadsl.ClusterSharding;
 import org.apache.pekko.cluster.sharding.typed.javadsl.Entity;
 import org.apache.pekko.http.javadsl.ServerBinding;
 import org.apache.pekko.http.javadsl.server.Route;
+import org.apache.pekko.stream.UniqueKillSwitch;
 
 /** Wiring only: spawns the rooms, joins the single-node cluster, opens the gates, binds HTTP. */
 public final class Guardian {
@@ -160,6 +166,24 @@ public final class Guardian {
     QueueService queue = new QueueService(ctx.getSystem(), ctx.spawn(DurableQueue.create(queueSettings, clock), "queue-" + queueSettings.name()),
         queueSettings);
     QueueRoutes queueRoutes = new QueueRoutes(queue, auth, spark.getBytes("http.max-body-bytes"));
+    SignalConsumer.Settings consumerSettings = SignalConsumer.Settings.fromConfig(spark.getConfig("queue.consumer"));
+    // shadow mode answers orders with the shadow; the consumer places through OrderService, so it stays off
+    if (consumerSettings.enabled() && tradeMode == TradeMode.SHADOW) {
+      ctx.getLog().warn("event=signal_consumer_off reason=\"TRADE_MODE=shadow: signals wait in the queue\"");
+    } else if (consumerSettings.enabled()) {
+      UniqueKillSwitch consumer = new SignalConsumer(ctx.getSystem(), queue, orderService, consumerSettings, queueSettings.name(),
+          readiness::isReady).start();
+      CoordinatedShutdown.get(ctx.getSystem()).addTask(CoordinatedShutdown.PhaseServiceUnbind(), "signal-consumer-stop", () -> {
+        consumer.shutdown();
+        return CompletableFuture.completedFuture(Done.getInstance());
+      });
+    }
+    Snapshots snapshots = new Snapshots(ctx.getSystem(), Snapshots.Settings.fromConfig(spark.getConfig("snapshot")),
+        ctx.getSystem().dispatchers().lookup(DispatcherSelector.blocking()), new Snapshots.Sources(orderService, risk, queue), clock);
+    snapshots.startRetention();
+    SnapshotRoutes snapshotRoutes = new SnapshotRoutes(snapshots, auth, spark.getBytes("http.max-body-bytes"));
+    ExportRoutes exportRoutes = new ExportRoutes(new FillExport(ctx.getSystem(), spark.getString("orders.read-journal"), queueSettings.name()),
+        auth, clock);
     CoordinatedShutdown.get(ctx.getSystem()).addTask(CoordinatedShutdown.PhaseBeforeServiceUnbind(), "readiness-off", () -> {
       readiness.stopping("shutting down");
       return CompletableFuture.completedFuture(Done.getInstance());
@@ -167,7 +191,8 @@ public final class Guardian {
     List<Route> rooms = new ArrayList<>(List.of(shadowRoutes.route()));
     // shadow mode: POST /order is answered by the shadow before the order routes can place anything
     if (tradeMode == TradeMode.SHADOW) rooms.add(shadowRoutes.shadowEveryOrder());
-    rooms.addAll(List.of(orderRoutes.route(), riskRoutes.route(), feedRoutes.route(), queueRoutes.route()));
+    rooms.addAll(List.of(orderRoutes.route(), riskRoutes.route(), feedRoutes.route(), queueRoutes.route(),
+        snapshotRoutes.route(), exportRoutes.route()));
     // canary: synthetic orders over loopback HTTP; the warm-up gate passes once they have warmed the path.
     // Its endpoint is outside chaos (like the chaos routes); its orders go through the order route and meet chaos there.
     Canary canary = new Canary(ctx.getSystem(), Canary.Settings.fromConfig(spark.getConfig("canary")), auth, venue, rules, venueKind,

@@ -23,6 +23,9 @@ public final class Main {
         chaos-drill
                 steady load, venue chaos on, then off: orders lost, time back to SLO
                 (chaos-drill --help, docs/chaos.md)
+        export fills --out FILE [--from T] [--to T] [--format ndjson|csv]
+                every fill in a time range from the journal of a STOPPED server
+                (docs/snapshots.md); with the server running use the HTTP export
         migrate-journal --from DIR --to DIR
                 copy a journal written by Pekko's built-in LevelDB plugin into a new
                 group-commit journal directory (docs/journal.md)
@@ -53,6 +56,10 @@ public final class Main {
       case "bench" -> io.sparkexec.bench.Bench.main(rest);
       case "chaos-drill" -> io.sparkexec.bench.ChaosDrill.main(rest);
       case "migrate-journal" -> io.sparkexec.journal.JournalMigration.main(rest);
+      case "export" -> {
+        useConfLogback();
+        io.sparkexec.snapshot.ExportCommand.main(rest);
+      }
       case "--help", "-h", "help" -> System.out.print(USAGE);
       default -> {
         System.err.print("unknown command: " + command + "\n\n" + USAGE);

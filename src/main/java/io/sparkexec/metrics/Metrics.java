@@ -100,7 +100,7 @@ public final class Metrics {
       Kamon.counter("spark_queue_enqueued", "Jobs journaled into a durable queue (duplicates within the dedupe window not counted), by queue");
 
   public static final Metric.Counter QUEUE_PROCESSED =
-      Kamon.counter("spark_queue_processed", "Jobs acked by a consumer and removed from the queue, by queue");
+      Kamon.counter("spark_queue_processed", "Jobs that left a durable queue, by queue and outcome (acked; dead_lettered after the last delivery failed)");
 
   public static final Metric.Gauge QUEUE_LAG =
       Kamon.gauge("spark_queue_lag_seconds", "Age in seconds of the oldest ready (unclaimed) job, by queue; 0 when none waits");
@@ -138,6 +138,27 @@ public final class Metrics {
 
   public static final Metric.Counter CANARY_RUNS =
       Kamon.counter("spark_canary_runs", "Canary runs, by result (ok: every order reached a final state; failed)");
+  // ---- queue room: the signal consumer (SignalConsumer) ----
+
+  public static final Metric.Counter SIGNALS =
+      Kamon.counter("spark_queue_signals", "Signal jobs handled by the signal consumer, by outcome (ordered, dead_lettered, retried, claim_lost)");
+
+  public static final Metric.Gauge SIGNALS_IN_FLIGHT =
+      Kamon.gauge("spark_queue_signals_in_flight", "Signal jobs the consumer has claimed and not finished yet (placing, or waiting out a retry backoff)");
+
+  public static final Metric.Histogram SIGNAL_LATENCY =
+      Kamon.histogram("spark_queue_signal_latency", "Time from a signal's enqueue to its order being journaled (first delivery that placed it)", NANOS);
+
+  // ---- snapshot room ----
+
+  public static final Metric.Counter SNAPSHOTS_CREATED =
+      Kamon.counter("spark_snapshot_created", "State snapshot files written under SNAPSHOT_DIR");
+
+  public static final Metric.Counter SNAPSHOTS_RETENTION_DELETED =
+      Kamon.counter("spark_snapshot_retention_deleted", "Files deleted from SNAPSHOT_DIR by retention, by kind (snapshot, temp)");
+
+  public static final Metric.Gauge SNAPSHOT_SIZE =
+      Kamon.gauge("spark_snapshot_size_bytes", "Size in bytes of the last state snapshot written");
 
   private static volatile PrometheusReporter reporter;
 

@@ -115,6 +115,21 @@ public final class BodyFields {
     return value;
   }
 
+  /** Any JSON value but null, carried as it is (payloads the reader does not look inside). */
+  public JsonNode value(String name, boolean required) {
+    return node(name, required);
+  }
+
+  /** A JSON array of {@code min} to {@code max} items. */
+  public JsonNode array(String name, boolean required, int min, int max) {
+    JsonNode n = node(name, required);
+    if (n == null) return null;
+    if (!n.isArray()) return fail(name, "INVALID_TYPE", name + " must be an array");
+    if (n.size() < min) return fail(name, "REQUIRED", name + " must hold at least " + min + " item" + (min == 1 ? "" : "s"));
+    if (n.size() > max) return fail(name, "TOO_MANY_ITEMS", name + " must hold at most " + max + " items");
+    return n;
+  }
+
   public Long wholeNumber(String name) {
     JsonNode n = node(name, true);
     if (n == null) return null;

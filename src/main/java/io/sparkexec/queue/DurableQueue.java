@@ -56,7 +56,16 @@ public final class DurableQueue
 
   public record Ack(String jobId, String claimToken, ActorRef<Reply> replyTo) implements Command {}
 
+  /** One job's ack within {@link AckBatch}. */
+  public record Acknowledgement(String jobId, String claimToken) implements CborSerializable {}
+
+  /** Acks many jobs in one journal write: the consumer's throughput path. */
+  public record AckBatch(List<Acknowledgement> acks, ActorRef<Reply> replyTo) implements Command {}
+
   public record Nack(String jobId, String claimToken, String error, ActorRef<Reply> replyTo) implements Command {}
+
+  /** A failure no retry can mend (the consumer says why): to the dead letters now, whatever deliveries are left. */
+  public record DeadLetter(String jobId, String claimToken, String error, ActorRef<Reply> replyTo) implements Command {}
 
   public record GetStats(ActorRef<Reply> replyTo) implements Command {}
 
@@ -72,11 +81,16 @@ public final class DurableQueue
   /** {@code duplicates}: job ids already known within the dedupe window, left as they were. */
   public record Enqueued(List<String> accepted, List<String> duplicates) implements Reply {}
 
-  public record ClaimedJob(String jobId, String data, String claimToken, int delivery, Instant visibleAgainAt) implements CborSerializable {}
+  /** {@code enqueuedAt}: when the job was journaled, for queue-wait and end-to-end latency. */
+  public record ClaimedJob(String jobId, String data, String claimToken, int delivery, Instant visibleAgainAt, Instant enqueuedAt)
+      implements CborSerializable {}
 
   public record Claimed(List<ClaimedJob> jobs) implements Reply {}
 
   public record Acked(String jobId) implements Reply {}
+
+  /** {@code notHeld}: jobs whose claim was not held (acked already, expired, unknown); the rest were acked. */
+  public record AckedBatch(List<String> acked, List<String> notHeld) implements Reply {}
 
   /** {@code deadLettered}: this was the last delivery; the job is in the dead letters now. */
   public record Nacked(String jobId, boolean deadLettered) implements Reply {}
@@ -95,6 +109,8 @@ public final class DurableQueue
   public record JobsClaimed(List<String> jobIds, String claimToken, Instant deadline) implements Event {}
 
   public record JobAcked(String jobId) implements Event {}
+
+  public record JobsAcked(List<String> jobIds) implements Event {}
 
   /** Nacked or timed out, with deliveries left: back to the end of the ready line. */
   public record JobsReleased(List<Failure> jobs) implements Event {}
@@ -206,7 +222,9 @@ public final class DurableQueue
         .onCommand(EnqueueBatch.class, (s, c) -> enqueue(s, c.jobs(), c.replyTo()))
         .onCommand(Claim.class, this::onClaim)
         .onCommand(Ack.class, this::onAck)
+        .onCommand(AckBatch.class, this::onAckBatch)
         .onCommand(Nack.class, this::onNack)
+        .onCommand(DeadLetter.class, this::onDeadLetter)
         .onCommand(GetStats.class, (s, c) -> Effect().reply(c.replyTo(), stats(s)))
         .onCommand(GetDeadLetters.class, (s, c) -> Effect().reply(c.replyTo(), new DeadLetters(List.copyOf(s.deadLetters().values()))))
         .onCommand(ExpireClaims.class, this::onExpireClaims)
@@ -249,16 +267,31 @@ public final class DurableQueue
       updateGauges(next);
     }).thenReply(claim.replyTo(), next -> new Claimed(ids.stream().map(id -> {
       InFlight f = next.inFlight().get(id);
-      return new ClaimedJob(id, f.job().data(), f.claimToken(), f.job().deliveries(), f.deadline());
+      return new ClaimedJob(id, f.job().data(), f.claimToken(), f.job().deliveries(), f.deadline(), f.job().enqueuedAt());
     }).toList()));
   }
 
   private ReplyEffect<Event, State> onAck(State state, Ack ack) {
     if (!holds(state, ack.jobId(), ack.claimToken())) return Effect().reply(ack.replyTo(), new ClaimNotHeld(ack.jobId()));
     return Effect().persist(new JobAcked(ack.jobId())).thenRun(next -> {
-      Metrics.QUEUE_PROCESSED.withTag("queue", settings.name()).increment();
+      Metrics.QUEUE_PROCESSED.withTag("queue", settings.name()).withTag("outcome", "acked").increment();
       updateGauges(next);
     }).thenReply(ack.replyTo(), next -> new Acked(ack.jobId()));
+  }
+
+  private ReplyEffect<Event, State> onAckBatch(State state, AckBatch batch) {
+    List<String> acked = new ArrayList<>(batch.acks().size());
+    List<String> notHeld = new ArrayList<>(0);
+    for (Acknowledgement a : batch.acks()) {
+      if (holds(state, a.jobId(), a.claimToken()) && !acked.contains(a.jobId())) acked.add(a.jobId());
+      else notHeld.add(a.jobId());
+    }
+    AckedBatch reply = new AckedBatch(List.copyOf(acked), List.copyOf(notHeld));
+    if (acked.isEmpty()) return Effect().reply(batch.replyTo(), reply);
+    return Effect().persist(new JobsAcked(reply.acked())).thenRun(next -> {
+      Metrics.QUEUE_PROCESSED.withTag("queue", settings.name()).withTag("outcome", "acked").increment(acked.size());
+      updateGauges(next);
+    }).thenReply(batch.replyTo(), next -> reply);
   }
 
   private ReplyEffect<Event, State> onNack(State state, Nack nack) {
@@ -267,6 +300,13 @@ public final class DurableQueue
     boolean dead = event instanceof JobsDeadLettered;
     return Effect().persist(event).thenRun(next -> afterFailures(next, List.of(event)))
         .thenReply(nack.replyTo(), next -> new Nacked(nack.jobId(), dead));
+  }
+
+  private ReplyEffect<Event, State> onDeadLetter(State state, DeadLetter c) {
+    if (!holds(state, c.jobId(), c.claimToken())) return Effect().reply(c.replyTo(), new ClaimNotHeld(c.jobId()));
+    Event event = new JobsDeadLettered(List.of(new Failure(c.jobId(), c.error())), clock.instant());
+    return Effect().persist(event).thenRun(next -> afterFailures(next, List.of(event)))
+        .thenReply(c.replyTo(), next -> new Nacked(c.jobId(), true));
   }
 
   private ReplyEffect<Event, State> onExpireClaims(State state, ExpireClaims tick) {
@@ -302,6 +342,7 @@ public final class DurableQueue
         for (Failure f : r.jobs()) ctx.getLog().info("event=queue_job_released queue={} jobId={} error=\"{}\"", settings.name(), f.jobId(), f.error());
       } else if (e instanceof JobsDeadLettered d) {
         Metrics.QUEUE_DEAD_LETTERS.withTag("queue", settings.name()).increment(d.jobs().size());
+        Metrics.QUEUE_PROCESSED.withTag("queue", settings.name()).withTag("outcome", "dead_lettered").increment(d.jobs().size());
         for (Failure f : d.jobs()) {
           ctx.getLog().warn("event=queue_job_dead_lettered queue={} jobId={} error=\"{}\"", settings.name(), f.jobId(), f.error());
         }
@@ -332,6 +373,7 @@ public final class DurableQueue
         .onEvent(JobsEnqueued.class, this::onEnqueued)
         .onEvent(JobsClaimed.class, DurableQueue::onClaimed)
         .onEvent(JobAcked.class, DurableQueue::onAcked)
+        .onEvent(JobsAcked.class, DurableQueue::onAckedAll)
         .onEvent(JobsReleased.class, DurableQueue::onReleased)
         .onEvent(JobsDeadLettered.class, DurableQueue::onDeadLettered)
         .build();
@@ -362,6 +404,12 @@ public final class DurableQueue
   private static State onAcked(State s, JobAcked e) {
     LinkedHashMap<String, InFlight> inFlight = new LinkedHashMap<>(s.inFlight());
     inFlight.remove(e.jobId());
+    return new State(s.ready(), inFlight, s.deadLetters(), s.recentIds());
+  }
+
+  private static State onAckedAll(State s, JobsAcked e) {
+    LinkedHashMap<String, InFlight> inFlight = new LinkedHashMap<>(s.inFlight());
+    for (String id : e.jobIds()) inFlight.remove(id);
     return new State(s.ready(), inFlight, s.deadLetters(), s.recentIds());
   }
 

@@ -48,7 +48,8 @@ public final class QueueRoutes {
 
   public Route route() {
     return pathPrefix("api", () -> pathPrefix("private", () -> pathPrefix("queue", () -> concat(
-        endpoint("enqueue", () -> post(() -> withJsonBody(queue::enqueue))),
+        path("enqueue", () -> RouteMetrics.template(BASE + "enqueue", () -> auth.require(Auth.Role.TRADER, p ->
+            post(() -> withJsonBody(body -> queue.enqueue(body, OrderRoutes.scope(p))))))),
         endpoint("claim", () -> post(() -> parameterOptional("max", max -> parameterOptional("visibilityMs", ms ->
             answer(queue.claim(max.orElse(null), ms.orElse(null))))))),
         endpoint("ack", () -> post(() -> withJsonBody(queue::ack))),

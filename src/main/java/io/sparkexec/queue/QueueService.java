@@ -1,11 +1,14 @@
 package io.sparkexec.queue;
 
 import com.fasterxml.jackson.databind.JsonNode;
+import io.sparkexec.order.BodyFields;
 import io.sparkexec.order.Rejection;
+import io.sparkexec.order.Scope;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
+import java.util.Set;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionStage;
 import java.util.concurrent.atomic.AtomicInteger;
@@ -26,6 +29,11 @@ public final class QueueService {
 
   private static final Logger log = LoggerFactory.getLogger(QueueService.class);
   private static final Pattern JOB_ID = Pattern.compile("[A-Za-z0-9._:-]{1,128}");
+  private static final String JOB_ID_RULE = "must be 1-128 characters of A-Z a-z 0-9 . _ : -";
+  private static final Set<String> JOB_FIELDS = Set.of("job", "data");
+  private static final Set<String> BATCH_FIELDS = Set.of("jobs");
+  private static final Set<String> ACK_FIELDS = Set.of("job", "claim");
+  private static final Set<String> NACK_FIELDS = Set.of("job", "claim", "error");
   // tokens are UUIDs; anything much longer is not one of ours
   private static final int MAX_CLAIM_TOKEN = 64;
   private static final int MAX_ERROR_CHARS = 2000;
@@ -49,30 +57,30 @@ public final class QueueService {
     this.settings = settings;
   }
 
-  /** {"job","data"} or {"jobs":[{"job","data"},...]}. */
-  public CompletionStage<Result> enqueue(JsonNode body) {
-    if (!body.isObject()) return refuse(Rejection.invalid("body", "NOT_AN_OBJECT", "the body must be a JSON object"));
-    if (body.has("jobs")) {
-      if (body.has("job")) return refuse(Rejection.invalid("job", "NOT_ALLOWED", "send either job or jobs, not both"));
-      JsonNode jobs = body.get("jobs");
-      if (!jobs.isArray()) return refuse(Rejection.invalid("jobs", "INVALID_TYPE", "jobs must be an array"));
-      if (jobs.isEmpty()) return refuse(Rejection.invalid("jobs", "REQUIRED", "jobs must hold at least one job"));
-      if (jobs.size() > settings.maxBatch()) {
-        return refuse(Rejection.invalid("jobs", "TOO_MANY_JOBS", "at most " + settings.maxBatch() + " jobs per batch"));
-      }
+  /**
+   * {"job","data"} or {"jobs":[{"job","data"},...]}. A caller bound to strategies may only enqueue
+   * data naming one of them ({@code data.strategy}): the signal consumer places what it finds.
+   */
+  public CompletionStage<Result> enqueue(JsonNode body, Scope scope) {
+    if (body != null && body.isObject() && body.has("jobs")) {
+      BodyFields f = new BodyFields(body, BATCH_FIELDS);
+      JsonNode jobs = f.array("jobs", true, 1, settings.maxBatch());
+      if (f.rejection() != null) return refuse(f.rejection());
       List<DurableQueue.NewJob> parsed = new ArrayList<>(jobs.size());
       for (int i = 0; i < jobs.size(); i++) {
-        String prefix = "jobs[" + i + "].";
-        if (!jobs.get(i).isObject()) return refuse(Rejection.invalid("jobs[" + i + "]", "NOT_AN_OBJECT", "each job must be a JSON object"));
-        Rejection r = checkNewJob(jobs.get(i), prefix);
-        if (r != null) return refuse(r);
-        parsed.add(newJob(jobs.get(i)));
+        BodyFields job = new BodyFields(jobs.get(i), JOB_FIELDS);
+        DurableQueue.NewJob j = newJob(job);
+        if (j == null) return refuse(within("jobs[" + i + "]", job.rejection()));
+        if (!permits(scope, jobs.get(i).get("data"))) return refuse(forbidden("jobs[" + i + "].data.strategy", scope));
+        parsed.add(j);
       }
       return ask(replyTo -> new DurableQueue.EnqueueBatch(List.copyOf(parsed), replyTo));
     }
-    Rejection r = checkNewJob(body, "");
-    if (r != null) return refuse(r);
-    return ask(replyTo -> new DurableQueue.Enqueue(newJob(body), replyTo));
+    BodyFields f = new BodyFields(body, JOB_FIELDS);
+    DurableQueue.NewJob job = newJob(f);
+    if (job == null) return refuse(f.rejection());
+    if (!permits(scope, body.get("data"))) return refuse(forbidden("data.strategy", scope));
+    return ask(replyTo -> new DurableQueue.Enqueue(job, replyTo));
   }
 
   /** Query parameters as sent (null: absent). */
@@ -85,24 +93,52 @@ public final class QueueService {
     if (ms == null || ms < 1 || ms > MAX_VISIBILITY_MS) {
       return refuse(Rejection.invalid("visibilityMs", "INVALID_VALUE", "visibilityMs must be an integer from 1 to " + MAX_VISIBILITY_MS));
     }
-    int count = n.intValue();
-    Duration visibility = Duration.ofMillis(ms);
-    return ask(replyTo -> new DurableQueue.Claim(count, visibility, replyTo));
+    return claim(n.intValue(), Duration.ofMillis(ms));
   }
 
   /** {"job","claim"}. */
   public CompletionStage<Result> ack(JsonNode body) {
-    Rejection r = checkClaimed(body);
-    if (r != null) return refuse(r);
-    return ask(replyTo -> new DurableQueue.Ack(body.get("job").asText(), body.get("claim").asText(), replyTo));
+    BodyFields f = new BodyFields(body, ACK_FIELDS);
+    String job = f.matching("job", JOB_ID, JOB_ID_RULE, true);
+    String claim = f.text("claim", true, MAX_CLAIM_TOKEN);
+    if (f.rejection() != null) return refuse(f.rejection());
+    return ack(job, claim);
   }
 
   /** {"job","claim","error"}. */
   public CompletionStage<Result> nack(JsonNode body) {
-    Rejection r = checkClaimed(body);
-    if (r == null) r = checkString(body, "error", "error", MAX_ERROR_CHARS);
-    if (r != null) return refuse(r);
-    return ask(replyTo -> new DurableQueue.Nack(body.get("job").asText(), body.get("claim").asText(), body.get("error").asText(), replyTo));
+    BodyFields f = new BodyFields(body, NACK_FIELDS);
+    String job = f.matching("job", JOB_ID, JOB_ID_RULE, true);
+    String claim = f.text("claim", true, MAX_CLAIM_TOKEN);
+    String error = f.text("error", true, MAX_ERROR_CHARS);
+    if (f.rejection() != null) return refuse(f.rejection());
+    return nack(job, claim, error);
+  }
+
+  // ---- in-process callers (the signal consumer): values already checked ----
+
+  public CompletionStage<Result> enqueue(List<DurableQueue.NewJob> jobs) {
+    return ask(replyTo -> new DurableQueue.EnqueueBatch(List.copyOf(jobs), replyTo));
+  }
+
+  public CompletionStage<Result> claim(int max, Duration visibility) {
+    return ask(replyTo -> new DurableQueue.Claim(max, visibility, replyTo));
+  }
+
+  public CompletionStage<Result> ack(String jobId, String claimToken) {
+    return ask(replyTo -> new DurableQueue.Ack(jobId, claimToken, replyTo));
+  }
+
+  public CompletionStage<Result> ack(List<DurableQueue.Acknowledgement> acks) {
+    return ask(replyTo -> new DurableQueue.AckBatch(List.copyOf(acks), replyTo));
+  }
+
+  public CompletionStage<Result> nack(String jobId, String claimToken, String error) {
+    return ask(replyTo -> new DurableQueue.Nack(jobId, claimToken, error, replyTo));
+  }
+
+  public CompletionStage<Result> deadLetter(String jobId, String claimToken, String error) {
+    return ask(replyTo -> new DurableQueue.DeadLetter(jobId, claimToken, error, replyTo));
   }
 
   public CompletionStage<Result> stats() {
@@ -115,41 +151,26 @@ public final class QueueService {
 
   // ---- validation ----
 
-  private static Rejection checkNewJob(JsonNode job, String prefix) {
-    Rejection r = checkJobId(job, prefix + "job");
-    if (r != null) return r;
-    JsonNode data = job.get("data");
-    if (data == null || data.isNull()) return Rejection.invalid(prefix + "data", "REQUIRED", "data is required (any JSON value but null)");
-    return null;
+  /** Null when a field breaks a rule ({@code f} names it). Data is stored as JSON text: the queue carries it, never looks inside. */
+  private static DurableQueue.NewJob newJob(BodyFields f) {
+    String id = f.matching("job", JOB_ID, JOB_ID_RULE, true);
+    JsonNode data = f.value("data", true);
+    return f.rejection() != null ? null : new DurableQueue.NewJob(id, data.toString());
   }
 
-  private static DurableQueue.NewJob newJob(JsonNode job) {
-    // stored as JSON text: the queue carries data, it never looks inside
-    return new DurableQueue.NewJob(job.get("job").asText(), job.get("data").toString());
+  private static boolean permits(Scope scope, JsonNode data) {
+    return scope.permits(data.path("strategy").textValue());
   }
 
-  private static Rejection checkClaimed(JsonNode body) {
-    if (!body.isObject()) return Rejection.invalid("body", "NOT_AN_OBJECT", "the body must be a JSON object");
-    Rejection r = checkJobId(body, "job");
-    return r != null ? r : checkString(body, "claim", "claim", MAX_CLAIM_TOKEN);
+  private static Rejection forbidden(String field, Scope scope) {
+    return new Rejection(Rejection.Kind.FORBIDDEN, "STRATEGY_NOT_PERMITTED", "this API key may only enqueue data whose strategy is one of "
+        + scope.strategies(), field, Map.of("strategies", scope.strategies()));
   }
 
-  private static Rejection checkJobId(JsonNode node, String field) {
-    Rejection r = checkString(node, "job", field, 128);
-    if (r != null) return r;
-    if (!JOB_ID.matcher(node.get("job").asText()).matches()) {
-      return Rejection.invalid(field, "INVALID_FORMAT", "job must be 1-128 characters of A-Z a-z 0-9 . _ : -");
-    }
-    return null;
-  }
-
-  private static Rejection checkString(JsonNode node, String key, String field, int maxChars) {
-    JsonNode v = node.get(key);
-    if (v == null || v.isNull()) return Rejection.invalid(field, "REQUIRED", key + " is required");
-    if (!v.isTextual()) return Rejection.invalid(field, "INVALID_TYPE", key + " must be a string");
-    if (v.asText().isEmpty()) return Rejection.invalid(field, "REQUIRED", key + " must not be empty");
-    if (v.asText().length() > maxChars) return Rejection.invalid(field, "TOO_LONG", key + " must be at most " + maxChars + " characters");
-    return null;
+  /** A batch item's rejection, its field named within the batch ("jobs[1].data"). */
+  private static Rejection within(String item, Rejection r) {
+    String field = r.field() == null ? item : item + "." + r.field();
+    return new Rejection(r.kind(), r.code(), r.message(), field, r.details());
   }
 
   private static Long integer(String s) {

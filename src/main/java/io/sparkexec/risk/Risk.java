@@ -86,6 +86,17 @@ public final class Risk {
     return book;
   }
 
+  /** The trading state and limit overrides as last journaled, for read-only callers (state snapshots). */
+  public Guardrails.State guardrails() {
+    return book.guardrails();
+  }
+
+  /** Net positions by strategy, then symbol, from the ledger; empty before it recovered. */
+  public Map<String, Map<String, BigDecimal>> positions() {
+    RiskLedger.State ledger = book.ledger();
+    return ledger == null ? Map.of() : ledger.positions();
+  }
+
   /** Spawns the actors and starts the projection; {@code ready} runs once the state and the ledger are recovered. */
   public void start(ActorContext<?> ctx, OrderService orders, String readJournalId, Duration askTimeout, Runnable ready) {
     this.system = ctx.getSystem();

@@ -6,12 +6,16 @@ import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import io.sparkexec.queue.DurableQueue.Ack;
+import io.sparkexec.queue.DurableQueue.AckBatch;
+import io.sparkexec.queue.DurableQueue.Acknowledgement;
+import io.sparkexec.queue.DurableQueue.AckedBatch;
 import io.sparkexec.queue.DurableQueue.Acked;
 import io.sparkexec.queue.DurableQueue.Claim;
 import io.sparkexec.queue.DurableQueue.ClaimNotHeld;
 import io.sparkexec.queue.DurableQueue.Claimed;
 import io.sparkexec.queue.DurableQueue.ClaimedJob;
 import io.sparkexec.queue.DurableQueue.Command;
+import io.sparkexec.queue.DurableQueue.DeadLetter;
 import io.sparkexec.queue.DurableQueue.DeadLetters;
 import io.sparkexec.queue.DurableQueue.Enqueue;
 import io.sparkexec.queue.DurableQueue.EnqueueBatch;
@@ -21,7 +25,9 @@ import io.sparkexec.queue.DurableQueue.ExpireClaims;
 import io.sparkexec.queue.DurableQueue.Failure;
 import io.sparkexec.queue.DurableQueue.GetDeadLetters;
 import io.sparkexec.queue.DurableQueue.GetStats;
+import io.sparkexec.queue.DurableQueue.Job;
 import io.sparkexec.queue.DurableQueue.JobAcked;
+import io.sparkexec.queue.DurableQueue.JobsAcked;
 import io.sparkexec.queue.DurableQueue.JobsClaimed;
 import io.sparkexec.queue.DurableQueue.JobsDeadLettered;
 import io.sparkexec.queue.DurableQueue.JobsEnqueued;
@@ -111,6 +117,37 @@ class DurableQueueTest {
     assertEquals(List.of(new JobsEnqueued(List.of(new NewJob("a", "{\"x\":1}")), T0)), result.events());
     assertEquals(new Enqueued(List.of("b", "c"), List.of()), f.enqueue("b", "c"));
     assertEquals(List.of("a", "b", "c"), f.kit.getState().readyOrder());
+  }
+
+  @Test
+  void deadLetterMovesAClaimedJobToTheDeadLettersAtOnceWithItsReason() {
+    Fixture f = new Fixture();
+    f.enqueue("a");
+    ClaimedJob a = f.claimOne("a");
+    var wrongClaim = f.kit.<Reply>runCommand(replyTo -> new DeadLetter("a", "not-the-claim", "bad", replyTo));
+    assertEquals(new ClaimNotHeld("a"), wrongClaim.reply());
+    assertTrue(wrongClaim.hasNoEvents());
+    var dead = f.kit.<Reply>runCommand(replyTo -> new DeadLetter("a", a.claimToken(), "REQUIRED (symbol): symbol is required", replyTo));
+    assertEquals(new Nacked("a", true), dead.reply());
+    assertEquals(List.of(new JobsDeadLettered(List.of(new Failure("a", "REQUIRED (symbol): symbol is required")), T0)), dead.events());
+    Job job = f.kit.getState().deadLetters().get("a");
+    assertEquals(1, job.deliveries(), "first of 3 deliveries, dead-lettered anyway");
+    assertEquals(new Stats(0, 0, 1, 0), f.stats());
+    assertEquals(f.kit.getState().deadLetters(), f.kit.restart().state().deadLetters());
+  }
+
+  @Test
+  void ackBatchAcksTheHeldClaimsInOneEventAndNamesTheRest() {
+    Fixture f = new Fixture();
+    f.enqueue("a", "b", "c");
+    List<ClaimedJob> jobs = f.claim(2);
+    var result = f.kit.<Reply>runCommand(replyTo -> new AckBatch(List.of(new Acknowledgement("a", jobs.get(0).claimToken()),
+        new Acknowledgement("b", jobs.get(1).claimToken()), new Acknowledgement("c", "no-claim")), replyTo));
+    assertEquals(new AckedBatch(List.of("a", "b"), List.of("c")), result.reply());
+    assertEquals(List.of(new JobsAcked(List.of("a", "b"))), result.events());
+    assertEquals(new Stats(1, 0, 0, 0), f.stats());
+    assertEquals(f.kit.getState().readyOrder(), f.kit.restart().state().readyOrder());
+    assertTrue(f.kit.getState().inFlight().isEmpty());
   }
 
   @Test

@@ -120,6 +120,7 @@ public final class TestServer implements AutoCloseable {
     base.put("pekko.persistence.journal.leveldb.dir", dataDir.resolve("journal").toString());
     base.put("spark.journal.dir", dataDir.resolve("journal").toString());
     base.put("pekko.persistence.snapshot-store.local.dir", dataDir.resolve("snapshots").toString());
+    base.put("spark.snapshot.dir", dataDir.resolve("state-snapshots").toString());
     base.put("kamon.metric.tick-interval", "1 second");
     base.put("pekko.coordinated-shutdown.exit-jvm", "off");
     // ITs keep orders open with BUYs far below the market (1000.00 for BTCUSDT) and fill LIMITs far
@@ -203,6 +204,7 @@ public final class TestServer implements AutoCloseable {
     env.put("HTTP_PORT", String.valueOf(port));
     env.put("JOURNAL_DIR", dataDir.resolve("journal").toString());
     env.put("SNAPSHOT_STORE_DIR", dataDir.resolve("snapshots").toString());
+    env.put("SNAPSHOT_DIR", dataDir.resolve("state-snapshots").toString());
     env.put("CLUSTER_PORT", "0");
     env.put("RISK_PRICE_COLLAR_PCT", WIDE_COLLAR_PCT);
     env.put("WARMUP_ENABLED", "false");
