@@ -27,8 +27,12 @@ import io.sparkexec.risk.TradeMode;
 import io.sparkexec.shadow.ShadowBook;
 import io.sparkexec.shadow.ShadowRoutes;
 import io.sparkexec.shadow.ShadowService;
+import io.sparkexec.venue.CircuitBreakerVenue;
+import io.sparkexec.venue.HttpVenue;
+import io.sparkexec.venue.MarketData;
 import io.sparkexec.venue.SimulatedVenue;
 import io.sparkexec.venue.SymbolRule;
+import io.sparkexec.venue.Venue;
 import java.time.Clock;
 import java.time.Duration;
 import java.util.ArrayList;
@@ -58,6 +62,7 @@ public final class Guardian {
   public static final String GATE_JOURNAL = "journal";
   public static final String GATE_JOURNAL_WRITES = "journal-writes";
   public static final String GATE_RISK = "risk";
+  public static final String GATE_VENUE = "venue";
 
   public sealed interface Command {}
 
@@ -71,14 +76,27 @@ public final class Guardian {
 
   private static final Duration RECOVERY_RETRY = Duration.ofSeconds(5);
 
+  private record VenueStarted(HttpVenue.Info info, Throwable error) implements Command {}
+
+  private enum RetryVenueStart implements Command {
+    INSTANCE
+  }
+
+  /** The venue is not what TRADE_MODE allows (e.g. paper against a venue that is no simulator). */
+  private enum VenueRefused implements CoordinatedShutdown.Reason {
+    INSTANCE
+  }
+
   public static Behavior<Command> create(Config config) {
     return Behaviors.setup(ctx -> new Guardian(ctx, config).starting());
   }
 
   private final ActorContext<Command> ctx;
   private final Config spark;
-  private final Readiness readiness = new Readiness(GATE_CLUSTER, GATE_JOURNAL, GATE_JOURNAL_WRITES, GATE_RISK);
+  private final Readiness readiness = new Readiness(GATE_CLUSTER, GATE_JOURNAL, GATE_JOURNAL_WRITES, GATE_RISK, GATE_VENUE);
   private final ActorRef<OpenOrders.Command> openOrders;
+  private final TradeMode tradeMode;
+  private final HttpVenue httpVenue;
 
   private Guardian(ActorContext<Command> ctx, Config config) {
     this.ctx = ctx;
@@ -88,17 +106,34 @@ public final class Guardian {
 
     Map<String, SymbolRule> rules = SymbolRule.fromConfig(spark.getConfig("venue"));
     String venueKind = spark.getString("venue.kind");
-    TradeMode tradeMode = TradeMode.check(spark.getString("trade-mode"), spark.getBoolean("live-enabled"), venueKind);
-    if (!venueKind.equals("sim-inproc")) throw new IllegalStateException("VENUE=" + venueKind + " is not available yet; use sim-inproc");
-    SimulatedVenue venue = new SimulatedVenue(SimulatedVenue.Settings.fromConfig(spark.getConfig("venue.sim")), rules,
-        ctx.getSystem(), clock).start();
+    tradeMode = TradeMode.check(spark.getString("trade-mode"), spark.getBoolean("live-enabled"), venueKind);
+    MarketData marketData;
+    Venue link;
+    if (venueKind.equals(TradeMode.HTTP_VENUE)) {
+      httpVenue = new HttpVenue(HttpVenue.Settings.fromConfig(spark.getConfig("venue.http")), ctx.getSystem(), clock);
+      marketData = httpVenue;
+      link = httpVenue;
+      startHttpVenue();
+    } else {
+      SimulatedVenue sim = new SimulatedVenue(SimulatedVenue.Settings.fromConfig(spark.getConfig("venue.sim")), rules, ctx.getSystem(), clock).start();
+      httpVenue = null;
+      marketData = sim;
+      link = sim;
+      readiness.pass(GATE_VENUE, "in-process simulator");
+    }
+    CircuitBreakerVenue venue = new CircuitBreakerVenue(link, CircuitBreakerVenue.Settings.fromConfig(spark.getConfig("venue.breaker")), ctx.getSystem());
+    CoordinatedShutdown.get(ctx.getSystem()).addTask(CoordinatedShutdown.PhaseServiceStop(), "venue-link-stop", () -> {
+      venue.close();
+      if (httpVenue != null) httpVenue.stop();
+      return CompletableFuture.completedFuture(Done.getInstance());
+    });
 
     Batcher.Settings batchSettings = Batcher.Settings.fromConfig(spark.getConfig("batch"));
     Map<String, ActorRef<Batcher.Command>> batchers = new HashMap<>();
     for (String symbol : rules.keySet()) batchers.put(symbol, ctx.spawn(Batcher.create(symbol, venue, batchSettings), "batcher-" + symbol));
 
     openOrders = ctx.spawn(OpenOrders.create(), "open-orders");
-    OrderEntity.Deps deps = new OrderEntity.Deps(venue, batchers::get, venue, openOrders, clock,
+    OrderEntity.Deps deps = new OrderEntity.Deps(marketData, batchers::get, venue, openOrders, clock,
         spark.getDuration("orders.resubmit-backoff"), spark.getInt("orders.max-submit-attempts"));
     ClusterSharding sharding = ClusterSharding.get(ctx.getSystem());
     sharding.init(Entity.of(OrderEntity.ENTITY_KEY, ec -> OrderEntity.create(ec.getEntityId(), deps, ec.getShard()))
@@ -120,8 +155,8 @@ public final class Guardian {
         }), "journal-health");
 
     Auth auth = Auth.fromConfig(spark.getConfig("auth"), spark.getString("trade-mode"));
-    Risk risk = new Risk(Risk.Settings.fromConfig(spark.getConfig("risk")), clock, venue);
-    OrderService orderService = new OrderService(ctx.getSystem(), openOrders, List.of(new SymbolRulesGuard(rules, venue), risk.guard()), readiness,
+    Risk risk = new Risk(Risk.Settings.fromConfig(spark.getConfig("risk")), clock, marketData);
+    OrderService orderService = new OrderService(ctx.getSystem(), openOrders, List.of(new SymbolRulesGuard(rules, marketData), risk.guard()), readiness,
         OrderService.Settings.fromConfig(spark.getConfig("http")), clock, reason -> journalHealth.tell(new JournalHealth.Suspect(reason)));
     risk.start(ctx, orderService, spark.getString("orders.read-journal"), spark.getDuration("http.ask-timeout"),
         () -> readiness.pass(GATE_RISK, "trading state and ledger recovered"));
@@ -130,13 +165,13 @@ public final class Guardian {
         ctx.getSystem().dispatchers().lookup(DispatcherSelector.blocking()), spark.getBytes("http.max-body-bytes"));
     ShadowService shadow = new ShadowService(ctx.getSystem(),
         ctx.spawn(ShadowBook.create(spark.getInt("shadow.keep"), spark.getInt("risk.snapshot-every")), "shadow-book"),
-        List.of(new SymbolRulesGuard(rules, venue), risk.dryRunGuard()), venue, rules,
+        List.of(new SymbolRulesGuard(rules, marketData), risk.dryRunGuard()), marketData, rules,
         ShadowService.Settings.fromConfig(spark.getConfig("shadow"), spark.getConfig("venue.sim")), clock, spark.getDuration("http.ask-timeout"),
         orderService, tradeMode.configName());
     if (tradeMode != TradeMode.SHADOW && spark.getBoolean("shadow.live-enabled")) shadow.startTwins(spark.getString("orders.read-journal"));
     ShadowRoutes shadowRoutes = new ShadowRoutes(shadow, auth, orderRoutes);
     FeedSettings feedSettings = FeedSettings.fromConfig(spark.getConfig("feed"));
-    FeedHub feed = FeedHub.start(ctx.getSystem(), feedSettings, FeedHub.polling(venue, rules.keySet(), feedSettings.marketInterval()),
+    FeedHub feed = FeedHub.start(ctx.getSystem(), feedSettings, FeedHub.polling(marketData, rules.keySet(), feedSettings.marketInterval()),
         new JournalOrderEvents(ctx.getSystem(), spark.getString("orders.read-journal")), clock);
     risk.systemEvents().subscribe(e -> feed.publishSystem(e.type(), e.fields()));
     FeedRoutes feedRoutes = new FeedRoutes(feed, new WsTokens(feedSettings.tokenTtl(), feedSettings.maxTokens(), clock), auth);
@@ -164,8 +199,37 @@ public final class Guardian {
         spark.getLong("orders.recovery-progress-every"), spark.getDuration("http.ask-timeout")), RecoveryFinished::new);
   }
 
+  /** The HTTP venue's exchangeInfo decides whether TRADE_MODE may use it; until then the venue gate is pending. */
+  private void startHttpVenue() {
+    ctx.pipeToSelf(httpVenue.start(), VenueStarted::new);
+  }
+
+  private Behavior<Command> onVenueStarted(VenueStarted started) {
+    if (started.error() != null) {
+      Duration retry = spark.getDuration("venue.http.start-retry");
+      ctx.getLog().warn("event=venue_unreachable retryInMs={} error=\"{}\"", retry.toMillis(), started.error().toString());
+      readiness.fail(GATE_VENUE, "venue unreachable (retrying): " + started.error().getMessage());
+      ctx.scheduleOnce(retry, ctx.getSelf(), RetryVenueStart.INSTANCE);
+      return Behaviors.same();
+    }
+    try {
+      tradeMode.checkVenue(started.info().simulator());
+      readiness.pass(GATE_VENUE, "venue " + spark.getString("venue.http.url") + " simulator=" + started.info().simulator());
+    } catch (IllegalStateException e) {
+      ctx.getLog().error("event=start_refused reason=\"{}\"", e.getMessage());
+      readiness.fail(GATE_VENUE, e.getMessage());
+      CoordinatedShutdown.get(ctx.getSystem()).run(VenueRefused.INSTANCE);
+    }
+    return Behaviors.same();
+  }
+
   private Behavior<Command> starting() {
     return Behaviors.receive(Command.class)
+        .onMessage(VenueStarted.class, this::onVenueStarted)
+        .onMessage(RetryVenueStart.class, retry -> {
+          startHttpVenue();
+          return Behaviors.same();
+        })
         .onMessage(ClusterUp.class, up -> {
           readiness.pass(GATE_CLUSTER, "single node up at " + Cluster.get(ctx.getSystem()).selfMember().address());
           recoverOrders();

@@ -171,7 +171,7 @@ public final class HttpVenue implements Venue, MarketData {
    * venue's info, or fails when the venue cannot be reached (the caller retries).
    */
   public CompletionStage<Info> start() {
-    return syncClock().thenCompose(v -> call(Endpoint.EXCHANGE_INFO, HttpMethods.GET, "/api/v3/exchangeInfo", new LinkedHashMap<>(), Auth.NONE, 1, 0))
+    return syncClock().thenCompose(v -> call(Endpoint.EXCHANGE_INFO, HttpMethods.GET, "/api/v3/exchangeInfo", new LinkedHashMap<>(), Auth.NONE, 20, 0))
         .thenApply(answer -> {
           if (!answer.ok()) throw new IllegalStateException("exchangeInfo answered " + answer.status() + ": " + BinanceWire.abbreviate(answer.body()));
           JsonNode info = answer.json();
@@ -359,7 +359,7 @@ public final class HttpVenue implements Venue, MarketData {
     Map<String, String> params = new LinkedHashMap<>();
     params.put("symbol", symbol);
     params.put("origClientOrderId", clientOrderId);
-    return call(Endpoint.QUERY, HttpMethods.GET, "/api/v3/order", params, Auth.SIGNED, 1, 0).thenApply(answer -> {
+    return call(Endpoint.QUERY, HttpMethods.GET, "/api/v3/order", params, Auth.SIGNED, 4, 0).thenApply(answer -> {
       if (answer.ok()) {
         VenueOrderReport report = BinanceWire.order(answer.json());
         track(report);
@@ -376,7 +376,7 @@ public final class HttpVenue implements Venue, MarketData {
 
   @Override
   public CompletionStage<List<VenueOrderReport>> openOrders() {
-    return call(Endpoint.OPEN_ORDERS, HttpMethods.GET, "/api/v3/openOrders", new LinkedHashMap<>(), Auth.SIGNED, 1, 0).thenApply(answer -> {
+    return call(Endpoint.OPEN_ORDERS, HttpMethods.GET, "/api/v3/openOrders", new LinkedHashMap<>(), Auth.SIGNED, 80, 0).thenApply(answer -> {
       if (!answer.ok()) throw new IllegalStateException("openOrders answered " + answer.status() + ": " + BinanceWire.abbreviate(answer.body()));
       List<VenueOrderReport> open = new ArrayList<>();
       for (JsonNode n : answer.json()) open.add(BinanceWire.order(n));
@@ -407,7 +407,7 @@ public final class HttpVenue implements Venue, MarketData {
   }
 
   CompletionStage<Answer> userStreamCall(HttpMethod method, Map<String, String> params) {
-    return call(Endpoint.USER_STREAM, method, "/api/v3/userDataStream", params, Auth.KEY_ONLY, 1, 0);
+    return call(Endpoint.USER_STREAM, method, "/api/v3/userDataStream", params, Auth.KEY_ONLY, 2, 0);
   }
 
   String webSocketUrl(String listenKey) {
@@ -435,7 +435,7 @@ public final class HttpVenue implements Venue, MarketData {
   }
 
   private CompletionStage<Void> refreshBookTicker() {
-    return call(Endpoint.BOOK_TICKER, HttpMethods.GET, "/api/v3/ticker/bookTicker", new LinkedHashMap<>(), Auth.NONE, 1, 0).thenAccept(answer -> {
+    return call(Endpoint.BOOK_TICKER, HttpMethods.GET, "/api/v3/ticker/bookTicker", new LinkedHashMap<>(), Auth.NONE, 4, 0).thenAccept(answer -> {
       if (!answer.ok()) return;
       Instant now = Instant.now();
       for (JsonNode t : answer.json()) {
@@ -445,7 +445,7 @@ public final class HttpVenue implements Venue, MarketData {
     });
   }
 
-  // ---- calls ----
+  // ---- calls (weights as the venue counts them, docs/venue-sim.md) ----
 
   private enum Auth {
     NONE,
