@@ -160,7 +160,6 @@ public final class HttpVenue implements Venue, MarketData {
         .withMaxConnections(settings.maxSockets())
         .withMaxOpenRequests(Integer.highestOneBit(Math.max(32, settings.maxSockets() * 4)) * 2)
         .withKeepAliveTimeout(settings.keepAliveTimeout())
-        .withIdleTimeout(settings.keepAliveTimeout())
         .withTransport(transport);
     this.userStream = new UserDataStream(settings.userStream(), this, system);
   }
