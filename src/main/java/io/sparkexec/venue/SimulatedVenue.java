@@ -8,7 +8,7 @@ import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;
 import java.util.Collections;
-import java.util.Iterator;
+import java.util.Comparator;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
@@ -154,7 +154,7 @@ public final class SimulatedVenue implements Venue, MarketData {
     order.status = report.status();
     ordersByClientId.put(o.clientOrderId(), order);
     if (order.status.isFinal()) forgetOldFinalOrders(order);
-    else if (o.type() == OrderType.LIMIT && o.timeInForce() == TimeInForce.GTC) book.resting.add(order);
+    else if (o.type() == OrderType.LIMIT && o.timeInForce() == TimeInForce.GTC) book.resting(o.side()).add(order);
   }
 
   /** Starts the price feed; resting orders are matched on every tick. */
@@ -206,7 +206,7 @@ public final class SimulatedVenue implements Venue, MarketData {
           result = new CancelRefused("order is " + order.status, order.report());
         } else {
           order.status = VenueStatus.CANCELED;
-          order.book.resting.remove(order);
+          order.book.resting(order.order.side()).remove(order);
           VenueOrderReport report = order.report();
           result = new Canceled(report);
           durable = orderLog.changed(report);
@@ -284,13 +284,13 @@ public final class SimulatedVenue implements Venue, MarketData {
     boolean crosses = o.side() == Side.BUY ? o.price().compareTo(touch) >= 0 : o.price().compareTo(touch) <= 0;
     BigDecimal available = book.rule.touchQty();
     if (!crosses || (o.timeInForce() == TimeInForce.FOK && o.quantity().compareTo(available) > 0)) {
-      if (o.timeInForce() == TimeInForce.GTC) book.resting.add(order);
+      if (o.timeInForce() == TimeInForce.GTC) book.resting(o.side()).add(order);
       else order.status = VenueStatus.EXPIRED;
       return;
     }
     order.fill(touch, o.quantity().min(available));
     if (order.status == VenueStatus.PARTIALLY_FILLED) {
-      if (o.timeInForce() == TimeInForce.GTC) book.resting.add(order);
+      if (o.timeInForce() == TimeInForce.GTC) book.resting(o.side()).add(order);
       else order.status = VenueStatus.EXPIRED;
     }
   }
@@ -318,21 +318,27 @@ public final class SimulatedVenue implements Venue, MarketData {
     for (Book book : books.values()) {
       synchronized (book) {
         book.step(clock.instant());
-        for (Iterator<SimOrder> it = book.resting.iterator(); it.hasNext(); ) {
-          SimOrder order = it.next();
-          VenueOrder o = order.order;
-          boolean crosses = o.side() == Side.BUY ? o.price().compareTo(book.quote.ask()) >= 0 : o.price().compareTo(book.quote.bid()) <= 0;
-          if (!crosses) continue;
-          // a crossed resting order trades at its limit or better
-          BigDecimal price = o.side() == Side.BUY ? o.price().min(book.quote.ask()) : o.price().max(book.quote.bid());
-          order.fill(price, order.remaining().min(book.rule.touchQty()));
-          if (order.status == VenueStatus.FILLED) {
-            it.remove();
-            forgetOldFinalOrders(order);
+        for (Side side : Side.values()) {
+          // best price first: the scan ends at the first order the quote does not cross
+          List<SimOrder> resting = book.resting(side).orders;
+          for (int i = 0; i < resting.size(); ) {
+            SimOrder order = resting.get(i);
+            BigDecimal limit = order.order.price();
+            boolean crosses = side == Side.BUY ? limit.compareTo(book.quote.ask()) >= 0 : limit.compareTo(book.quote.bid()) <= 0;
+            if (!crosses) break;
+            // a crossed resting order trades at its limit or better
+            BigDecimal price = side == Side.BUY ? limit.min(book.quote.ask()) : limit.max(book.quote.bid());
+            order.fill(price, order.remaining().min(book.rule.touchQty()));
+            if (order.status == VenueStatus.FILLED) {
+              resting.remove(i);
+              forgetOldFinalOrders(order);
+            } else {
+              i++;
+            }
+            VenueOrderReport report = order.report();
+            reports.add(report);
+            durable.add(orderLog.changed(report));
           }
-          VenueOrderReport report = order.report();
-          reports.add(report);
-          durable.add(orderLog.changed(report));
         }
       }
     }
@@ -372,7 +378,8 @@ public final class SimulatedVenue implements Venue, MarketData {
   private static final class Book {
     final SymbolRule rule;
     final Random random;
-    final List<SimOrder> resting = new ArrayList<>();
+    final RestingOrders bids = new RestingOrders(Comparator.reverseOrder());
+    final RestingOrders asks = new RestingOrders(Comparator.naturalOrder());
     double mid;
     volatile Quote quote;
 
@@ -381,6 +388,10 @@ public final class SimulatedVenue implements Venue, MarketData {
       this.random = random;
       this.mid = rule.initialPrice().doubleValue();
       publish(now);
+    }
+
+    RestingOrders resting(Side side) {
+      return side == Side.BUY ? bids : asks;
     }
 
     void step(Instant now) {
@@ -393,6 +404,33 @@ public final class SimulatedVenue implements Venue, MarketData {
       BigDecimal bid = BigDecimal.valueOf(mid).divide(tick, 0, RoundingMode.FLOOR).multiply(tick);
       BigDecimal ask = bid.add(tick.multiply(BigDecimal.valueOf(rule.spreadTicks())));
       quote = new Quote(rule.symbol(), bid, ask, now);
+    }
+  }
+
+  /** One side's resting orders, best price first and oldest first at a price (price-time priority). */
+  private static final class RestingOrders {
+    final List<SimOrder> orders = new ArrayList<>();
+    /** Negative when the first price is better than the second. */
+    final Comparator<BigDecimal> better;
+
+    RestingOrders(Comparator<BigDecimal> better) {
+      this.better = better;
+    }
+
+    /** After every order priced at least as well. */
+    void add(SimOrder order) {
+      int lo = 0;
+      int hi = orders.size();
+      while (lo < hi) {
+        int mid = (lo + hi) >>> 1;
+        if (better.compare(orders.get(mid).order.price(), order.order.price()) <= 0) lo = mid + 1;
+        else hi = mid;
+      }
+      orders.add(lo, order);
+    }
+
+    void remove(SimOrder order) {
+      orders.remove(order);
     }
   }
 

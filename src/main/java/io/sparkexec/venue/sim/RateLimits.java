@@ -36,6 +36,7 @@ final class RateLimits {
     int weight;
     int orders;
     long waitUntil;
+    String waitingFor;
     int requestsWhileWaiting;
     long bannedUntil;
   }
@@ -67,12 +68,13 @@ final class RateLimits {
           log.warn("event=venue_sim_client_banned key={} seconds={} reason=kept_sending_while_told_to_wait", key, settings.banDuration().toSeconds());
           return new Banned(secondsUntil(w.bannedUntil, nowMillis), w.weight);
         }
-        return new Limited("REQUEST_WEIGHT", secondsUntil(w.waitUntil, nowMillis), w.weight);
+        return new Limited(w.waitingFor, secondsUntil(w.waitUntil, nowMillis), w.weight);
       }
       String over = w.weight + weight > settings.weightPerSecond() ? "REQUEST_WEIGHT"
           : w.orders + orders > settings.ordersPerSecond() ? "ORDERS" : null;
       if (over != null) {
         w.waitUntil = (second + 1) * 1000;
+        w.waitingFor = over;
         w.requestsWhileWaiting = 0;
         return new Limited(over, secondsUntil(w.waitUntil, nowMillis), w.weight);
       }

@@ -135,7 +135,8 @@ final class SimRoutes {
         path("openOrders", () -> get(() -> call(Access.SIGNED, q -> q.get("symbol").isPresent() ? 6 : 80, q -> 0, this::openOrders))),
         path("userDataStream", () -> concat(
             post(() -> call(Access.API_KEY, q -> 2, q -> 0, q -> done(Json.ok(Map.of("listenKey", streams.newListenKey(clock.millis())))))),
-            put(() -> call(Access.API_KEY, q -> 2, q -> 0, this::keepAlive)))));
+            put(() -> call(Access.API_KEY, q -> 2, q -> 0, this::keepAlive)),
+            delete(() -> call(Access.API_KEY, q -> 2, q -> 0, this::closeListenKey)))));
   }
 
   /** Ours, unsigned and unlimited: what the simulator saw, and fault injection for tests. */
@@ -159,7 +160,9 @@ final class SimRoutes {
     long now = clock.millis();
     Query query = request.getUri().query();
     String key = request.getHeader(API_KEY_HEADER).map(HttpHeader::value).orElse(null);
-    RateLimits.Verdict verdict = limits.admit(key == null ? "anonymous" : key, weight.applyAsInt(query), orders.applyAsInt(query), now);
+    // unknown keys share the anonymous budget, so made-up keys cannot grow the limiter's table
+    String account = settings.apiKey().equals(key) ? key : "anonymous";
+    RateLimits.Verdict verdict = limits.admit(account, weight.applyAsInt(query), orders.applyAsInt(query), now);
     RawHeader used = RawHeader.create(USED_WEIGHT_HEADER, String.valueOf(verdict.usedWeight()));
     if (verdict instanceof RateLimits.Banned banned) {
       return done(BinanceFormat.error(418, -1003, "Way too many requests; banned for " + banned.retryAfterSeconds() + " s after being told to wait.")
@@ -428,6 +431,12 @@ final class SimRoutes {
     return done(streams.keepAlive(listenKey.get(), clock.millis()) ? Json.ok(Map.of()) : unknownListenKey());
   }
 
+  private CompletionStage<HttpResponse> closeListenKey(Query q) {
+    Optional<String> listenKey = q.get("listenKey");
+    if (listenKey.isEmpty()) return done(mandatory("listenKey"));
+    return done(streams.close(listenKey.get()) ? Json.ok(Map.of()) : unknownListenKey());
+  }
+
   private Route userStream(String listenKey) {
     if (!streams.isLive(listenKey, clock.millis())) return complete(unknownListenKey());
     return handleWebSocketMessages(streams.connect(listenKey));
@@ -474,8 +483,8 @@ final class SimRoutes {
 
   /**
    * The "accepted, response lost" fault: a body that fails before its first byte, so Pekko aborts
-   * the connection right after the status line and headers. The client sees a truncated response
-   * (a transport failure) and never the order.
+   * the connection (in practice before the status line leaves; at worst the client sees a
+   * truncated response). Either way a transport failure, never the order.
    */
   private static HttpResponse aborted(String what) {
     log.info("event=venue_sim_fault_injected fault=drop_after_accept orders={}", what);

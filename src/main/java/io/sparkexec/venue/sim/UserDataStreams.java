@@ -57,6 +57,11 @@ final class UserDataStreams {
     return true;
   }
 
+  /** Forgets the key: no new connection with it (open ones stay until they close). */
+  boolean close(String listenKey) {
+    return expiryByListenKey.remove(listenKey) != null;
+  }
+
   boolean isLive(String listenKey, long nowMillis) {
     Long expiry = expiryByListenKey.get(listenKey);
     if (expiry != null && expiry <= nowMillis) expiryByListenKey.remove(listenKey);

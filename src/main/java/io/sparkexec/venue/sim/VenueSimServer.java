@@ -63,7 +63,7 @@ public final class VenueSimServer {
       return Http.get(system).newServerAt(settings.host(), settings.port()).bind(routes.route()).thenApply(binding -> {
         binding.addToCoordinatedShutdown(HARD_DEADLINE, system);
         long open = ledger.restored().orders().stream().filter(o -> !o.report().status().isFinal()).count();
-        log.info("event=venue_sim_started port={} host={} dataDir={} fsync={} symbols={} restoredOrders={} restoredOpenOrders={} weightPerSec={} ordersPerSec={}",
+        log.info("event=venue_sim_server_started port={} host={} dataDir={} fsync={} symbols={} restoredOrders={} restoredOpenOrders={} weightPerSec={} ordersPerSec={}",
             binding.localAddress().getPort(), settings.host(), settings.dataDir().getAbsolutePath(), settings.fsync(), rules.keySet(),
             ledger.restored().orders().size(), open, settings.rateLimits().weightPerSecond(), settings.rateLimits().ordersPerSecond());
         return new VenueSimServer(system, binding);
