@@ -62,13 +62,16 @@ class ExecutorOverHttpIT {
       assertEquals("FILLED", market.json().path("status").asText(), market::toString);
       assertEquals(1, sim.submissions("http-mkt-1"));
 
-      // BUYs at the bid rest, then fill as the price walks: the fills come by the user-data stream
-      BigDecimal bid = new BigDecimal(sim.get("/api/v3/ticker/bookTicker?symbol=SOLUSDT").json().path("bidPrice").asText());
+      // BUYs at the bid and SELLs at the ask rest; whichever way the price walks, one side trades,
+      // and those fills come by the user-data stream
+      JsonNode ticker = sim.get("/api/v3/ticker/bookTicker?symbol=SOLUSDT").json();
       List<String> resting = new ArrayList<>();
-      for (int i = 0; i < 5; i++) {
+      for (int i = 0; i < 6; i++) {
         String id = "http-rest-" + i;
-        Response r = server.placeOrder(json("clientOrderId", id, "symbol", "SOLUSDT", "side", "BUY", "type", "LIMIT", "timeInForce", "GTC",
-            "quantity", "1.000", "price", bid.setScale(2, RoundingMode.DOWN).toPlainString()));
+        boolean buy = i % 2 == 0;
+        String price = new BigDecimal(ticker.path(buy ? "bidPrice" : "askPrice").asText()).setScale(2, RoundingMode.DOWN).toPlainString();
+        Response r = server.placeOrder(json("clientOrderId", id, "symbol", "SOLUSDT", "side", buy ? "BUY" : "SELL", "type", "LIMIT",
+            "timeInForce", "GTC", "quantity", "1.000", "price", price));
         assertEquals(200, r.status(), r::toString);
         if (r.json().path("status").asText().equals("ACKNOWLEDGED")) resting.add(id);
       }

@@ -280,16 +280,20 @@ class HttpVenueIT {
     assertRestingOrderFillArrives(venue);
   }
 
-  /** A BUY at the bid rests, then fills as the walk moves the ask down to it; the report arrives unasked. */
+  /**
+   * BUYs at the bid and SELLs at the ask rest; whichever way the price walks, one side crosses
+   * and trades, and its report arrives unasked.
+   */
   private void assertRestingOrderFillArrives(HttpVenue venue) throws Exception {
     List<Venue.VenueOrderReport> pushed = new CopyOnWriteArrayList<>();
     venue.onExecutionReport(pushed::add);
     await().atMost(WAIT).until(() -> venue.quote("SOLUSDT") != null);
     List<String> ids = new ArrayList<>();
-    // several at the bid: at least one rests and then trades as the price walks
-    for (int i = 0; i < 5; i++) {
+    for (int i = 0; i < 6; i++) {
       String id = id("rest");
-      Venue.SubmitResult r = get(venue.submit(List.of(limit(id, "SOLUSDT", Side.BUY, "1.000", venue.quote("SOLUSDT").bid())))).get(0);
+      MarketData.Quote quote = venue.quote("SOLUSDT");
+      Side side = i % 2 == 0 ? Side.BUY : Side.SELL;
+      Venue.SubmitResult r = get(venue.submit(List.of(limit(id, "SOLUSDT", side, "1.000", quote.touch(side == Side.BUY ? Side.SELL : Side.BUY))))).get(0);
       Venue.Acknowledged ack = assertInstanceOf(Venue.Acknowledged.class, r);
       if (ack.report().fills().isEmpty()) ids.add(id);
     }
