@@ -124,8 +124,7 @@ public final class Guardian {
     CircuitBreakerVenue venue = new CircuitBreakerVenue(link, CircuitBreakerVenue.Settings.fromConfig(spark.getConfig("venue.breaker")), ctx.getSystem());
     CoordinatedShutdown.get(ctx.getSystem()).addTask(CoordinatedShutdown.PhaseServiceStop(), "venue-link-stop", () -> {
       venue.close();
-      if (httpVenue != null) httpVenue.stop();
-      return CompletableFuture.completedFuture(Done.getInstance());
+      return httpVenue != null ? httpVenue.stop() : CompletableFuture.completedFuture(Done.getInstance());
     });
 
     Batcher.Settings batchSettings = Batcher.Settings.fromConfig(spark.getConfig("batch"));

@@ -19,6 +19,7 @@ import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.TimeoutException;
 import java.util.function.Consumer;
+import org.apache.pekko.Done;
 import org.apache.pekko.actor.Cancellable;
 import org.apache.pekko.actor.typed.ActorSystem;
 import org.apache.pekko.event.Logging;
@@ -202,12 +203,13 @@ public final class HttpVenue implements Venue, MarketData {
         });
   }
 
-  /** Stops the timers and the user-data stream; the pool closes with the actor system. */
-  public void stop() {
+  /** Stops the timers and the user-data stream, then closes the pool's connections. */
+  public CompletionStage<Done> stop() {
     stopped = true;
     if (clockSync != null) clockSync.cancel();
     if (bookTicker != null) bookTicker.cancel();
     userStream.stop();
+    return http.shutdownAllConnectionPools().thenApply(v -> Done.getInstance());
   }
 
   private static int perSecond(JsonNode limit) {
