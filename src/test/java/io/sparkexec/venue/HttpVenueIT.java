@@ -133,6 +133,19 @@ class HttpVenueIT {
   }
 
   @Test
+  void idleConnectionsAreClosedByUsAfterTheKeepAliveTimeoutAndNewOnesOpenedOnDemand() throws Exception {
+    // nothing else on the pool: no book-ticker refresh, no polling of the resting order
+    HttpVenue venue = started(Map.of("spark.venue.http.user-stream.enabled", false, "spark.venue.http.keep-alive-timeout-ms", 300,
+        "spark.venue.http.book-ticker-interval", "1 h", "spark.venue.http.user-stream.poll-interval", "1 h"));
+    assertInstanceOf(Venue.Acknowledged.class, get(venue.submit(List.of(resting(id("idle"))))).get(0));
+    long opened = venue.poolStats().connectionsOpened();
+    // well before the venue's own idle timeout (60 s), so it was us: the pool has let its idle connections go
+    await().atMost(Duration.ofSeconds(30)).untilAsserted(() -> assertEquals(0, venue.poolStats().connectionsOpen(), venue.poolStats().toString()));
+    assertInstanceOf(Venue.Acknowledged.class, get(venue.submit(List.of(resting(id("idle"))))).get(0));
+    assertTrue(venue.poolStats().connectionsOpened() > opened, "a new connection: " + venue.poolStats());
+  }
+
+  @Test
   void aWrongSecretIsRefusedWithTheVenuesReason() throws Exception {
     HttpVenue venue = venue(sim, Map.of("spark.venue.http.api-secret", "not-the-secret", "spark.venue.http.user-stream.enabled", false));
     get(venue.start()); // public calls need no signature
