@@ -6,6 +6,7 @@ import io.sparkexec.venue.Venue.Fill;
 import io.sparkexec.venue.Venue.VenueOrder;
 import io.sparkexec.venue.Venue.VenueOrderReport;
 import java.math.BigDecimal;
+import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -58,10 +59,10 @@ final class BinanceFormat {
   }
 
   /**
-   * Binance's executionReport frame. {@code executionType} TRADE describes the report's last
-   * fill; any other type carries no trade ({@code t} = -1).
+   * Binance's executionReport frame as JSON text. {@code executionType} TRADE describes the
+   * report's last fill; any other type carries no trade ({@code t} = -1).
    */
-  static Map<String, Object> executionReport(VenueOrder order, VenueOrderReport report, String executionType, long eventTime) {
+  static String executionReport(VenueOrder order, VenueOrderReport report, String executionType, long eventTime) {
     BigDecimal executed = BigDecimal.ZERO;
     for (Fill f : report.fills()) executed = executed.add(f.quantity());
     Fill last = "TRADE".equals(executionType) && !report.fills().isEmpty() ? report.fills().get(report.fills().size() - 1) : null;
@@ -85,6 +86,6 @@ final class BinanceFormat {
     frame.put("T", report.time().toEpochMilli());
     frame.put("t", last == null ? -1L : Long.parseLong(last.tradeId()));
     frame.put("z", executed);
-    return frame;
+    return new String(Json.bytes(frame), StandardCharsets.UTF_8);
   }
 }

@@ -42,6 +42,7 @@ import java.util.regex.Pattern;
 import org.apache.pekko.actor.typed.ActorSystem;
 import org.apache.pekko.http.javadsl.model.ContentTypes;
 import org.apache.pekko.http.javadsl.model.HttpEntities;
+import org.apache.pekko.http.javadsl.model.HttpEntity;
 import org.apache.pekko.http.javadsl.model.HttpHeader;
 import org.apache.pekko.http.javadsl.model.HttpRequest;
 import org.apache.pekko.http.javadsl.model.HttpResponse;
@@ -445,7 +446,7 @@ final class SimRoutes {
   private void pushReport(VenueOrderReport report, String executionType) {
     VenueOrder order = ledger.placed(report.clientOrderId());
     if (order == null || streams.connectionCount() == 0) return;
-    streams.publish(new String(Json.bytes(BinanceFormat.executionReport(order, report, executionType, clock.millis())), java.nio.charset.StandardCharsets.UTF_8));
+    streams.publish(BinanceFormat.executionReport(order, report, executionType, clock.millis()));
   }
 
   // ---- faults ----
@@ -549,7 +550,7 @@ final class SimRoutes {
         .withFallback(RejectionHandler.defaultHandler())
         .mapRejectionResponse(r -> {
           if (r.entity().getContentType().mediaType().subType().equals("json")) return r;
-          String text = r.entity() instanceof org.apache.pekko.http.javadsl.model.HttpEntity.Strict strict ? strict.getData().utf8String() : r.status().reason();
+          String text = r.entity() instanceof HttpEntity.Strict strict ? strict.getData().utf8String() : r.status().reason();
           return BinanceFormat.error(r.status().intValue(), -1000, text);
         });
   }

@@ -11,11 +11,16 @@ import com.fasterxml.jackson.databind.JsonNode;
 import io.sparkexec.http.Json;
 import io.sparkexec.testing.TestServer.Response;
 import io.sparkexec.testing.TestVenueSim;
+import java.io.InputStream;
 import java.io.UncheckedIOException;
 import java.math.BigDecimal;
+import java.net.InetAddress;
+import java.net.Socket;
+import java.net.SocketException;
 import java.net.URI;
 import java.net.http.HttpClient;
 import java.net.http.WebSocket;
+import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
@@ -283,6 +288,30 @@ class VenueSimIT {
       Response stillBanned = limited.keyed("GET", "/api/v3/time");
       assertEquals(418, stillBanned.status(), stillBanned::toString);
       assertEquals(-1003, stillBanned.json().get("code").asInt());
+    }
+  }
+
+  @Test
+  void idleKeepAliveConnectionsAreClosedAfterTheIdleTimeout(@TempDir Path idleDir) throws Exception {
+    try (TestVenueSim idle = TestVenueSim.inProcess(idleDir, Map.of("spark.venue-sim.pekko.http.server.idle-timeout", "1 s"));
+        Socket socket = new Socket(InetAddress.getLoopbackAddress(), idle.port())) {
+      socket.getOutputStream().write("GET /api/v3/ping HTTP/1.1\r\nHost: sim\r\n\r\n".getBytes(StandardCharsets.US_ASCII));
+      socket.getOutputStream().flush();
+      socket.setSoTimeout(60_000);
+      InputStream in = socket.getInputStream();
+      String head = new String(in.readNBytes(12), StandardCharsets.US_ASCII);
+      assertEquals("HTTP/1.1 200", head);
+      // the connection stays open after the answer (keep-alive) until the server's idle timeout closes it
+      long started = System.nanoTime();
+      try {
+        while (in.read() != -1) {
+          // drain the rest of the answer
+        }
+      } catch (SocketException reset) {
+        // Pekko aborts an idle connection (RST) rather than closing it (FIN): closed either way
+      }
+      long idleMillis = (System.nanoTime() - started) / 1_000_000;
+      assertTrue(idleMillis < 50_000, "closed by the 1 s idle timeout, not the 60 s default: " + idleMillis + " ms");
     }
   }
 
