@@ -427,6 +427,11 @@ public final class HttpVenue implements Venue, MarketData {
     return userStream.connected();
   }
 
+  /** Drops the user-data connection as a network fault would (tests); it reconnects on its own. */
+  void dropUserStream() {
+    userStream.disconnect();
+  }
+
   // ---- market data ----
 
   private void scheduleBookTicker() {

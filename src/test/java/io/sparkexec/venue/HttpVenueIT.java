@@ -288,6 +288,26 @@ class HttpVenueIT {
   }
 
   @Test
+  void aDroppedStreamReconnectsAndFillsKeepArriving() throws Exception {
+    HttpVenue venue = started(Map.of());
+    await().atMost(WAIT).until(venue::userStreamConnected);
+    venue.dropUserStream();
+    await().atMost(WAIT).until(() -> !venue.userStreamConnected());
+    await().atMost(WAIT).until(venue::userStreamConnected);
+    assertRestingOrderFillArrives(venue);
+  }
+
+  @Test
+  void withoutKeepAliveEveryCallOpensItsOwnConnection() throws Exception {
+    HttpVenue venue = started(Map.of("spark.venue.http.user-stream.enabled", false, "spark.venue.http.keep-alive", false,
+        "spark.venue.http.book-ticker-interval", "1 h"));
+    PoolTransport.Stats before = venue.poolStats();
+    for (int i = 0; i < 20; i++) assertInstanceOf(Venue.Acknowledged.class, get(venue.submit(List.of(resting(id("close"))))).get(0));
+    PoolTransport.Stats after = venue.poolStats();
+    assertTrue(after.connectionsOpened() - before.connectionsOpened() >= 20, "Connection: close on every call: " + after);
+  }
+
+  @Test
   void withTheStreamCutFillsArriveByPolling() throws Exception {
     HttpVenue venue = started(Map.of("spark.venue.http.user-stream.enabled", false));
     assertTrue(!venue.userStreamConnected());
