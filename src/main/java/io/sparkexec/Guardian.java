@@ -38,6 +38,9 @@ import io.sparkexec.snapshot.ExportRoutes;
 import io.sparkexec.snapshot.FillExport;
 import io.sparkexec.snapshot.SnapshotRoutes;
 import io.sparkexec.snapshot.Snapshots;
+import io.sparkexec.venue.CircuitBreakerVenue;
+import io.sparkexec.venue.HttpVenue;
+import io.sparkexec.venue.MarketData;
 import io.sparkexec.venue.SimulatedVenue;
 import io.sparkexec.venue.SymbolRule;
 import io.sparkexec.venue.Venue;
@@ -74,6 +77,7 @@ public final class Guardian {
   public static final String GATE_JOURNAL_WRITES = "journal-writes";
   public static final String GATE_RISK = "risk";
   public static final String GATE_WARM_UP = "warm-up";
+  public static final String GATE_VENUE = "venue";
 
   public sealed interface Command {}
 
@@ -87,14 +91,27 @@ public final class Guardian {
 
   private static final Duration RECOVERY_RETRY = Duration.ofSeconds(5);
 
+  private record VenueStarted(HttpVenue.Info info, Throwable error) implements Command {}
+
+  private enum RetryVenueStart implements Command {
+    INSTANCE
+  }
+
+  /** The venue is not what TRADE_MODE allows (e.g. paper against a venue that is no simulator). */
+  private enum VenueRefused implements CoordinatedShutdown.Reason {
+    INSTANCE
+  }
+
   public static Behavior<Command> create(Config config) {
     return Behaviors.setup(ctx -> new Guardian(ctx, config).starting());
   }
 
   private final ActorContext<Command> ctx;
   private final Config spark;
-  private final Readiness readiness = new Readiness(GATE_CLUSTER, GATE_JOURNAL, GATE_JOURNAL_WRITES, GATE_RISK, GATE_WARM_UP);
+  private final Readiness readiness = new Readiness(GATE_CLUSTER, GATE_JOURNAL, GATE_JOURNAL_WRITES, GATE_RISK, GATE_VENUE, GATE_WARM_UP);
   private final ActorRef<OpenOrders.Command> openOrders;
+  private final TradeMode tradeMode;
+  private final HttpVenue httpVenue;
 
   private Guardian(ActorContext<Command> ctx, Config config) {
     this.ctx = ctx;
@@ -104,23 +121,38 @@ public final class Guardian {
 
     Map<String, SymbolRule> rules = SymbolRule.fromConfig(spark.getConfig("venue"));
     String venueKind = spark.getString("venue.kind");
-    TradeMode tradeMode = TradeMode.check(spark.getString("trade-mode"), spark.getBoolean("live-enabled"), venueKind);
-    if (!venueKind.equals("sim-inproc")) throw new IllegalStateException("VENUE=" + venueKind + " is not available yet; use sim-inproc");
-    SimulatedVenue venue = new SimulatedVenue(SimulatedVenue.Settings.fromConfig(spark.getConfig("venue.sim")), rules,
-        ctx.getSystem(), clock).start();
-    // chaos: faults on the order path's venue calls (below any circuit breaker); withinSlo is a
-    // placeholder (ready) until the SLO room's SloService::withinSlo is wired here
+    tradeMode = TradeMode.check(spark.getString("trade-mode"), spark.getBoolean("live-enabled"), venueKind);
+    MarketData marketData;
+    Venue link;
+    if (venueKind.equals(TradeMode.HTTP_VENUE)) {
+      httpVenue = new HttpVenue(HttpVenue.Settings.fromConfig(spark.getConfig("venue.http")), ctx.getSystem(), clock);
+      marketData = httpVenue;
+      link = httpVenue;
+      startHttpVenue();
+    } else {
+      SimulatedVenue sim = new SimulatedVenue(SimulatedVenue.Settings.fromConfig(spark.getConfig("venue.sim")), rules, ctx.getSystem(), clock).start();
+      httpVenue = null;
+      marketData = sim;
+      link = sim;
+      readiness.pass(GATE_VENUE, "in-process simulator");
+    }
+    // chaos: faults on the order path's venue calls, below the circuit breaker so they open it like real ones;
+    // withinSlo is a placeholder (ready) until the SLO room's SloService::withinSlo is wired here
     ChaosService chaos = new ChaosService(ctx.getSystem(), b -> ctx.spawn(b, "chaos"),
         ChaosService.Settings.fromConfig(spark.getConfig("chaos"), spark.getString("trade-mode"), spark.getDuration("http.ask-timeout")),
         clock, readiness::isReady);
-    Venue orderVenue = chaos.wrap(venue);
+    CircuitBreakerVenue venue = new CircuitBreakerVenue(chaos.wrap(link), CircuitBreakerVenue.Settings.fromConfig(spark.getConfig("venue.breaker")), ctx.getSystem());
+    CoordinatedShutdown.get(ctx.getSystem()).addTask(CoordinatedShutdown.PhaseServiceStop(), "venue-link-stop", () -> {
+      venue.close();
+      return httpVenue != null ? httpVenue.stop() : CompletableFuture.completedFuture(Done.getInstance());
+    });
 
     Batcher.Settings batchSettings = Batcher.Settings.fromConfig(spark.getConfig("batch"));
     Map<String, ActorRef<Batcher.Command>> batchers = new HashMap<>();
-    for (String symbol : rules.keySet()) batchers.put(symbol, ctx.spawn(Batcher.create(symbol, orderVenue, batchSettings), "batcher-" + symbol));
+    for (String symbol : rules.keySet()) batchers.put(symbol, ctx.spawn(Batcher.create(symbol, venue, batchSettings), "batcher-" + symbol));
 
     openOrders = ctx.spawn(OpenOrders.create(), "open-orders");
-    OrderEntity.Deps deps = new OrderEntity.Deps(venue, batchers::get, orderVenue, openOrders, clock,
+    OrderEntity.Deps deps = new OrderEntity.Deps(marketData, batchers::get, venue, openOrders, clock,
         spark.getDuration("orders.resubmit-backoff"), spark.getInt("orders.max-submit-attempts"));
     ClusterSharding sharding = ClusterSharding.get(ctx.getSystem());
     sharding.init(Entity.of(OrderEntity.ENTITY_KEY, ec -> OrderEntity.create(ec.getEntityId(), deps, ec.getShard()))
@@ -142,8 +174,8 @@ public final class Guardian {
         }), "journal-health");
 
     Auth auth = Auth.fromConfig(spark.getConfig("auth"), spark.getString("trade-mode"));
-    Risk risk = new Risk(Risk.Settings.fromConfig(spark.getConfig("risk")), clock, venue);
-    OrderService orderService = new OrderService(ctx.getSystem(), openOrders, List.of(new SymbolRulesGuard(rules, venue), risk.guard()), readiness,
+    Risk risk = new Risk(Risk.Settings.fromConfig(spark.getConfig("risk")), clock, marketData);
+    OrderService orderService = new OrderService(ctx.getSystem(), openOrders, List.of(new SymbolRulesGuard(rules, marketData), risk.guard()), readiness,
         OrderService.Settings.fromConfig(spark.getConfig("http")), clock, reason -> journalHealth.tell(new JournalHealth.Suspect(reason)));
     risk.start(ctx, orderService, spark.getString("orders.read-journal"), spark.getDuration("http.ask-timeout"),
         () -> readiness.pass(GATE_RISK, "trading state and ledger recovered"));
@@ -152,13 +184,13 @@ public final class Guardian {
         ctx.getSystem().dispatchers().lookup(DispatcherSelector.blocking()), spark.getBytes("http.max-body-bytes"));
     ShadowService shadow = new ShadowService(ctx.getSystem(),
         ctx.spawn(ShadowBook.create(spark.getInt("shadow.keep"), spark.getInt("risk.snapshot-every")), "shadow-book"),
-        List.of(new SymbolRulesGuard(rules, venue), risk.dryRunGuard()), venue, rules,
+        List.of(new SymbolRulesGuard(rules, marketData), risk.dryRunGuard()), marketData, rules,
         ShadowService.Settings.fromConfig(spark.getConfig("shadow"), spark.getConfig("venue.sim")), clock, spark.getDuration("http.ask-timeout"),
         orderService, tradeMode.configName());
     if (tradeMode != TradeMode.SHADOW && spark.getBoolean("shadow.live-enabled")) shadow.startTwins(spark.getString("orders.read-journal"));
     ShadowRoutes shadowRoutes = new ShadowRoutes(shadow, auth, orderRoutes);
     FeedSettings feedSettings = FeedSettings.fromConfig(spark.getConfig("feed"));
-    FeedHub feed = FeedHub.start(ctx.getSystem(), feedSettings, FeedHub.polling(venue, rules.keySet(), feedSettings.marketInterval()),
+    FeedHub feed = FeedHub.start(ctx.getSystem(), feedSettings, FeedHub.polling(marketData, rules.keySet(), feedSettings.marketInterval()),
         new JournalOrderEvents(ctx.getSystem(), spark.getString("orders.read-journal")), clock);
     risk.systemEvents().subscribe(e -> feed.publishSystem(e.type(), e.fields()));
     FeedRoutes feedRoutes = new FeedRoutes(feed, new WsTokens(feedSettings.tokenTtl(), feedSettings.maxTokens(), clock), auth);
@@ -195,7 +227,7 @@ public final class Guardian {
         snapshotRoutes.route(), exportRoutes.route()));
     // canary: synthetic orders over loopback HTTP; the warm-up gate passes once they have warmed the path.
     // Its endpoint is outside chaos (like the chaos routes); its orders go through the order route and meet chaos there.
-    Canary canary = new Canary(ctx.getSystem(), Canary.Settings.fromConfig(spark.getConfig("canary")), auth, venue, rules, venueKind,
+    Canary canary = new Canary(ctx.getSystem(), Canary.Settings.fromConfig(spark.getConfig("canary")), auth, marketData, rules, venueKind,
         tradeMode, readiness, clock);
     // chaos injection runs before every room's route (so before any guard or journal) and skips the exempt paths
     List<Route> routes = List.of(new SystemRoutes(readiness).route(),
@@ -215,8 +247,37 @@ public final class Guardian {
         spark.getLong("orders.recovery-progress-every"), spark.getDuration("http.ask-timeout")), RecoveryFinished::new);
   }
 
+  /** The HTTP venue's exchangeInfo decides whether TRADE_MODE may use it; until then the venue gate is pending. */
+  private void startHttpVenue() {
+    ctx.pipeToSelf(httpVenue.start(), VenueStarted::new);
+  }
+
+  private Behavior<Command> onVenueStarted(VenueStarted started) {
+    if (started.error() != null) {
+      Duration retry = spark.getDuration("venue.http.start-retry");
+      ctx.getLog().warn("event=venue_unreachable retryInMs={} error=\"{}\"", retry.toMillis(), started.error().toString());
+      readiness.fail(GATE_VENUE, "venue unreachable (retrying): " + started.error().getMessage());
+      ctx.scheduleOnce(retry, ctx.getSelf(), RetryVenueStart.INSTANCE);
+      return Behaviors.same();
+    }
+    try {
+      tradeMode.checkVenue(started.info().simulator());
+      readiness.pass(GATE_VENUE, "venue " + spark.getString("venue.http.url") + " simulator=" + started.info().simulator());
+    } catch (IllegalStateException e) {
+      ctx.getLog().error("event=start_refused reason=\"{}\"", e.getMessage());
+      readiness.fail(GATE_VENUE, e.getMessage());
+      CoordinatedShutdown.get(ctx.getSystem()).run(VenueRefused.INSTANCE);
+    }
+    return Behaviors.same();
+  }
+
   private Behavior<Command> starting() {
     return Behaviors.receive(Command.class)
+        .onMessage(VenueStarted.class, this::onVenueStarted)
+        .onMessage(RetryVenueStart.class, retry -> {
+          startHttpVenue();
+          return Behaviors.same();
+        })
         .onMessage(ClusterUp.class, up -> {
           readiness.pass(GATE_CLUSTER, "single node up at " + Cluster.get(ctx.getSystem()).selfMember().address());
           recoverOrders();
