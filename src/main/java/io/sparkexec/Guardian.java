@@ -27,6 +27,10 @@ import io.sparkexec.risk.TradeMode;
 import io.sparkexec.shadow.ShadowBook;
 import io.sparkexec.shadow.ShadowRoutes;
 import io.sparkexec.shadow.ShadowService;
+import io.sparkexec.slo.SloRoutes;
+import io.sparkexec.slo.SloService;
+import io.sparkexec.slo.SloSettings;
+import io.sparkexec.slo.SloSources;
 import io.sparkexec.venue.SimulatedVenue;
 import io.sparkexec.venue.SymbolRule;
 import java.time.Clock;
@@ -144,6 +148,12 @@ public final class Guardian {
     QueueService queue = new QueueService(ctx.getSystem(), ctx.spawn(DurableQueue.create(queueSettings, clock), "queue-" + queueSettings.name()),
         queueSettings);
     QueueRoutes queueRoutes = new QueueRoutes(queue, auth, spark.getBytes("http.max-body-bytes"));
+    // SLOs: place->ack from the order service, API errors from the HTTP edge, alerts onto the feed's system channel
+    SloService slo = new SloService(SloSettings.fromConfig(spark.getConfig("slo")), clock);
+    SloSources sloSources = new SloSources(slo, clock);
+    orderService.onPlaced(sloSources.placeAck());
+    slo.onAlert(a -> feed.publishSystem("slo_alert", a.fields()));
+    slo.startEvaluating(ctx.getSystem());
     CoordinatedShutdown.get(ctx.getSystem()).addTask(CoordinatedShutdown.PhaseBeforeServiceUnbind(), "readiness-off", () -> {
       readiness.stopping("shutting down");
       return CompletableFuture.completedFuture(Done.getInstance());
@@ -152,7 +162,8 @@ public final class Guardian {
     // shadow mode: POST /order is answered by the shadow before the order routes can place anything
     if (tradeMode == TradeMode.SHADOW) routes.add(shadowRoutes.shadowEveryOrder());
     routes.addAll(List.of(orderRoutes.route(), riskRoutes.route(), feedRoutes.route(), queueRoutes.route()));
-    HttpServer.start(ctx.getSystem(), HttpServer.Settings.fromConfig(spark.getConfig("http")), routes);
+    routes.add(new SloRoutes(slo, auth).route());
+    HttpServer.start(ctx.getSystem(), HttpServer.Settings.fromConfig(spark.getConfig("http")), routes, sloSources.apiErrors());
 
     Cluster cluster = Cluster.get(ctx.getSystem());
     cluster.subscriptions().tell(Subscribe.create(ctx.messageAdapter(SelfUp.class, ClusterUp::new), SelfUp.class));
