@@ -132,7 +132,7 @@ public final class Metrics {
       Kamon.gauge("spark_slo_compliance", "Share of good events over the compliance period, by slo and strategy");
 
   public static final Metric.Gauge SLO_ERROR_BUDGET_REMAINING =
-      Kamon.gauge("spark_slo_error_budget_remaining", "Share of the compliance period's error budget left (negative when overspent), by slo and strategy");
+      Kamon.gauge("spark_slo_error_budget_remaining", "Share of the compliance period's error budget left (0 when spent), by slo and strategy");
 
   public static final Metric.Counter SLO_UNTRACKED_STRATEGY_EVENTS =
       Kamon.counter("spark_slo_untracked_strategy_events", "Events of strategies beyond max-strategies, counted in the global SLO only, by slo");

@@ -16,6 +16,7 @@ import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.function.Consumer;
 import kamon.metric.Counter;
+import kamon.tag.TagSet;
 import org.apache.pekko.actor.typed.ActorSystem;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -222,8 +223,9 @@ public final class SloService {
     Tracked(SloSettings.Objective objective, Instant since) {
       this.objective = objective;
       this.global = new Series(objective.name(), null, objective.objective(), since);
-      this.good = Metrics.SLO_EVENTS.withTag("slo", objective.name()).withTag("result", "good");
-      this.bad = Metrics.SLO_EVENTS.withTag("slo", objective.name()).withTag("result", "bad");
+      // whole tag sets at once: chained withTag would also register (and export) a series per prefix
+      this.good = Metrics.SLO_EVENTS.withTags(TagSet.of("slo", objective.name()).withTag("result", "good"));
+      this.bad = Metrics.SLO_EVENTS.withTags(TagSet.of("slo", objective.name()).withTag("result", "bad"));
       if (objective.enabled()) Metrics.SLO_OBJECTIVE.withTag("slo", objective.name()).update(objective.objective());
     }
 
@@ -287,15 +289,12 @@ public final class SloService {
     }
 
     void gauges(Map<String, Double> burn, Map<String, AlertState> alerts, double compliance, double budgetLeft) {
-      burn.forEach((w, rate) -> tagged(Metrics.SLO_BURN_RATE).withTag("window", w).update(rate));
-      alerts.forEach((severity, a) -> tagged(Metrics.SLO_ALERT).withTag("severity", severity).update(a.firing() ? 1 : 0));
-      tagged(Metrics.SLO_COMPLIANCE).update(compliance);
-      tagged(Metrics.SLO_ERROR_BUDGET_REMAINING).update(budgetLeft);
-    }
-
-    private kamon.metric.Gauge tagged(kamon.metric.Metric.Gauge gauge) {
-      kamon.metric.Gauge g = gauge.withTag("slo", slo);
-      return strategy == null ? g : g.withTag("strategy", strategy);
+      TagSet tags = strategy == null ? TagSet.of("slo", slo) : TagSet.of("slo", slo).withTag("strategy", strategy);
+      burn.forEach((w, rate) -> Metrics.SLO_BURN_RATE.withTags(tags.withTag("window", w)).update(rate));
+      alerts.forEach((severity, a) -> Metrics.SLO_ALERT.withTags(tags.withTag("severity", severity)).update(a.firing() ? 1 : 0));
+      Metrics.SLO_COMPLIANCE.withTags(tags).update(compliance);
+      // Kamon gauges drop negative values: the metric stops at 0, the report shows how far overspent
+      Metrics.SLO_ERROR_BUDGET_REMAINING.withTags(tags).update(Math.max(0, budgetLeft));
     }
   }
 }
