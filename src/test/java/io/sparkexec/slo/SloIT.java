@@ -76,6 +76,21 @@ class SloIT {
   }
 
   @Test
+  void eachOrderCountsOnceAndRepeatsOfItNot() {
+    long before = slo(server.get("/api/private/slo").json(), SloService.PLACE_ACK_LATENCY).get("total").asLong();
+    assertEquals(200, server.placeOrder(marketOrder("slo-it-once", "gamma")).status());
+    // the same clientOrderId again is the same order, answered from its state: not a new event
+    assertEquals(200, server.placeOrder(marketOrder("slo-it-once", "gamma")).status());
+    assertEquals(200, server.placeOrder(marketOrder("slo-it-twice", "gamma")).status());
+    // recorded before each place call answers, so no wait is needed
+    JsonNode placeAck = slo(server.get("/api/private/slo").json(), SloService.PLACE_ACK_LATENCY);
+    assertEquals(before + 2, placeAck.get("total").asLong());
+    JsonNode gamma = null;
+    for (JsonNode s : placeAck.get("strategies")) if (s.get("strategy").asText().equals("gamma")) gamma = s;
+    assertEquals(2, gamma.get("total").asLong(), String.valueOf(placeAck));
+  }
+
+  @Test
   void missedOrdersPageInTheReportTheMetricsAndTheFeed() throws Exception {
     BlockingQueue<String> system = new LinkedBlockingQueue<>();
     WebSocket ws = HttpClient.newHttpClient().newWebSocketBuilder().header(Auth.HEADER, TestServer.TRADER_KEY)

@@ -208,6 +208,20 @@ class SloServiceTest {
     assertEquals(7, r.total());
   }
 
+  @Test
+  void apiErrorsCountPrivateResponsesAndTheir5xxOnly() {
+    SloSources sources = new SloSources(slo, clock);
+    sources.apiErrors().responded("/api/private/order", 200);
+    sources.apiErrors().responded("/api/private/order", 422);
+    sources.apiErrors().responded("/api/private/order", 503);
+    sources.apiErrors().responded("/api/private/order/{clientOrderId}", 500);
+    sources.apiErrors().responded("/api/public/ready", 503);
+    sources.apiErrors().responded("unmatched", 404);
+    SloService.SloReport r = report(API);
+    assertEquals(2, r.good());
+    assertEquals(4, r.total());
+  }
+
   private static Map<String, Double> rounded(Map<String, Double> m) {
     Map<String, Double> out = new java.util.LinkedHashMap<>();
     m.forEach((k, v) -> out.put(k, Math.round(v * 1e6) / 1e6));
