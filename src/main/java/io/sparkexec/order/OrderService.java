@@ -150,7 +150,12 @@ public final class OrderService {
     return outcome.whenComplete((r, e) -> {
       inFlight.decrementAndGet();
       Metrics.ORDERS_IN_FLIGHT.withoutTags().decrement();
-      placeListener.placed(request, receivedAt, r != null ? r : new OutcomeUnknown(e.toString()));
+      try {
+        placeListener.placed(request, receivedAt, r != null ? r : new OutcomeUnknown(e.toString()));
+      } catch (RuntimeException listenerError) {
+        // a listener's bug must not turn an order's answer into an error
+        log.error("event=place_listener_failed error=\"{}\"", listenerError.toString());
+      }
     });
   }
 

@@ -42,7 +42,14 @@ public record SloSettings(Duration bucket, Duration compliancePeriod, Duration c
       throw new IllegalArgumentException("spark.slo: compliance-period must be a multiple of compliance-bucket");
     }
     if (maxStrategies < 0) throw new IllegalArgumentException("spark.slo.max-strategies must not be negative");
+    long longest = List.of(page.longWindow(), page.shortWindow(), ticket.longWindow(), ticket.shortWindow()).stream()
+        .mapToLong(Duration::toMillis).max().orElseThrow();
+    if (longest / bucket.toMillis() > MAX_BUCKETS || compliancePeriod.toMillis() / complianceBucket.toMillis() > MAX_BUCKETS) {
+      throw new IllegalArgumentException("spark.slo: at most " + MAX_BUCKETS + " buckets per ring (longest window / bucket, compliance-period / compliance-bucket)");
+    }
   }
+
+  private static final int MAX_BUCKETS = 4094;
 
   /** Buckets the fine ring needs: the longest alert window. */
   int windowBuckets() {
@@ -64,9 +71,22 @@ public record SloSettings(Duration bucket, Duration compliancePeriod, Duration c
     return List.of(page.shortWindow(), ticket.shortWindow(), page.longWindow(), ticket.longWindow()).stream().distinct().sorted().toList();
   }
 
+  /**
+   * The executor's rooms record into these by name: they must stay configured (switch one off
+   * with {@code enabled = false}), the latency ones with a threshold, or every record would fail.
+   */
   public static SloSettings fromConfig(Config slo) {
     Config objectives = slo.getConfig("objectives");
     List<Objective> list = objectives.root().keySet().stream().sorted().map(name -> objective(name, objectives.getConfig(name))).toList();
+    for (String name : List.of(SloService.PLACE_ACK_LATENCY, SloService.API_ERRORS, SloService.WS_AVAILABILITY, SloService.SIGNAL_LATENCY,
+        SloService.SNAPSHOT_SUCCESS)) {
+      Objective o = list.stream().filter(x -> x.name().equals(name)).findFirst()
+          .orElseThrow(() -> new IllegalArgumentException("spark.slo.objectives." + name + " is missing; set enabled = false to switch it off"));
+      boolean latency = name.equals(SloService.PLACE_ACK_LATENCY) || name.equals(SloService.SIGNAL_LATENCY);
+      if (latency != (o.threshold() != null)) {
+        throw new IllegalArgumentException("spark.slo.objectives." + name + (latency ? " needs a threshold" : " takes no threshold"));
+      }
+    }
     return new SloSettings(slo.getDuration("bucket"), slo.getDuration("compliance-period"), slo.getDuration("compliance-bucket"),
         slo.getInt("max-strategies"), slo.getDuration("evaluate-every"), rule("page", slo.getConfig("alerts.page")),
         rule("ticket", slo.getConfig("alerts.ticket")), list);

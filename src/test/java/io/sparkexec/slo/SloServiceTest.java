@@ -194,6 +194,19 @@ class SloServiceTest {
   }
 
   @Test
+  void theSlosTheRoomsRecordIntoMustStayConfigured() {
+    com.typesafe.config.Config shipped = AppConfig.load().getConfig("spark.slo");
+    IllegalArgumentException missing = assertThrows(IllegalArgumentException.class,
+        () -> SloSettings.fromConfig(shipped.withoutPath("objectives.api-errors")));
+    assertTrue(missing.getMessage().contains("api-errors"), missing.getMessage());
+    IllegalArgumentException noThreshold = assertThrows(IllegalArgumentException.class,
+        () -> SloSettings.fromConfig(shipped.withoutPath("objectives.place-ack-latency.threshold")));
+    assertTrue(noThreshold.getMessage().contains("needs a threshold"), noThreshold.getMessage());
+    assertThrows(IllegalArgumentException.class, () -> SloSettings.fromConfig(com.typesafe.config.ConfigFactory.parseString(
+        "compliance-period = 365 days").withFallback(shipped)));
+  }
+
+  @Test
   void wsAvailabilityCountsServerFaultsAndUnknownReasonsAsBad() {
     SloService ws = new SloService(new SloSettings(Duration.ofMinutes(1), Duration.ofDays(1), Duration.ofHours(1), 2, Duration.ofSeconds(10),
         settings(2).page(), settings(2).ticket(), List.of(new SloSettings.Objective(SloService.WS_AVAILABILITY, true, 0.999, null, false,
