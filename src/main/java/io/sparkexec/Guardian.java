@@ -41,6 +41,10 @@ import io.sparkexec.snapshot.Snapshots;
 import io.sparkexec.venue.CircuitBreakerVenue;
 import io.sparkexec.venue.HttpVenue;
 import io.sparkexec.venue.MarketData;
+import io.sparkexec.slo.SloRoutes;
+import io.sparkexec.slo.SloService;
+import io.sparkexec.slo.SloSettings;
+import io.sparkexec.slo.SloSources;
 import io.sparkexec.venue.SimulatedVenue;
 import io.sparkexec.venue.SymbolRule;
 import io.sparkexec.venue.Venue;
@@ -136,11 +140,13 @@ public final class Guardian {
       link = sim;
       readiness.pass(GATE_VENUE, "in-process simulator");
     }
+    SloService slo = new SloService(SloSettings.fromConfig(spark.getConfig("slo")), clock);
+    SloSources sloSources = new SloSources(slo, clock);
     // chaos: faults on the order path's venue calls, below the circuit breaker so they open it like real ones;
-    // withinSlo is a placeholder (ready) until the SLO room's SloService::withinSlo is wired here
+    // a recovery is the SLOs back within objective after chaos is cleared
     ChaosService chaos = new ChaosService(ctx.getSystem(), b -> ctx.spawn(b, "chaos"),
         ChaosService.Settings.fromConfig(spark.getConfig("chaos"), spark.getString("trade-mode"), spark.getDuration("http.ask-timeout")),
-        clock, readiness::isReady);
+        clock, slo::withinSlo);
     CircuitBreakerVenue venue = new CircuitBreakerVenue(chaos.wrap(link), CircuitBreakerVenue.Settings.fromConfig(spark.getConfig("venue.breaker")), ctx.getSystem());
     CoordinatedShutdown.get(ctx.getSystem()).addTask(CoordinatedShutdown.PhaseServiceStop(), "venue-link-stop", () -> {
       venue.close();
@@ -204,7 +210,7 @@ public final class Guardian {
       ctx.getLog().warn("event=signal_consumer_off reason=\"TRADE_MODE=shadow: signals wait in the queue\"");
     } else if (consumerSettings.enabled()) {
       UniqueKillSwitch consumer = new SignalConsumer(ctx.getSystem(), queue, orderService, consumerSettings, queueSettings.name(),
-          readiness::isReady).start();
+          readiness::isReady).onSignalLatency((strategy, latency) -> slo.recordLatency(SloService.SIGNAL_LATENCY, strategy, latency)).start();
       CoordinatedShutdown.get(ctx.getSystem()).addTask(CoordinatedShutdown.PhaseServiceUnbind(), "signal-consumer-stop", () -> {
         consumer.shutdown();
         return CompletableFuture.completedFuture(Done.getInstance());
@@ -212,10 +218,16 @@ public final class Guardian {
     }
     Snapshots snapshots = new Snapshots(ctx.getSystem(), Snapshots.Settings.fromConfig(spark.getConfig("snapshot")),
         ctx.getSystem().dispatchers().lookup(DispatcherSelector.blocking()), new Snapshots.Sources(orderService, risk, queue), clock);
+    snapshots.onOutcome(ok -> slo.recordOutcome(SloService.SNAPSHOT_SUCCESS, null, ok));
     snapshots.startRetention();
     SnapshotRoutes snapshotRoutes = new SnapshotRoutes(snapshots, auth, spark.getBytes("http.max-body-bytes"));
     ExportRoutes exportRoutes = new ExportRoutes(new FillExport(ctx.getSystem(), spark.getString("orders.read-journal"), queueSettings.name()),
         auth, clock);
+    // SLOs: place->ack from the order service, API errors from the HTTP edge, alerts onto the feed's system channel
+    orderService.onPlaced(sloSources.placeAck());
+    slo.onAlert(a -> feed.publishSystem("slo_alert", a.fields()));
+    feed.onClosed(sloSources::feedClosed);
+    slo.startEvaluating(ctx.getSystem());
     CoordinatedShutdown.get(ctx.getSystem()).addTask(CoordinatedShutdown.PhaseBeforeServiceUnbind(), "readiness-off", () -> {
       readiness.stopping("shutting down");
       return CompletableFuture.completedFuture(Done.getInstance());
@@ -233,8 +245,10 @@ public final class Guardian {
     List<Route> routes = List.of(new SystemRoutes(readiness).route(),
         new ChaosRoutes(chaos, auth, spark.getBytes("http.max-body-bytes")).route(),
         new CanaryRoutes(canary, auth).route(),
+        new SloRoutes(slo, auth).route(),
         chaos.injection().wrap(concat(rooms.get(0), rooms.subList(1, rooms.size()).toArray(Route[]::new))));
-    CompletionStage<ServerBinding> binding = HttpServer.start(ctx.getSystem(), HttpServer.Settings.fromConfig(spark.getConfig("http")), routes);
+    CompletionStage<ServerBinding> binding = HttpServer.start(ctx.getSystem(), HttpServer.Settings.fromConfig(spark.getConfig("http")), routes,
+        sloSources.apiErrors());
     canary.start(binding.thenApply(ServerBinding::localAddress), GATE_WARM_UP);
 
     Cluster cluster = Cluster.get(ctx.getSystem());

@@ -25,6 +25,7 @@ import java.util.concurrent.CompletionStage;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.atomic.AtomicLong;
+import java.util.function.Consumer;
 import java.util.function.Predicate;
 import org.apache.pekko.Done;
 import org.apache.pekko.NotUsed;
@@ -60,6 +61,7 @@ public final class FeedHub {
       List<FeedConnection.Status> perConnection, List<FeedConnection.Status> recentlyClosed) {}
 
   private final FeedSettings settings;
+  private volatile Consumer<String> closeListener = reason -> {};
   private final OrderEventSource orderEvents;
   private final Materializer materializer;
   private final WebSocketShim shim;
@@ -196,12 +198,18 @@ public final class FeedHub {
     log.info("event=ws_connected id={} compression={}", c.id(), c.compressed());
   }
 
+  /** Who hears each connection's end, by reason label: the WebSocket availability SLO. */
+  public void onClosed(Consumer<String> listener) {
+    this.closeListener = listener;
+  }
+
   void unregister(FeedConnection c) {
     if (connections.remove(c.id()) == null) return;
     Metrics.WS_CONNECTIONS.withoutTags().update(connections.size());
     String reason = c.disconnectReason();
     Metrics.WS_DISCONNECTS.withTag("reason", reason).increment();
     if (reason.equals(CloseReason.SLOW_CONSUMER_RESUME.label)) slowConsumerCloses.incrementAndGet();
+    closeListener.accept(reason);
     FeedConnection.Status last = c.status("closed");
     messagesSentByClosed.addAndGet(last.messagesSent());
     synchronized (recentlyClosed) {

@@ -32,15 +32,25 @@ public final class HttpServer {
   private HttpServer() {}
 
   public static Route edge(List<Route> routes) {
+    return edge(routes, RouteMetrics.Listener.NONE);
+  }
+
+  public static Route edge(List<Route> routes, RouteMetrics.Listener responses) {
     Route sealed = concat(routes.get(0), routes.subList(1, routes.size()).toArray(Route[]::new))
         .seal(ApiErrors.rejectionHandler(), ApiErrors.exceptionHandler());
     return RouteMetrics.timed(() -> withRequestTimeoutResponse(
         request -> ApiErrors.response(503, "REQUEST_TIMEOUT", "the server did not answer in time; retry (orders: with the same clientOrderId)", null, null),
-        () -> encodeResponse(() -> sealed)));
+        () -> encodeResponse(() -> sealed)), responses);
   }
 
   public static CompletionStage<ServerBinding> start(ActorSystem<?> system, Settings settings, List<Route> routes) {
-    return Http.get(system).newServerAt(settings.host(), settings.port()).bind(edge(routes)).whenComplete((binding, error) -> {
+    return start(system, settings, routes, RouteMetrics.Listener.NONE);
+  }
+
+  /** {@code responses} hears every response's route template and status (the SLOs' API error rate). */
+  public static CompletionStage<ServerBinding> start(ActorSystem<?> system, Settings settings, List<Route> routes,
+      RouteMetrics.Listener responses) {
+    return Http.get(system).newServerAt(settings.host(), settings.port()).bind(edge(routes, responses)).whenComplete((binding, error) -> {
       if (error != null) {
         log.error("event=http_bind_failed host={} port={} error=\"{}\"", settings.host(), settings.port(), error.getMessage());
         system.terminate();

@@ -23,8 +23,15 @@ public final class RouteMetrics {
 
   private static final AttributeKey<Template> KEY = AttributeKey.create("spark-route-template", Template.class);
 
-  /** Wraps the whole (sealed) route: every response is timed. */
-  static Route timed(Supplier<Route> sealed) {
+  /** Told of every response with its route template, on the response path (the SLOs' API error rate): must be quick. */
+  public interface Listener {
+    Listener NONE = (route, status) -> {};
+
+    void responded(String routeTemplate, int status);
+  }
+
+  /** Wraps the whole (sealed) route: every response is timed and told to the listener. */
+  static Route timed(Supplier<Route> sealed, Listener listener) {
     return mapRequest(r -> r.addAttribute(KEY, new Template()), () -> extractRequest(request -> {
       long start = System.nanoTime();
       Template template = request.getAttribute(KEY).orElseThrow();
@@ -34,6 +41,7 @@ public final class RouteMetrics {
             .withTag("method", request.method().name())
             .withTag("status", String.valueOf(response.status().intValue()))
             .record(System.nanoTime() - start);
+        listener.responded(template.name, response.status().intValue());
         return response;
       }, sealed);
     }));

@@ -159,6 +159,28 @@ public final class Metrics {
 
   public static final Metric.Gauge SNAPSHOT_SIZE =
       Kamon.gauge("spark_snapshot_size_bytes", "Size in bytes of the last state snapshot written");
+  // ---- slo (io.sparkexec.slo): the per-strategy series carry a strategy label, the global ones none
+
+  public static final Metric.Counter SLO_EVENTS =
+      Kamon.counter("spark_slo_events", "Events an SLO counted (global scope), by slo and result (good, bad): the input of the burn-rate rules");
+
+  public static final Metric.Gauge SLO_OBJECTIVE =
+      Kamon.gauge("spark_slo_objective", "The share of good events an SLO promises (from conf/slo.conf), by slo");
+
+  public static final Metric.Gauge SLO_BURN_RATE =
+      Kamon.gauge("spark_slo_burn_rate", "Error budget burn rate (error ratio over 1 - objective) over a window, by slo, window and strategy");
+
+  public static final Metric.Gauge SLO_ALERT =
+      Kamon.gauge("spark_slo_alert", "1 while an SLO's multi-window burn-rate alert fires, else 0, by slo, severity (page, ticket) and strategy");
+
+  public static final Metric.Gauge SLO_COMPLIANCE =
+      Kamon.gauge("spark_slo_compliance", "Share of good events over the compliance period, by slo and strategy");
+
+  public static final Metric.Gauge SLO_ERROR_BUDGET_REMAINING =
+      Kamon.gauge("spark_slo_error_budget_remaining", "Share of the compliance period's error budget left (0 when spent), by slo and strategy");
+
+  public static final Metric.Counter SLO_UNTRACKED_STRATEGY_EVENTS =
+      Kamon.counter("spark_slo_untracked_strategy_events", "Events of strategies beyond max-strategies, counted in the global SLO only, by slo");
 
   private static volatile PrometheusReporter reporter;
 

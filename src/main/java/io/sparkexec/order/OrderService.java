@@ -4,6 +4,7 @@ import io.sparkexec.http.Readiness;
 import io.sparkexec.metrics.Metrics;
 import java.time.Clock;
 import java.time.Duration;
+import java.time.Instant;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
@@ -66,6 +67,15 @@ public final class OrderService {
 
   public record CancelUnknown(String message) implements CancelOutcome {}
 
+  /**
+   * Hears every place call that reached the entity, with the arrival time given to it (a
+   * {@link Placed} order whose {@code timestamps().received()} differs was placed earlier: a
+   * repeat). Called on the completing thread: must be quick (the SLOs' place->ack latency).
+   */
+  public interface PlaceListener {
+    void placed(OrderRequest request, Instant receivedAt, PlaceOutcome outcome);
+  }
+
   /** A mass cancel: how many open orders matched, and each one's answer. */
   public record MassCanceled(int matched, List<CancelOutcome> outcomes) {}
 
@@ -78,6 +88,7 @@ public final class OrderService {
   private final Clock clock;
   private final Consumer<String> journalSuspect;
   private final AtomicInteger inFlight = new AtomicInteger();
+  private volatile PlaceListener placeListener = (request, receivedAt, outcome) -> {};
 
   public OrderService(ActorSystem<?> system, ActorRef<OpenOrders.Command> openOrders, List<OrderGuard> guards, Readiness readiness,
       Settings settings, Clock clock, Consumer<String> journalSuspect) {
@@ -89,6 +100,10 @@ public final class OrderService {
     this.settings = settings;
     this.clock = clock;
     this.journalSuspect = journalSuspect;
+  }
+
+  public void onPlaced(PlaceListener listener) {
+    placeListener = listener;
   }
 
   public static String newClientOrderId() {
@@ -124,8 +139,9 @@ public final class OrderService {
     }
     Metrics.ORDERS_IN_FLIGHT.withoutTags().increment();
     EntityRef<OrderEntity.Command> ref = orderRef(request.clientOrderId());
+    Instant receivedAt = clock.instant();
     CompletionStage<PlaceOutcome> outcome = ref
-        .<OrderEntity.Reply>ask(replyTo -> new OrderEntity.Place(request, clock.instant(), scope.internal(), replyTo), settings.responseTimeout())
+        .<OrderEntity.Reply>ask(replyTo -> new OrderEntity.Place(request, receivedAt, scope.internal(), replyTo), settings.responseTimeout())
         .<PlaceOutcome>thenApply(reply -> {
           if (reply instanceof OrderEntity.Found found) return new Placed(found.order(), false);
           if (reply instanceof OrderEntity.Conflict conflict) return new Conflicting(conflict.existing());
@@ -135,6 +151,13 @@ public final class OrderService {
     return outcome.whenComplete((r, e) -> {
       inFlight.decrementAndGet();
       Metrics.ORDERS_IN_FLIGHT.withoutTags().decrement();
+      try {
+        // internal callers (canary, warm-up) are synthetic: they must not move real orders' SLOs
+        if (!scope.internal()) placeListener.placed(request, receivedAt, r != null ? r : new OutcomeUnknown(e.toString()));
+      } catch (RuntimeException listenerError) {
+        // a listener's bug must not turn an order's answer into an error
+        log.error("event=place_listener_failed error=\"{}\"", listenerError.toString());
+      }
     });
   }
 

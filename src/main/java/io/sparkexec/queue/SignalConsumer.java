@@ -15,6 +15,7 @@ import java.util.Set;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionStage;
 import java.util.concurrent.atomic.AtomicInteger;
+import java.util.function.BiConsumer;
 import java.util.function.BooleanSupplier;
 import org.apache.pekko.NotUsed;
 import org.apache.pekko.actor.typed.ActorSystem;
@@ -90,6 +91,8 @@ public final class SignalConsumer {
    * {@code ready}: whether orders can be placed now (the executor's readiness). No job is claimed
    * while it is false, so start-up and a failed journal spend no deliveries of the jobs.
    */
+  private volatile BiConsumer<String, Duration> latencyListener = (strategy, latency) -> {};
+
   public SignalConsumer(ActorSystem<?> system, QueueService queue, OrderService orders, Settings settings, String queueName,
       BooleanSupplier ready) {
     if (settings.maxRetryBackoff().compareTo(settings.visibility()) >= 0) {
@@ -102,6 +105,12 @@ public final class SignalConsumer {
     this.scope = Scope.of(settings.strategies());
     this.queueName = queueName;
     this.ready = ready;
+  }
+
+  /** Who hears each first-delivery signal latency (strategy, enqueue -> journaled): the SLO room. */
+  public SignalConsumer onSignalLatency(BiConsumer<String, Duration> listener) {
+    this.latencyListener = listener;
+    return this;
   }
 
   /** Runs until the kill switch is pulled; claim errors restart the claim loop with a backoff. */
@@ -181,8 +190,10 @@ public final class SignalConsumer {
     if (placed instanceof OrderService.Placed p) {
       if (job.delivery() == 1 && p.order().timestamps().accepted() != null) {
         // enqueue -> journaled: the signal latency (an SLO's input); later deliveries would count a crash's downtime
-        Metrics.SIGNAL_LATENCY.withTag("queue", queueName)
-            .record(Math.max(0, Duration.between(job.enqueuedAt(), p.order().timestamps().accepted()).toNanos()));
+        Duration latency = Duration.between(job.enqueuedAt(), p.order().timestamps().accepted());
+        if (latency.isNegative()) latency = Duration.ZERO;
+        Metrics.SIGNAL_LATENCY.withTag("queue", queueName).record(latency.toNanos());
+        latencyListener.accept(p.order().strategy(), latency);
       }
       return queue.ack(job.jobId(), job.claimToken()).thenApply(r -> {
         if (r instanceof QueueService.Answered a && a.reply() instanceof DurableQueue.Acked) {

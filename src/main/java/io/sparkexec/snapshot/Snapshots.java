@@ -19,6 +19,7 @@ import java.time.Instant;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.function.Consumer;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionStage;
 import java.util.concurrent.Executor;
@@ -88,6 +89,8 @@ public final class Snapshots {
     }, blocking);
   }
 
+  private volatile Consumer<Boolean> outcomeListener = ok -> {};
+
   /** Writes {@code data}, or the executor's state when it is null, as the snapshot {@code name}. */
   public CompletionStage<SnapshotStore.Entry> create(String name, JsonNode data) {
     Instant at = clock.instant();
@@ -108,7 +111,12 @@ public final class Snapshots {
         log.error("event=snapshot_failed name={} error=\"{}\"", name, e.toString());
         throw new UncheckedIOException(e);
       }
-    }, blocking);
+    }, blocking).whenComplete((entry, error) -> outcomeListener.accept(error == null));
+  }
+
+  /** Who hears whether each snapshot write succeeded: the snapshot-success SLO. */
+  public void onOutcome(Consumer<Boolean> listener) {
+    this.outcomeListener = listener;
   }
 
   public CompletionStage<List<SnapshotStore.Entry>> list() {
