@@ -17,6 +17,9 @@ import io.sparkexec.order.OrderEntity;
 import io.sparkexec.order.OrderRecovery;
 import io.sparkexec.order.OrderRoutes;
 import io.sparkexec.order.OrderService;
+import io.sparkexec.order.ReconciliationRoutes;
+import io.sparkexec.order.Reconciler;
+import io.sparkexec.order.VenueChecks;
 import io.sparkexec.order.SymbolRulesGuard;
 import io.sparkexec.queue.DurableQueue;
 import io.sparkexec.queue.QueueRoutes;
@@ -58,6 +61,7 @@ public final class Guardian {
   public static final String GATE_JOURNAL = "journal";
   public static final String GATE_JOURNAL_WRITES = "journal-writes";
   public static final String GATE_RISK = "risk";
+  public static final String GATE_VENUE = "venue";
 
   public sealed interface Command {}
 
@@ -77,8 +81,9 @@ public final class Guardian {
 
   private final ActorContext<Command> ctx;
   private final Config spark;
-  private final Readiness readiness = new Readiness(GATE_CLUSTER, GATE_JOURNAL, GATE_JOURNAL_WRITES, GATE_RISK);
+  private final Readiness readiness = new Readiness(GATE_CLUSTER, GATE_JOURNAL, GATE_JOURNAL_WRITES, GATE_RISK, GATE_VENUE);
   private final ActorRef<OpenOrders.Command> openOrders;
+  private final ActorRef<Reconciler.Command> reconciler;
 
   private Guardian(ActorContext<Command> ctx, Config config) {
     this.ctx = ctx;
@@ -98,13 +103,27 @@ public final class Guardian {
     for (String symbol : rules.keySet()) batchers.put(symbol, ctx.spawn(Batcher.create(symbol, venue, batchSettings), "batcher-" + symbol));
 
     openOrders = ctx.spawn(OpenOrders.create(), "open-orders");
-    OrderEntity.Deps deps = new OrderEntity.Deps(venue, batchers::get, venue, openOrders, clock,
-        spark.getDuration("orders.resubmit-backoff"), spark.getInt("orders.max-submit-attempts"));
+    VenueChecks venueChecks = new VenueChecks(venue, spark.getInt("orders.venue-check-parallelism"));
+    OrderEntity.Deps deps = new OrderEntity.Deps(venue, batchers::get, venue, openOrders, venueChecks, clock,
+        OrderEntity.InDoubt.fromConfig(spark.getConfig("orders.in-doubt")));
     ClusterSharding sharding = ClusterSharding.get(ctx.getSystem());
     sharding.init(Entity.of(OrderEntity.ENTITY_KEY, ec -> OrderEntity.create(ec.getEntityId(), deps, ec.getShard()))
         .withStopMessage(OrderEntity.Passivate.INSTANCE));
     venue.onExecutionReport(report ->
         sharding.entityRefFor(OrderEntity.ENTITY_KEY, report.clientOrderId()).tell(new OrderEntity.ApplyVenueReport(report)));
+
+    reconciler = ctx.spawn(Reconciler.create(Reconciler.Settings.fromConfig(spark.getConfig("orders.reconciliation"),
+        venueChecks.parallelism(), spark.getDuration("http.ask-timeout")), venue, new Reconciler.Listener() {
+          @Override
+          public void passed(String detail) {
+            readiness.pass(GATE_VENUE, detail);
+          }
+
+          @Override
+          public void failed(String reason) {
+            readiness.fail(GATE_VENUE, reason);
+          }
+        }, clock), "reconciler");
 
     ActorRef<JournalHealth.Command> journalHealth = ctx.spawn(JournalHealth.create(Duration.ofSeconds(3), Duration.ofSeconds(2),
         new JournalHealth.Listener() {
@@ -151,7 +170,8 @@ public final class Guardian {
     List<Route> routes = new ArrayList<>(List.of(new SystemRoutes(readiness).route(), shadowRoutes.route()));
     // shadow mode: POST /order is answered by the shadow before the order routes can place anything
     if (tradeMode == TradeMode.SHADOW) routes.add(shadowRoutes.shadowEveryOrder());
-    routes.addAll(List.of(orderRoutes.route(), riskRoutes.route(), feedRoutes.route(), queueRoutes.route()));
+    routes.addAll(List.of(orderRoutes.route(), riskRoutes.route(), feedRoutes.route(), queueRoutes.route(),
+        new ReconciliationRoutes(reconciler, auth, spark.getDuration("http.ask-timeout"), ctx.getSystem().scheduler()).route()));
     HttpServer.start(ctx.getSystem(), HttpServer.Settings.fromConfig(spark.getConfig("http")), routes);
 
     Cluster cluster = Cluster.get(ctx.getSystem());
@@ -182,6 +202,7 @@ public final class Guardian {
             ctx.scheduleOnce(RECOVERY_RETRY, ctx.getSelf(), RetryRecovery.INSTANCE);
           } else {
             readiness.pass(GATE_JOURNAL, "recovered " + done.result().openOrders() + " open orders from " + done.result().eventsScanned() + " events");
+            reconciler.tell(new Reconciler.Start(done.result().openOrderIds()));
           }
           return Behaviors.same();
         })
