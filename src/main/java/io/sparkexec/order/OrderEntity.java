@@ -486,8 +486,12 @@ public final class OrderEntity
     boolean now = order.status() == Order.Status.IN_DOUBT;
     if (now == countedInDoubt) return;
     countedInDoubt = now;
-    if (now) Metrics.ORDERS_IN_DOUBT.withoutTags().increment();
-    else Metrics.ORDERS_IN_DOUBT.withoutTags().decrement();
+    if (now) {
+      Metrics.ORDERS_IN_DOUBT.withoutTags().increment();
+    } else {
+      Metrics.ORDERS_IN_DOUBT.withoutTags().decrement();
+      ctx.getLog().info("event=order_in_doubt_settled clientOrderId={} status={} checks={}", clientOrderId, order.status(), checks);
+    }
   }
 
   /** Side effects of a journaled change: read side, metrics, waiting callers, follow-up venue calls. */
