@@ -17,9 +17,11 @@ import java.util.Iterator;
 import java.util.List;
 import java.util.Optional;
 import java.util.Set;
+import java.util.concurrent.CompletionException;
 import java.util.function.Function;
 import org.apache.pekko.actor.typed.ActorRef;
 import org.apache.pekko.actor.typed.Behavior;
+import org.apache.pekko.actor.typed.PostStop;
 import org.apache.pekko.actor.typed.SupervisorStrategy;
 import org.apache.pekko.actor.typed.javadsl.ActorContext;
 import org.apache.pekko.actor.typed.javadsl.Behaviors;
@@ -215,7 +217,13 @@ public final class OrderEntity
 
   @Override
   public SignalHandler<State> signalHandler() {
-    return newSignalHandlerBuilder().onSignal(RecoveryCompleted.instance(), this::onRecovered).build();
+    return newSignalHandlerBuilder()
+        .onSignal(RecoveryCompleted.instance(), this::onRecovered)
+        // a stopped incarnation no longer counts; the next one counts again when it recovers
+        .onSignal(PostStop.instance(), state -> {
+          if (countedInDoubt) Metrics.ORDERS_IN_DOUBT.withoutTags().decrement();
+        })
+        .build();
   }
 
   /**
@@ -303,8 +311,9 @@ public final class OrderEntity
   private ReplyEffect<Event, State> onCancel(Open state, Cancel cancel) {
     cancelWaiters.add(cancel.replyTo());
     cancelRequested = true;
-    // not acknowledged yet: the venue cancel follows the ack (afterChange)
+    // not acknowledged yet: the venue cancel follows the ack (afterChange); in doubt, ask the venue now
     if (state.order().acknowledgedByVenue()) cancelAtVenue(state.order());
+    else if (state.order().status() == Order.Status.IN_DOUBT && !checkInFlight) checkVenue(state.order());
     return Effect().noReply();
   }
 
@@ -377,6 +386,11 @@ public final class OrderEntity
     if (q.known()) {
       List<Event> events = venueEvents(order, q.report(), null);
       return persistChange(order, events, () -> replyReconcileWaiters(new Reconciled(orderAfter(order, events), corrections(events))));
+    }
+    if (unacked && cancelRequested) {
+      // the client canceled and the venue does not have it: do not send it again
+      return persistChange(order, List.of(new OrderCanceled("canceled by client before the venue had it", deps.clock().instant())),
+          () -> replyReconcileWaiters(new Reconciled(order, List.of("cancel"))));
     }
     if (unacked && resubmitted) {
       // resubmitted once already: keep asking (the resubmit may still be on its way) until the checks run out
@@ -547,7 +561,7 @@ public final class OrderEntity
     checkInFlight = true;
     if (!order.acknowledgedByVenue()) checks++;
     ctx.pipeToSelf(deps.venueChecks().query(order.symbol(), clientOrderId), (found, error) -> error != null
-        ? new QueryOutcome(null, false, String.valueOf(error))
+        ? new QueryOutcome(null, false, String.valueOf(error instanceof CompletionException && error.getCause() != null ? error.getCause() : error))
         : new QueryOutcome(found.orElse(null), found.isPresent(), null));
   }
 

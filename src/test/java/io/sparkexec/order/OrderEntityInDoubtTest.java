@@ -194,6 +194,20 @@ class OrderEntityInDoubtTest {
   }
 
   @Test
+  void cancelOfAnInDoubtOrderTheVenueNeverGotCancelsItInsteadOfResubmitting() {
+    Fixture f = new Fixture();
+    f.placeAndLoseTheAnswer();
+    TestProbe<OrderEntity.Reply> canceller = testKit.createTestProbe();
+    f.kit.runCommand(new OrderEntity.Cancel(canceller.ref()));
+    // the cancel asks the venue at once, without waiting for the next interval
+    f.venue.expectQuery().answer().complete(Optional.empty());
+    Order canceled = assertInstanceOf(OrderEntity.Found.class, canceller.receiveMessage()).order();
+    assertEquals(Order.Status.CANCELED, canceled.status());
+    assertEquals("canceled by client before the venue had it", canceled.reason());
+    f.batcher.expectNoMessage(Duration.ofMillis(50));
+  }
+
+  @Test
   void inDoubtSurvivesARestartAndTheCheckerResumes() {
     Fixture f = new Fixture();
     f.placeAndLoseTheAnswer();
