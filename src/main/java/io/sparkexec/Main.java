@@ -8,7 +8,7 @@ import java.util.Arrays;
 import org.apache.pekko.actor.typed.ActorSystem;
 import org.slf4j.LoggerFactory;
 
-/** Command line: {@code serve} (default), {@code bench}. Parses arguments and starts; nothing else. */
+/** Command line: {@code serve} (default), {@code venue-sim}, {@code bench}. Parses arguments and starts; nothing else. */
 public final class Main {
 
   private static final String USAGE = """
@@ -16,6 +16,9 @@ public final class Main {
 
       commands:
         serve   run the executor (default): HTTP API, LevelDB journal, simulated venue
+        venue-sim
+                run the venue simulator (Binance-style REST + user-data WebSocket) as its
+                own process: SIM_PORT=8081 SIM_DATA_DIR=journal/venue-sim (docs/venue-sim.md)
         bench   open-loop load generator against a running executor (bench --help)
         migrate-journal --from DIR --to DIR
                 copy a journal written by Pekko's built-in LevelDB plugin into a new
@@ -43,6 +46,7 @@ public final class Main {
     String[] rest = args.length == 0 ? args : Arrays.copyOfRange(args, 1, args.length);
     switch (command) {
       case "serve" -> serve();
+      case "venue-sim" -> venueSim();
       case "bench" -> io.sparkexec.bench.Bench.main(rest);
       case "migrate-journal" -> io.sparkexec.journal.JournalMigration.main(rest);
       case "--help", "-h", "help" -> System.out.print(USAGE);
@@ -53,12 +57,24 @@ public final class Main {
     }
   }
 
-  private static void serve() {
-    // before the first logger exists, so conf/logback.xml is the one used
+  /** Before the first logger exists, so conf/logback.xml is the one used. */
+  private static void useConfLogback() {
     File logback = new File(AppConfig.confDir(), "logback.xml");
     if (System.getProperty("logback.configurationFile") == null && logback.isFile()) {
       System.setProperty("logback.configurationFile", logback.getPath());
     }
+  }
+
+  private static void venueSim() {
+    useConfLogback();
+    io.sparkexec.venue.sim.VenueSimServer.start(AppConfig.load()).whenComplete((server, error) -> {
+      // the failure is logged by the server; without a started system nothing else would end the JVM
+      if (error != null) System.exit(1);
+    });
+  }
+
+  private static void serve() {
+    useConfLogback();
     Config config = AppConfig.load();
     try {
       TradeMode.check(config.getString("spark.trade-mode"), config.getBoolean("spark.live-enabled"), config.getString("spark.venue.kind"));

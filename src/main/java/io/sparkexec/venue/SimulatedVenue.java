@@ -32,6 +32,10 @@ import org.slf4j.LoggerFactory;
  * at the touch plus size impact, limit orders resting until the price crosses (partial fills
  * up to the touch size per tick), cancels, venue-rule rejects, and dedupe by clientOrderId.
  * Each symbol's book is guarded by its own lock, held only for in-memory arithmetic.
+ *
+ * <p>The stand-alone simulator (io.sparkexec.venue.sim) makes it durable with an {@link OrderLog}:
+ * every creation and change is handed to the log under the book's lock (so in the order it
+ * happened), and answers and pushed reports wait until the log says it is durable.
  */
 public final class SimulatedVenue implements Venue, MarketData {
 
@@ -50,7 +54,42 @@ public final class SimulatedVenue implements Venue, MarketData {
     }
   }
 
+  /**
+   * Records what the venue creates and changes. Called under the book's lock, so it must only
+   * enqueue, never block; the returned stage completes once the record is durable.
+   */
+  public interface OrderLog {
+    CompletableFuture<Void> created(VenueOrder order, VenueOrderReport report);
+
+    CompletableFuture<Void> changed(VenueOrderReport report);
+
+    /** The in-process venue: nothing is recorded, everything is "durable" at once. */
+    OrderLog NONE = new OrderLog() {
+      @Override
+      public CompletableFuture<Void> created(VenueOrder order, VenueOrderReport report) {
+        return DONE;
+      }
+
+      @Override
+      public CompletableFuture<Void> changed(VenueOrderReport report) {
+        return DONE;
+      }
+    };
+  }
+
+  /** An order as a log restores it: what was placed and its last recorded state. */
+  public record RestoredOrder(VenueOrder order, VenueOrderReport report) {}
+
+  /**
+   * What a durable venue resumes from: its orders in creation order and the highest numeric
+   * order and trade ids it ever handed out (ids then continue from there, as plain numbers).
+   */
+  public record Restored(List<RestoredOrder> orders, long lastOrderId, long lastTradeId) {}
+
+  private static final CompletableFuture<Void> DONE = CompletableFuture.completedFuture(null);
+
   private final Settings settings;
+  private final OrderLog orderLog;
   private final Map<String, Book> books;
   private final Map<String, SimOrder> ordersByClientId = new ConcurrentHashMap<>();
   private final List<Consumer<VenueOrderReport>> listeners = new CopyOnWriteArrayList<>();
@@ -59,24 +98,63 @@ public final class SimulatedVenue implements Venue, MarketData {
   private final AtomicInteger finalCount = new AtomicInteger();
   private final AtomicLong venueOrderIds = new AtomicLong();
   private final AtomicLong tradeIds = new AtomicLong();
-  // ids stay unique across restarts of the simulator, so fills are never mistaken for old ones
-  private final String runId;
+  // ids stay unique across restarts: the in-process venue prefixes a run id, a durable one continues its counters
+  private final String orderIdPrefix;
+  private final String tradeIdPrefix;
+  // listeners hear reports in order, each only once its change is durable
+  private CompletableFuture<Void> delivered = DONE;
   private final ActorSystem<?> system;
   private final Clock clock;
   private Cancellable ticker;
 
   /** The system's scheduler drives the price feed and the ack latency; nothing here blocks. */
   public SimulatedVenue(Settings settings, Map<String, SymbolRule> rules, ActorSystem<?> system, Clock clock) {
+    this(settings, rules, system, clock, OrderLog.NONE, null);
+  }
+
+  /**
+   * A durable venue: {@code orderLog} records every creation and change, {@code restored} (null
+   * for the in-process venue) is what an earlier run recorded; its open orders rest and match again.
+   */
+  public SimulatedVenue(Settings settings, Map<String, SymbolRule> rules, ActorSystem<?> system, Clock clock, OrderLog orderLog, Restored restored) {
     this.settings = settings;
     this.system = system;
     this.clock = clock;
-    this.runId = Long.toString(clock.millis(), 36);
+    this.orderLog = orderLog;
     Map<String, Book> b = new ConcurrentHashMap<>();
     long i = 0;
     for (SymbolRule rule : rules.values()) {
       b.put(rule.symbol(), new Book(rule, new Random(settings.seed() + 31 * i++), clock.instant()));
     }
     this.books = Map.copyOf(b);
+    if (restored == null) {
+      String runId = Long.toString(clock.millis(), 36);
+      this.orderIdPrefix = "SIM-" + runId + "-";
+      this.tradeIdPrefix = "T" + runId + "-";
+    } else {
+      this.orderIdPrefix = "";
+      this.tradeIdPrefix = "";
+      venueOrderIds.set(restored.lastOrderId());
+      tradeIds.set(restored.lastTradeId());
+      for (RestoredOrder r : restored.orders()) restore(r);
+    }
+  }
+
+  private void restore(RestoredOrder restored) {
+    VenueOrder o = restored.order();
+    VenueOrderReport report = restored.report();
+    Book book = books.get(o.symbol());
+    if (book == null) {
+      log.warn("event=venue_sim_order_not_restored clientOrderId={} symbol={} reason=symbol_not_configured", o.clientOrderId(), o.symbol());
+      return;
+    }
+    SimOrder order = new SimOrder(o, book, report.venueOrderId(), report.time());
+    order.fills.addAll(report.fills());
+    for (Fill f : report.fills()) order.executed = order.executed.add(f.quantity());
+    order.status = report.status();
+    ordersByClientId.put(o.clientOrderId(), order);
+    if (order.status.isFinal()) forgetOldFinalOrders(order);
+    else if (o.type() == OrderType.LIMIT && o.timeInForce() == TimeInForce.GTC) book.resting.add(order);
   }
 
   /** Starts the price feed; resting orders are matched on every tick. */
@@ -109,15 +187,17 @@ public final class SimulatedVenue implements Venue, MarketData {
 
   @Override
   public CompletionStage<List<SubmitResult>> submit(List<VenueOrder> orders) {
-    List<SubmitResult> results = new ArrayList<>(orders.size());
+    List<CompletableFuture<SubmitResult>> results = new ArrayList<>(orders.size());
     for (VenueOrder order : orders) results.add(place(order));
-    return afterLatency(() -> results);
+    return CompletableFuture.allOf(results.toArray(CompletableFuture[]::new))
+        .thenCompose(durable -> afterLatency(() -> results.stream().map(CompletableFuture::join).toList()));
   }
 
   @Override
   public CompletionStage<CancelResult> cancel(String symbol, String clientOrderId) {
     SimOrder order = ordersByClientId.get(clientOrderId);
     CancelResult result;
+    CompletableFuture<Void> durable = DONE;
     if (order == null || !order.order.symbol().equals(symbol)) {
       result = new CancelRefused("unknown order", null);
     } else {
@@ -127,12 +207,19 @@ public final class SimulatedVenue implements Venue, MarketData {
         } else {
           order.status = VenueStatus.CANCELED;
           order.book.resting.remove(order);
-          result = new Canceled(order.report());
+          VenueOrderReport report = order.report();
+          result = new Canceled(report);
+          durable = orderLog.changed(report);
           forgetOldFinalOrders(order);
         }
       }
     }
-    return afterLatency(() -> result);
+    return durable.thenCompose(done -> afterLatency(() -> result));
+  }
+
+  /** True while the venue still holds the order (final ones are forgotten past rememberFinalOrders). */
+  public boolean remembers(String clientOrderId) {
+    return ordersByClientId.containsKey(clientOrderId);
   }
 
   @Override
@@ -163,19 +250,25 @@ public final class SimulatedVenue implements Venue, MarketData {
     return future;
   }
 
-  private SubmitResult place(VenueOrder o) {
+  /** Completes once the order's creation is durable: a known clientOrderId answers the existing order. */
+  private CompletableFuture<SubmitResult> place(VenueOrder o) {
     Book book = books.get(o.symbol());
-    if (book == null) return new Refused(o.clientOrderId(), "unknown symbol " + o.symbol());
+    if (book == null) return CompletableFuture.completedFuture(new Refused(o.clientOrderId(), "unknown symbol " + o.symbol()));
     synchronized (book) {
       SimOrder existing = ordersByClientId.get(o.clientOrderId());
-      if (existing != null) return new Acknowledged(existing.report());
+      if (existing != null) {
+        SubmitResult known = new Acknowledged(existing.report());
+        return existing.created.thenApply(durable -> known);
+      }
       SymbolRule.Violation violation = book.rule.violation(o.quantity(), o.price(), book.quote.touch(o.side()));
-      if (violation != null) return new Refused(o.clientOrderId(), violation.code() + ": " + violation.message());
-      SimOrder order = new SimOrder(o, book, "SIM-" + runId + "-" + venueOrderIds.incrementAndGet(), clock.instant());
+      if (violation != null) return CompletableFuture.completedFuture(new Refused(o.clientOrderId(), violation.code() + ": " + violation.message()));
+      SimOrder order = new SimOrder(o, book, orderIdPrefix + venueOrderIds.incrementAndGet(), clock.instant());
       ordersByClientId.put(o.clientOrderId(), order);
       execute(order);
+      SubmitResult result = new Acknowledged(order.report());
+      order.created = orderLog.created(o, order.report());
       if (order.status.isFinal()) forgetOldFinalOrders(order);
-      return new Acknowledged(order.report());
+      return order.created.thenApply(durable -> result);
     }
   }
 
@@ -221,6 +314,7 @@ public final class SimulatedVenue implements Venue, MarketData {
   /** One price step and matching round; package-private so tests drive it deterministically. */
   void tick() {
     List<VenueOrderReport> reports = new ArrayList<>();
+    List<CompletableFuture<Void>> durable = new ArrayList<>();
     for (Book book : books.values()) {
       synchronized (book) {
         book.step(clock.instant());
@@ -236,10 +330,29 @@ public final class SimulatedVenue implements Venue, MarketData {
             it.remove();
             forgetOldFinalOrders(order);
           }
-          reports.add(order.report());
+          VenueOrderReport report = order.report();
+          reports.add(report);
+          durable.add(orderLog.changed(report));
         }
       }
     }
+    if (!reports.isEmpty()) deliverWhenDurable(reports, CompletableFuture.allOf(durable.toArray(CompletableFuture[]::new)));
+  }
+
+  /** Listeners hear a tick's reports after the ones before them, and only once they are durable. */
+  private synchronized void deliverWhenDurable(List<VenueOrderReport> reports, CompletableFuture<Void> durable) {
+    if (delivered.isDone() && durable.isDone()) {
+      if (!durable.isCompletedExceptionally()) notifyListeners(reports);
+      return;
+    }
+    delivered = delivered.thenCombine(durable, (a, b) -> b).handleAsync((ok, error) -> {
+      if (error == null) notifyListeners(reports);
+      else log.warn("event=venue_sim_reports_not_delivered count={} reason=not_durable error=\"{}\"", reports.size(), error.toString());
+      return null;
+    }, system.executionContext());
+  }
+
+  private void notifyListeners(List<VenueOrderReport> reports) {
     for (VenueOrderReport report : reports) {
       for (Consumer<VenueOrderReport> listener : listeners) listener.accept(report);
     }
@@ -288,6 +401,7 @@ public final class SimulatedVenue implements Venue, MarketData {
     final Book book;
     final String venueOrderId;
     final List<Fill> fills = new ArrayList<>();
+    CompletableFuture<Void> created = DONE;
     VenueStatus status = VenueStatus.NEW;
     BigDecimal executed = BigDecimal.ZERO;
     Instant time;
@@ -306,7 +420,7 @@ public final class SimulatedVenue implements Venue, MarketData {
     void fill(BigDecimal price, BigDecimal quantity) {
       time = clock.instant();
       BigDecimal fee = price.multiply(quantity).multiply(settings.feeRate()).setScale(8, RoundingMode.HALF_UP);
-      fills.add(new Fill("T" + runId + "-" + tradeIds.incrementAndGet(), price, quantity, fee, book.rule.quoteAsset(), time));
+      fills.add(new Fill(tradeIdPrefix + tradeIds.incrementAndGet(), price, quantity, fee, book.rule.quoteAsset(), time));
       executed = executed.add(quantity);
       status = executed.compareTo(order.quantity()) >= 0 ? VenueStatus.FILLED : VenueStatus.PARTIALLY_FILLED;
     }

@@ -1,0 +1,547 @@
+package io.sparkexec.venue.sim;
+
+import static org.apache.pekko.http.javadsl.server.Directives.complete;
+import static org.apache.pekko.http.javadsl.server.Directives.completeWithFuture;
+import static org.apache.pekko.http.javadsl.server.Directives.concat;
+import static org.apache.pekko.http.javadsl.server.Directives.delete;
+import static org.apache.pekko.http.javadsl.server.Directives.entity;
+import static org.apache.pekko.http.javadsl.server.Directives.extractRequest;
+import static org.apache.pekko.http.javadsl.server.Directives.get;
+import static org.apache.pekko.http.javadsl.server.Directives.handleWebSocketMessages;
+import static org.apache.pekko.http.javadsl.server.Directives.path;
+import static org.apache.pekko.http.javadsl.server.Directives.pathPrefix;
+import static org.apache.pekko.http.javadsl.server.Directives.post;
+import static org.apache.pekko.http.javadsl.server.Directives.put;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import io.sparkexec.http.Json;
+import io.sparkexec.venue.OrderType;
+import io.sparkexec.venue.Side;
+import io.sparkexec.venue.Signing;
+import io.sparkexec.venue.SimulatedVenue;
+import io.sparkexec.venue.SymbolRule;
+import io.sparkexec.venue.TimeInForce;
+import io.sparkexec.venue.Venue;
+import io.sparkexec.venue.Venue.VenueOrder;
+import io.sparkexec.venue.Venue.VenueOrderReport;
+import java.io.IOException;
+import java.math.BigDecimal;
+import java.time.Clock;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CompletionStage;
+import java.util.concurrent.atomic.AtomicReference;
+import java.util.function.Function;
+import java.util.function.ToIntFunction;
+import java.util.regex.Pattern;
+import org.apache.pekko.actor.typed.ActorSystem;
+import org.apache.pekko.http.javadsl.model.ContentTypes;
+import org.apache.pekko.http.javadsl.model.HttpEntities;
+import org.apache.pekko.http.javadsl.model.HttpHeader;
+import org.apache.pekko.http.javadsl.model.HttpRequest;
+import org.apache.pekko.http.javadsl.model.HttpResponse;
+import org.apache.pekko.http.javadsl.model.Query;
+import org.apache.pekko.http.javadsl.model.headers.RawHeader;
+import org.apache.pekko.http.javadsl.model.headers.RetryAfter;
+import org.apache.pekko.http.javadsl.server.ExceptionHandler;
+import org.apache.pekko.http.javadsl.server.PathMatchers;
+import org.apache.pekko.http.javadsl.server.RejectionHandler;
+import org.apache.pekko.http.javadsl.server.Route;
+import org.apache.pekko.http.javadsl.unmarshalling.Unmarshaller;
+import org.apache.pekko.pattern.Patterns;
+import org.apache.pekko.stream.javadsl.Source;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * The simulator's HTTP API (docs/venue-sim.md): Binance spot's REST subset, the user-data
+ * WebSocket and our /sim endpoints. Every call is weighed against the rate limits first, then
+ * checked (API key, signature, timestamp) as its endpoint requires; nothing here blocks.
+ */
+final class SimRoutes {
+
+  private static final Logger log = LoggerFactory.getLogger(SimRoutes.class);
+  static final String API_KEY_HEADER = "X-MBX-APIKEY";
+  static final String USED_WEIGHT_HEADER = "X-MBX-USED-WEIGHT-1S";
+  private static final long DEFAULT_RECV_WINDOW = 5000;
+  private static final long MAX_RECV_WINDOW = 60_000;
+  private static final long MAX_CLOCK_AHEAD = 1000;
+  private static final Pattern DECIMAL = Pattern.compile("^([0-9]{1,20})(\\.[0-9]{1,20})?$");
+  private static final Pattern CLIENT_ORDER_ID = Pattern.compile("^[.A-Z:/a-z0-9_-]{1,36}$");
+
+  private enum Access {
+    PUBLIC,
+    API_KEY,
+    SIGNED
+  }
+
+  /** A place request's fields, or the error that refuses it (exactly one is set). */
+  private record ParsedOrder(VenueOrder order, BinanceFormat.Error error) {}
+
+  private final VenueSimSettings settings;
+  private final SimulatedVenue venue;
+  private final SimLedger ledger;
+  private final Map<String, SymbolRule> rules;
+  private final RateLimits limits;
+  private final Signing signing;
+  private final UserDataStreams streams;
+  private final ActorSystem<?> system;
+  private final Clock clock;
+  private final AtomicReference<Faults> faults = new AtomicReference<>(Faults.NONE);
+
+  SimRoutes(VenueSimSettings settings, SimulatedVenue venue, SimLedger ledger, Map<String, SymbolRule> rules, UserDataStreams streams,
+      ActorSystem<?> system, Clock clock) {
+    this.settings = settings;
+    this.venue = venue;
+    this.ledger = ledger;
+    this.rules = rules;
+    this.limits = new RateLimits(settings.rateLimits());
+    this.signing = new Signing(settings.apiSecret());
+    this.streams = streams;
+    this.system = system;
+    this.clock = clock;
+    // resting orders' fills reach the user-data stream once durable (SimulatedVenue delivers them so)
+    venue.onExecutionReport(report -> pushReport(report, "TRADE"));
+  }
+
+  Route route() {
+    return concat(
+        pathPrefix("api", () -> pathPrefix("v3", this::api)),
+        pathPrefix("ws", () -> path(PathMatchers.segment(), this::userStream)),
+        pathPrefix("sim", this::inspection))
+        .seal(rejections(), ExceptionHandler.newBuilder().match(RuntimeException.class, e -> {
+          log.error("event=venue_sim_request_failed error=\"{}\"", e.toString(), e);
+          return complete(internalError());
+        }).build());
+  }
+
+  /** Binance's endpoints, with their request weights. */
+  private Route api() {
+    return concat(
+        path("ping", () -> get(() -> call(Access.PUBLIC, q -> 1, q -> 0, q -> done(Json.ok(Map.of()))))),
+        path("time", () -> get(() -> call(Access.PUBLIC, q -> 1, q -> 0, q -> done(Json.ok(Map.of("serverTime", clock.millis())))))),
+        path("exchangeInfo", () -> get(() -> call(Access.PUBLIC, q -> 20, q -> 0, q -> done(Json.ok(exchangeInfo()))))),
+        pathPrefix("ticker", () -> path("bookTicker", () -> get(() -> call(Access.PUBLIC, q -> q.get("symbol").isPresent() ? 2 : 4, q -> 0, this::bookTicker)))),
+        path("order", () -> concat(
+            post(() -> call(Access.SIGNED, q -> 1, q -> 1, this::place)),
+            delete(() -> call(Access.SIGNED, q -> 1, q -> 0, this::cancel)),
+            get(() -> call(Access.SIGNED, q -> 4, q -> 0, this::query)))),
+        path("batchOrders", () -> post(() -> call(Access.SIGNED, this::batchSize, this::batchSize, this::placeBatch))),
+        path("openOrders", () -> get(() -> call(Access.SIGNED, q -> q.get("symbol").isPresent() ? 6 : 80, q -> 0, this::openOrders))),
+        path("userDataStream", () -> concat(
+            post(() -> call(Access.API_KEY, q -> 2, q -> 0, q -> done(Json.ok(Map.of("listenKey", streams.newListenKey(clock.millis())))))),
+            put(() -> call(Access.API_KEY, q -> 2, q -> 0, this::keepAlive)))));
+  }
+
+  /** Ours, unsigned and unlimited: what the simulator saw, and fault injection for tests. */
+  private Route inspection() {
+    return concat(
+        path("submissions", () -> get(() -> complete(Json.ok(ledger.submissions())))),
+        path("attempts", () -> get(() -> complete(Json.ok(ledger.attempts())))),
+        path("faults", () -> concat(
+            get(() -> complete(Json.ok(faults.get()))),
+            post(() -> entity(Unmarshaller.entityToString(), this::setFaults)))));
+  }
+
+  // ---- the common part of every API call: limits, then access checks ----
+
+  private Route call(Access access, ToIntFunction<Query> weight, ToIntFunction<Query> orders, Function<Query, CompletionStage<HttpResponse>> handler) {
+    return extractRequest(request -> completeWithFuture(handle(request, access, weight, orders, handler)));
+  }
+
+  private CompletionStage<HttpResponse> handle(HttpRequest request, Access access, ToIntFunction<Query> weight, ToIntFunction<Query> orders,
+      Function<Query, CompletionStage<HttpResponse>> handler) {
+    long now = clock.millis();
+    Query query = request.getUri().query();
+    String key = request.getHeader(API_KEY_HEADER).map(HttpHeader::value).orElse(null);
+    RateLimits.Verdict verdict = limits.admit(key == null ? "anonymous" : key, weight.applyAsInt(query), orders.applyAsInt(query), now);
+    RawHeader used = RawHeader.create(USED_WEIGHT_HEADER, String.valueOf(verdict.usedWeight()));
+    if (verdict instanceof RateLimits.Banned banned) {
+      return done(BinanceFormat.error(418, -1003, "Way too many requests; banned for " + banned.retryAfterSeconds() + " s after being told to wait.")
+          .addHeader(RetryAfter.create((long) banned.retryAfterSeconds())).addHeader(used));
+    }
+    if (verdict instanceof RateLimits.Limited limited) {
+      return done(BinanceFormat.error(429, -1003, "Too many requests; " + limited.limit() + " limit exceeded, retry after " + limited.retryAfterSeconds() + " s.")
+          .addHeader(RetryAfter.create((long) limited.retryAfterSeconds())).addHeader(used));
+    }
+    HttpResponse refused = access == Access.PUBLIC ? null : refusal(request, query, key, access, now);
+    CompletionStage<HttpResponse> answer = refused != null ? done(refused) : handler.apply(query);
+    return answer.exceptionally(error -> {
+      log.error("event=venue_sim_request_failed path={} error=\"{}\"", request.getUri().path(), error.toString());
+      return internalError();
+    }).thenApply(r -> r.addHeader(used));
+  }
+
+  /** Why this call may not proceed (key, signature, timestamp), or null. */
+  private HttpResponse refusal(HttpRequest request, Query query, String key, Access access, long now) {
+    if (!settings.apiKey().equals(key)) return BinanceFormat.error(401, -2015, "Invalid API-key, IP, or permissions for action.");
+    if (access == Access.API_KEY) return null;
+    Optional<String> signature = query.get("signature");
+    if (signature.isEmpty()) return mandatory("signature");
+    String raw = request.getUri().rawQueryString().orElse("");
+    int at = raw.indexOf("&signature=");
+    if (at < 0 || !signing.verify(raw.substring(0, at), signature.get())) {
+      return BinanceFormat.error(400, -1022, "Signature for this request is not valid.");
+    }
+    Optional<String> timestamp = query.get("timestamp");
+    if (timestamp.isEmpty()) return mandatory("timestamp");
+    Long ts = number(timestamp.get());
+    if (ts == null) return illegal("timestamp", "^[0-9]{1,20}$");
+    long recvWindow = DEFAULT_RECV_WINDOW;
+    Optional<String> window = query.get("recvWindow");
+    if (window.isPresent()) {
+      Long w = number(window.get());
+      if (w == null) return illegal("recvWindow", "^[0-9]{1,20}$");
+      if (w > MAX_RECV_WINDOW) return BinanceFormat.error(400, -1131, "recvWindow must be less than " + MAX_RECV_WINDOW + ".");
+      recvWindow = w;
+    }
+    if (ts < now - recvWindow || ts > now + MAX_CLOCK_AHEAD) {
+      return BinanceFormat.error(400, -1021, "Timestamp for this request is outside of the recvWindow.");
+    }
+    return null;
+  }
+
+  // ---- public market data ----
+
+  private Map<String, Object> exchangeInfo() {
+    List<Map<String, Object>> symbols = new ArrayList<>();
+    for (SymbolRule r : rules.values()) {
+      Map<String, Object> s = new LinkedHashMap<>();
+      s.put("symbol", r.symbol());
+      s.put("status", "TRADING");
+      s.put("baseAsset", r.baseAsset());
+      s.put("quoteAsset", r.quoteAsset());
+      s.put("filters", List.of(
+          Map.of("filterType", "PRICE_FILTER", "tickSize", r.tickSize()),
+          Map.of("filterType", "LOT_SIZE", "minQty", r.minQty(), "maxQty", r.maxQty(), "stepSize", r.stepSize()),
+          Map.of("filterType", "NOTIONAL", "minNotional", r.minNotional())));
+      symbols.add(s);
+    }
+    Map<String, Object> info = new LinkedHashMap<>();
+    info.put("timezone", "UTC");
+    info.put("serverTime", clock.millis());
+    info.put("simulator", true);
+    info.put("rateLimits", List.of(
+        rateLimit("REQUEST_WEIGHT", limits.settings().weightPerSecond()),
+        rateLimit("ORDERS", limits.settings().ordersPerSecond())));
+    info.put("symbols", symbols);
+    return info;
+  }
+
+  private static Map<String, Object> rateLimit(String type, int limit) {
+    Map<String, Object> m = new LinkedHashMap<>();
+    m.put("rateLimitType", type);
+    m.put("interval", "SECOND");
+    m.put("intervalNum", 1);
+    m.put("limit", limit);
+    return m;
+  }
+
+  private CompletionStage<HttpResponse> bookTicker(Query q) {
+    Optional<String> symbol = q.get("symbol");
+    if (symbol.isPresent()) {
+      return done(rules.containsKey(symbol.get()) ? Json.ok(ticker(rules.get(symbol.get()))) : invalidSymbol());
+    }
+    return done(Json.ok(rules.values().stream().map(this::ticker).toList()));
+  }
+
+  private Map<String, Object> ticker(SymbolRule rule) {
+    var quote = venue.quote(rule.symbol());
+    Map<String, Object> t = new LinkedHashMap<>();
+    t.put("symbol", rule.symbol());
+    t.put("bidPrice", quote.bid());
+    t.put("bidQty", rule.touchQty());
+    t.put("askPrice", quote.ask());
+    t.put("askQty", rule.touchQty());
+    return t;
+  }
+
+  // ---- orders ----
+
+  private CompletionStage<HttpResponse> place(Query q) {
+    q.get("newClientOrderId").ifPresent(id -> ledger.attempted(List.of(id)));
+    ParsedOrder parsed = parseOrder(q::get);
+    Faults f = faults.get();
+    if (parsed.error() != null) return delayed(f, done(BinanceFormat.error(400, parsed.error().code(), parsed.error().msg())));
+    if (f.failBeforeAccept()) return delayed(f, done(injectedUnavailable()));
+    VenueOrder order = parsed.order();
+    if (forgotten(order)) return delayed(f, done(BinanceFormat.error(400, -2010, "Duplicate order sent.")));
+    CompletionStage<HttpResponse> answer = venue.submit(List.of(order)).thenApply(results -> {
+      Venue.SubmitResult result = results.get(0);
+      if (result instanceof Venue.Acknowledged ack) return Json.ok(BinanceFormat.order(order, ack.report()));
+      if (result instanceof Venue.Refused refused) return BinanceFormat.error(400, -1013, "Filter failure: " + refused.reason());
+      return internalError();
+    });
+    return delayed(f, f.dropAfterAccept() ? answer.thenApply(created -> aborted(order.clientOrderId())) : answer);
+  }
+
+  private int batchSize(Query q) {
+    JsonNode batch = batchNode(q);
+    return batch == null ? 1 : Math.max(1, batch.size());
+  }
+
+  private static JsonNode batchNode(Query q) {
+    Optional<String> text = q.get("batchOrders");
+    if (text.isEmpty()) return null;
+    try {
+      JsonNode node = Json.MAPPER.readTree(text.get());
+      return node != null && node.isArray() ? node : null;
+    } catch (IOException e) {
+      return null;
+    }
+  }
+
+  private CompletionStage<HttpResponse> placeBatch(Query q) {
+    Faults f = faults.get();
+    if (q.get("batchOrders").isEmpty()) return delayed(f, done(mandatory("batchOrders")));
+    JsonNode batch = batchNode(q);
+    if (batch == null || batch.isEmpty() || batch.size() > settings.maxBatchOrders()) {
+      return delayed(f, done(BinanceFormat.error(400, -1130,
+          "Data sent for parameter 'batchOrders' is not valid: a JSON array of 1 to " + settings.maxBatchOrders() + " orders.")));
+    }
+    List<String> attempted = new ArrayList<>();
+    List<Object> answers = new ArrayList<>();
+    List<VenueOrder> valid = new ArrayList<>();
+    for (JsonNode element : batch) {
+      Function<String, Optional<String>> field = name -> Optional.ofNullable(element.get(name)).filter(n -> n.isValueNode() && !n.isNull()).map(JsonNode::asText);
+      field.apply("newClientOrderId").ifPresent(attempted::add);
+      ParsedOrder parsed = element.isObject() ? parseOrder(field) : new ParsedOrder(null, new BinanceFormat.Error(-1130, "each batch element must be a JSON object"));
+      if (parsed.error() != null) {
+        answers.add(parsed.error());
+      } else if (forgotten(parsed.order())) {
+        answers.add(new BinanceFormat.Error(-2010, "Duplicate order sent."));
+      } else {
+        answers.add(parsed.order());
+        valid.add(parsed.order());
+      }
+    }
+    ledger.attempted(attempted);
+    if (f.failBeforeAccept()) return delayed(f, done(injectedUnavailable()));
+    CompletionStage<HttpResponse> answer = venue.submit(valid).thenApply(results -> {
+      int next = 0;
+      for (int i = 0; i < answers.size(); i++) {
+        if (!(answers.get(i) instanceof VenueOrder order)) continue;
+        Venue.SubmitResult result = results.get(next++);
+        answers.set(i, result instanceof Venue.Acknowledged ack ? BinanceFormat.order(order, ack.report())
+            : result instanceof Venue.Refused refused ? new BinanceFormat.Error(-1013, "Filter failure: " + refused.reason())
+            : new BinanceFormat.Error(-1001, "Internal error; unable to process your request. Please try again."));
+      }
+      return Json.ok(answers);
+    });
+    return delayed(f, f.dropAfterAccept() ? answer.thenApply(created -> aborted("batch of " + valid.size())) : answer);
+  }
+
+  /** Created once, long ago: the venue forgot the final order, the ledger did not. Never create it again. */
+  private boolean forgotten(VenueOrder order) {
+    return ledger.wasCreated(order.clientOrderId()) && !venue.remembers(order.clientOrderId());
+  }
+
+  private CompletionStage<HttpResponse> cancel(Query q) {
+    Faults f = faults.get();
+    Optional<String> symbol = q.get("symbol");
+    Optional<String> id = q.get("origClientOrderId");
+    if (symbol.isEmpty()) return delayed(f, done(mandatory("symbol")));
+    if (id.isEmpty()) return delayed(f, done(mandatory("origClientOrderId")));
+    return delayed(f, venue.cancel(symbol.get(), id.get()).thenApply(result -> {
+      if (result instanceof Venue.Canceled canceled) {
+        pushReport(canceled.report(), "CANCELED");
+        return Json.ok(BinanceFormat.order(ledger.placed(id.get()), canceled.report()));
+      }
+      if (result instanceof Venue.CancelRefused refused && refused.report() != null) {
+        return BinanceFormat.error(400, -2011, "Order is " + refused.report().status());
+      }
+      return BinanceFormat.error(400, -2011, "Unknown order sent.");
+    }));
+  }
+
+  private CompletionStage<HttpResponse> query(Query q) {
+    Faults f = faults.get();
+    Optional<String> symbol = q.get("symbol");
+    Optional<String> id = q.get("origClientOrderId");
+    if (symbol.isEmpty()) return delayed(f, done(mandatory("symbol")));
+    if (id.isEmpty()) return delayed(f, done(mandatory("origClientOrderId")));
+    return delayed(f, venue.query(symbol.get(), id.get()).thenApply(report -> report
+        .map(r -> Json.ok(BinanceFormat.order(ledger.placed(id.get()), r)))
+        .orElseGet(() -> BinanceFormat.error(400, -2013, "Order does not exist."))));
+  }
+
+  private CompletionStage<HttpResponse> openOrders(Query q) {
+    Faults f = faults.get();
+    Optional<String> symbol = q.get("symbol");
+    if (symbol.isPresent() && !rules.containsKey(symbol.get())) return delayed(f, done(invalidSymbol()));
+    return delayed(f, venue.openOrders().thenApply(open -> Json.ok(open.stream()
+        .filter(r -> symbol.isEmpty() || symbol.get().equals(r.symbol()))
+        .map(r -> BinanceFormat.order(ledger.placed(r.clientOrderId()), r))
+        .toList())));
+  }
+
+  private ParsedOrder parseOrder(Function<String, Optional<String>> field) {
+    Optional<String> symbol = field.apply("symbol");
+    Optional<String> side = field.apply("side");
+    Optional<String> type = field.apply("type");
+    Optional<String> quantity = field.apply("quantity");
+    Optional<String> id = field.apply("newClientOrderId");
+    if (symbol.isEmpty()) return refused(-1102, mandatoryMessage("symbol"));
+    if (!rules.containsKey(symbol.get())) return refused(-1121, "Invalid symbol.");
+    if (side.isEmpty()) return refused(-1102, mandatoryMessage("side"));
+    if (!side.get().equals("BUY") && !side.get().equals("SELL")) return refused(-1117, "Invalid side.");
+    if (type.isEmpty()) return refused(-1102, mandatoryMessage("type"));
+    if (!type.get().equals("LIMIT") && !type.get().equals("MARKET")) return refused(-1116, "Invalid orderType.");
+    if (quantity.isEmpty()) return refused(-1102, mandatoryMessage("quantity"));
+    if (!DECIMAL.matcher(quantity.get()).matches()) return refused(-1100, illegalMessage("quantity", DECIMAL.pattern()));
+    if (id.isEmpty()) return refused(-1102, mandatoryMessage("newClientOrderId"));
+    if (!CLIENT_ORDER_ID.matcher(id.get()).matches()) return refused(-1100, illegalMessage("newClientOrderId", CLIENT_ORDER_ID.pattern()));
+    OrderType orderType = OrderType.valueOf(type.get());
+    Optional<String> tif = field.apply("timeInForce");
+    Optional<String> price = field.apply("price");
+    TimeInForce timeInForce = TimeInForce.IOC;
+    BigDecimal limitPrice = null;
+    if (orderType == OrderType.LIMIT) {
+      if (tif.isEmpty()) return refused(-1102, mandatoryMessage("timeInForce"));
+      if (!List.of("GTC", "IOC", "FOK").contains(tif.get())) return refused(-1115, "Invalid timeInForce.");
+      if (price.isEmpty()) return refused(-1102, mandatoryMessage("price"));
+      if (!DECIMAL.matcher(price.get()).matches()) return refused(-1100, illegalMessage("price", DECIMAL.pattern()));
+      timeInForce = TimeInForce.valueOf(tif.get());
+      limitPrice = new BigDecimal(price.get());
+    } else {
+      if (tif.isPresent()) return refused(-1106, "Parameter 'timeInForce' sent when not required.");
+      if (price.isPresent()) return refused(-1106, "Parameter 'price' sent when not required.");
+    }
+    return new ParsedOrder(new VenueOrder(id.get(), symbol.get(), Side.valueOf(side.get()), orderType, timeInForce,
+        new BigDecimal(quantity.get()), limitPrice), null);
+  }
+
+  private static ParsedOrder refused(int code, String msg) {
+    return new ParsedOrder(null, new BinanceFormat.Error(code, msg));
+  }
+
+  // ---- user-data stream ----
+
+  private CompletionStage<HttpResponse> keepAlive(Query q) {
+    Optional<String> listenKey = q.get("listenKey");
+    if (listenKey.isEmpty()) return done(mandatory("listenKey"));
+    return done(streams.keepAlive(listenKey.get(), clock.millis()) ? Json.ok(Map.of()) : unknownListenKey());
+  }
+
+  private Route userStream(String listenKey) {
+    if (!streams.isLive(listenKey, clock.millis())) return complete(unknownListenKey());
+    return handleWebSocketMessages(streams.connect(listenKey));
+  }
+
+  private void pushReport(VenueOrderReport report, String executionType) {
+    VenueOrder order = ledger.placed(report.clientOrderId());
+    if (order == null || streams.connectionCount() == 0) return;
+    streams.publish(new String(Json.bytes(BinanceFormat.executionReport(order, report, executionType, clock.millis())), java.nio.charset.StandardCharsets.UTF_8));
+  }
+
+  // ---- faults ----
+
+  private Route setFaults(String body) {
+    JsonNode node;
+    try {
+      node = body.isBlank() ? Json.MAPPER.createObjectNode() : Json.MAPPER.readTree(body);
+    } catch (IOException e) {
+      return complete(BinanceFormat.error(400, -1100, "the body must be a JSON object"));
+    }
+    if (node == null || !node.isObject()) return complete(BinanceFormat.error(400, -1100, "the body must be a JSON object"));
+    int[] values = new int[3];
+    String[] names = {"latencyMs", "dropAfterAcceptPct", "failBeforeAcceptPct"};
+    int[] max = {Faults.MAX_LATENCY_MS, 100, 100};
+    for (int i = 0; i < names.length; i++) {
+      JsonNode v = node.get(names[i]);
+      if (v == null || v.isNull()) continue;
+      if (!v.canConvertToInt() || !v.isIntegralNumber() || v.asInt() < 0 || v.asInt() > max[i]) {
+        return complete(BinanceFormat.error(400, -1100, "'" + names[i] + "' must be an integer from 0 to " + max[i]));
+      }
+      values[i] = v.asInt();
+    }
+    Faults set = new Faults(values[0], values[1], values[2]);
+    faults.set(set);
+    log.info("event=venue_sim_faults_set latencyMs={} dropAfterAcceptPct={} failBeforeAcceptPct={}", set.latencyMs(), set.dropAfterAcceptPct(), set.failBeforeAcceptPct());
+    return complete(Json.ok(set));
+  }
+
+  private CompletionStage<HttpResponse> delayed(Faults f, CompletionStage<HttpResponse> answer) {
+    if (f.latencyMs() == 0) return answer;
+    return answer.thenCompose(r -> Patterns.after(Duration.ofMillis(f.latencyMs()), system.classicSystem().scheduler(), system.executionContext(),
+        () -> CompletableFuture.completedFuture(r)));
+  }
+
+  /**
+   * The "accepted, response lost" fault: a body that fails before its first byte, so Pekko aborts
+   * the connection right after the status line and headers. The client sees a truncated response
+   * (a transport failure) and never the order.
+   */
+  private static HttpResponse aborted(String what) {
+    log.info("event=venue_sim_fault_injected fault=drop_after_accept orders={}", what);
+    return HttpResponse.create().withEntity(HttpEntities.createChunked(ContentTypes.APPLICATION_JSON, Source.failed(new AbortedByFault())));
+  }
+
+  private static final class AbortedByFault extends RuntimeException {
+    AbortedByFault() {
+      super("connection aborted by an injected fault (dropAfterAcceptPct)", null, false, false);
+    }
+  }
+
+  private static HttpResponse injectedUnavailable() {
+    log.info("event=venue_sim_fault_injected fault=fail_before_accept");
+    return BinanceFormat.error(503, -1001, "Internal error; unable to process your request. Please try again. (injected: failBeforeAccept)");
+  }
+
+  // ---- answers ----
+
+  private static CompletionStage<HttpResponse> done(HttpResponse response) {
+    return CompletableFuture.completedFuture(response);
+  }
+
+  private static HttpResponse internalError() {
+    return BinanceFormat.error(500, -1001, "Internal error; unable to process your request. Please try again.");
+  }
+
+  private static HttpResponse invalidSymbol() {
+    return BinanceFormat.error(400, -1121, "Invalid symbol.");
+  }
+
+  private static HttpResponse unknownListenKey() {
+    return BinanceFormat.error(400, -1125, "This listenKey does not exist.");
+  }
+
+  private static String mandatoryMessage(String param) {
+    return "Mandatory parameter '" + param + "' was not sent, was empty/null, or malformed.";
+  }
+
+  private static HttpResponse mandatory(String param) {
+    return BinanceFormat.error(400, -1102, mandatoryMessage(param));
+  }
+
+  private static String illegalMessage(String param, String legal) {
+    return "Illegal characters found in parameter '" + param + "'; legal range is '" + legal + "'.";
+  }
+
+  private static HttpResponse illegal(String param, String legal) {
+    return BinanceFormat.error(400, -1100, illegalMessage(param, legal));
+  }
+
+  private static Long number(String text) {
+    if (!text.matches("^[0-9]{1,18}$")) return null;
+    return Long.parseLong(text);
+  }
+
+  /** Pekko's own rejections (unknown path, wrong method, not a WebSocket request) in Binance's error shape. */
+  private static RejectionHandler rejections() {
+    return RejectionHandler.newBuilder()
+        .handleNotFound(complete(BinanceFormat.error(404, -1000, "No such endpoint.")))
+        .build()
+        .withFallback(RejectionHandler.defaultHandler())
+        .mapRejectionResponse(r -> {
+          if (r.entity().getContentType().mediaType().subType().equals("json")) return r;
+          String text = r.entity() instanceof org.apache.pekko.http.javadsl.model.HttpEntity.Strict strict ? strict.getData().utf8String() : r.status().reason();
+          return BinanceFormat.error(r.status().intValue(), -1000, text);
+        });
+  }
+}

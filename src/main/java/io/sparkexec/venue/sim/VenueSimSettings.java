@@ -1,0 +1,40 @@
+package io.sparkexec.venue.sim;
+
+import com.typesafe.config.Config;
+import java.io.File;
+import java.time.Duration;
+
+/** spark.venue-sim (conf/venue-sim.conf). */
+record VenueSimSettings(
+    String host,
+    int port,
+    File dataDir,
+    boolean fsync,
+    int journalMaxBatch,
+    String apiKey,
+    String apiSecret,
+    RateLimits.Settings rateLimits,
+    int maxBatchOrders,
+    Duration listenKeyTtl,
+    int userStreamBuffer) {
+
+  static VenueSimSettings fromConfig(Config sim) {
+    Config limits = sim.getConfig("rate-limits");
+    return new VenueSimSettings(
+        sim.getString("host"),
+        sim.getInt("port"),
+        new File(sim.getString("data-dir")),
+        sim.getBoolean("fsync"),
+        sim.getInt("journal-max-batch"),
+        sim.getString("api-key"),
+        sim.getString("api-secret"),
+        new RateLimits.Settings(
+            limits.getInt("request-weight-per-second"),
+            limits.getInt("orders-per-second"),
+            limits.getInt("ban-after-requests"),
+            limits.getDuration("ban-duration")),
+        sim.getInt("max-batch-orders"),
+        sim.getDuration("listen-key-ttl"),
+        sim.getInt("user-stream-buffer"));
+  }
+}
