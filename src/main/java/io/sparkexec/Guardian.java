@@ -30,8 +30,12 @@ import io.sparkexec.risk.TradeMode;
 import io.sparkexec.shadow.ShadowBook;
 import io.sparkexec.shadow.ShadowRoutes;
 import io.sparkexec.shadow.ShadowService;
+import io.sparkexec.venue.CircuitBreakerVenue;
+import io.sparkexec.venue.HttpVenue;
+import io.sparkexec.venue.MarketData;
 import io.sparkexec.venue.SimulatedVenue;
 import io.sparkexec.venue.SymbolRule;
+import io.sparkexec.venue.Venue;
 import java.time.Clock;
 import java.time.Duration;
 import java.util.ArrayList;
@@ -62,6 +66,7 @@ public final class Guardian {
   public static final String GATE_JOURNAL_WRITES = "journal-writes";
   public static final String GATE_RISK = "risk";
   public static final String GATE_VENUE = "venue";
+  public static final String GATE_RECONCILIATION = "reconciliation";
 
   public sealed interface Command {}
 
@@ -75,15 +80,28 @@ public final class Guardian {
 
   private static final Duration RECOVERY_RETRY = Duration.ofSeconds(5);
 
+  private record VenueStarted(HttpVenue.Info info, Throwable error) implements Command {}
+
+  private enum RetryVenueStart implements Command {
+    INSTANCE
+  }
+
+  /** The venue is not what TRADE_MODE allows (e.g. paper against a venue that is no simulator). */
+  private enum VenueRefused implements CoordinatedShutdown.Reason {
+    INSTANCE
+  }
+
   public static Behavior<Command> create(Config config) {
     return Behaviors.setup(ctx -> new Guardian(ctx, config).starting());
   }
 
   private final ActorContext<Command> ctx;
   private final Config spark;
-  private final Readiness readiness = new Readiness(GATE_CLUSTER, GATE_JOURNAL, GATE_JOURNAL_WRITES, GATE_RISK, GATE_VENUE);
+  private final Readiness readiness = new Readiness(GATE_CLUSTER, GATE_JOURNAL, GATE_JOURNAL_WRITES, GATE_RISK, GATE_VENUE, GATE_RECONCILIATION);
   private final ActorRef<OpenOrders.Command> openOrders;
   private final ActorRef<Reconciler.Command> reconciler;
+  private final TradeMode tradeMode;
+  private final HttpVenue httpVenue;
 
   private Guardian(ActorContext<Command> ctx, Config config) {
     this.ctx = ctx;
@@ -93,10 +111,27 @@ public final class Guardian {
 
     Map<String, SymbolRule> rules = SymbolRule.fromConfig(spark.getConfig("venue"));
     String venueKind = spark.getString("venue.kind");
-    TradeMode tradeMode = TradeMode.check(spark.getString("trade-mode"), spark.getBoolean("live-enabled"), venueKind);
-    if (!venueKind.equals("sim-inproc")) throw new IllegalStateException("VENUE=" + venueKind + " is not available yet; use sim-inproc");
-    SimulatedVenue venue = new SimulatedVenue(SimulatedVenue.Settings.fromConfig(spark.getConfig("venue.sim")), rules,
-        ctx.getSystem(), clock).start();
+    tradeMode = TradeMode.check(spark.getString("trade-mode"), spark.getBoolean("live-enabled"), venueKind);
+    MarketData marketData;
+    Venue link;
+    if (venueKind.equals(TradeMode.HTTP_VENUE)) {
+      httpVenue = new HttpVenue(HttpVenue.Settings.fromConfig(spark.getConfig("venue.http")), ctx.getSystem(), clock);
+      marketData = httpVenue;
+      link = httpVenue;
+      startHttpVenue();
+    } else {
+      SimulatedVenue sim = new SimulatedVenue(SimulatedVenue.Settings.fromConfig(spark.getConfig("venue.sim")), rules, ctx.getSystem(), clock).start();
+      httpVenue = null;
+      marketData = sim;
+      link = sim;
+      readiness.pass(GATE_VENUE, "in-process simulator");
+    }
+    CircuitBreakerVenue venue = new CircuitBreakerVenue(link, CircuitBreakerVenue.Settings.fromConfig(spark.getConfig("venue.breaker")), ctx.getSystem());
+    CoordinatedShutdown.get(ctx.getSystem()).addTask(CoordinatedShutdown.PhaseServiceStop(), "venue-link-stop", () -> {
+      venue.close();
+      if (httpVenue != null) httpVenue.stop();
+      return CompletableFuture.completedFuture(Done.getInstance());
+    });
 
     Batcher.Settings batchSettings = Batcher.Settings.fromConfig(spark.getConfig("batch"));
     Map<String, ActorRef<Batcher.Command>> batchers = new HashMap<>();
@@ -104,7 +139,7 @@ public final class Guardian {
 
     openOrders = ctx.spawn(OpenOrders.create(), "open-orders");
     VenueChecks venueChecks = new VenueChecks(venue, spark.getInt("orders.venue-check-parallelism"));
-    OrderEntity.Deps deps = new OrderEntity.Deps(venue, batchers::get, venue, openOrders, venueChecks, clock,
+    OrderEntity.Deps deps = new OrderEntity.Deps(marketData, batchers::get, venue, openOrders, venueChecks, clock,
         OrderEntity.InDoubt.fromConfig(spark.getConfig("orders.in-doubt")));
     ClusterSharding sharding = ClusterSharding.get(ctx.getSystem());
     sharding.init(Entity.of(OrderEntity.ENTITY_KEY, ec -> OrderEntity.create(ec.getEntityId(), deps, ec.getShard()))
@@ -116,12 +151,12 @@ public final class Guardian {
         venueChecks.parallelism(), spark.getDuration("http.ask-timeout")), venue, new Reconciler.Listener() {
           @Override
           public void passed(String detail) {
-            readiness.pass(GATE_VENUE, detail);
+            readiness.pass(GATE_RECONCILIATION, detail);
           }
 
           @Override
           public void failed(String reason) {
-            readiness.fail(GATE_VENUE, reason);
+            readiness.fail(GATE_RECONCILIATION, reason);
           }
         }, clock), "reconciler");
 
@@ -139,8 +174,8 @@ public final class Guardian {
         }), "journal-health");
 
     Auth auth = Auth.fromConfig(spark.getConfig("auth"), spark.getString("trade-mode"));
-    Risk risk = new Risk(Risk.Settings.fromConfig(spark.getConfig("risk")), clock, venue);
-    OrderService orderService = new OrderService(ctx.getSystem(), openOrders, List.of(new SymbolRulesGuard(rules, venue), risk.guard()), readiness,
+    Risk risk = new Risk(Risk.Settings.fromConfig(spark.getConfig("risk")), clock, marketData);
+    OrderService orderService = new OrderService(ctx.getSystem(), openOrders, List.of(new SymbolRulesGuard(rules, marketData), risk.guard()), readiness,
         OrderService.Settings.fromConfig(spark.getConfig("http")), clock, reason -> journalHealth.tell(new JournalHealth.Suspect(reason)));
     risk.start(ctx, orderService, spark.getString("orders.read-journal"), spark.getDuration("http.ask-timeout"),
         () -> readiness.pass(GATE_RISK, "trading state and ledger recovered"));
@@ -149,13 +184,13 @@ public final class Guardian {
         ctx.getSystem().dispatchers().lookup(DispatcherSelector.blocking()), spark.getBytes("http.max-body-bytes"));
     ShadowService shadow = new ShadowService(ctx.getSystem(),
         ctx.spawn(ShadowBook.create(spark.getInt("shadow.keep"), spark.getInt("risk.snapshot-every")), "shadow-book"),
-        List.of(new SymbolRulesGuard(rules, venue), risk.dryRunGuard()), venue, rules,
+        List.of(new SymbolRulesGuard(rules, marketData), risk.dryRunGuard()), marketData, rules,
         ShadowService.Settings.fromConfig(spark.getConfig("shadow"), spark.getConfig("venue.sim")), clock, spark.getDuration("http.ask-timeout"),
         orderService, tradeMode.configName());
     if (tradeMode != TradeMode.SHADOW && spark.getBoolean("shadow.live-enabled")) shadow.startTwins(spark.getString("orders.read-journal"));
     ShadowRoutes shadowRoutes = new ShadowRoutes(shadow, auth, orderRoutes);
     FeedSettings feedSettings = FeedSettings.fromConfig(spark.getConfig("feed"));
-    FeedHub feed = FeedHub.start(ctx.getSystem(), feedSettings, FeedHub.polling(venue, rules.keySet(), feedSettings.marketInterval()),
+    FeedHub feed = FeedHub.start(ctx.getSystem(), feedSettings, FeedHub.polling(marketData, rules.keySet(), feedSettings.marketInterval()),
         new JournalOrderEvents(ctx.getSystem(), spark.getString("orders.read-journal")), clock);
     risk.systemEvents().subscribe(e -> feed.publishSystem(e.type(), e.fields()));
     FeedRoutes feedRoutes = new FeedRoutes(feed, new WsTokens(feedSettings.tokenTtl(), feedSettings.maxTokens(), clock), auth);
@@ -184,8 +219,37 @@ public final class Guardian {
         spark.getLong("orders.recovery-progress-every"), spark.getDuration("http.ask-timeout")), RecoveryFinished::new);
   }
 
+  /** The HTTP venue's exchangeInfo decides whether TRADE_MODE may use it; until then the venue gate is pending. */
+  private void startHttpVenue() {
+    ctx.pipeToSelf(httpVenue.start(), VenueStarted::new);
+  }
+
+  private Behavior<Command> onVenueStarted(VenueStarted started) {
+    if (started.error() != null) {
+      Duration retry = spark.getDuration("venue.http.start-retry");
+      ctx.getLog().warn("event=venue_unreachable retryInMs={} error=\"{}\"", retry.toMillis(), started.error().toString());
+      readiness.fail(GATE_VENUE, "venue unreachable (retrying): " + started.error().getMessage());
+      ctx.scheduleOnce(retry, ctx.getSelf(), RetryVenueStart.INSTANCE);
+      return Behaviors.same();
+    }
+    try {
+      tradeMode.checkVenue(started.info().simulator());
+      readiness.pass(GATE_VENUE, "venue " + spark.getString("venue.http.url") + " simulator=" + started.info().simulator());
+    } catch (IllegalStateException e) {
+      ctx.getLog().error("event=start_refused reason=\"{}\"", e.getMessage());
+      readiness.fail(GATE_VENUE, e.getMessage());
+      CoordinatedShutdown.get(ctx.getSystem()).run(VenueRefused.INSTANCE);
+    }
+    return Behaviors.same();
+  }
+
   private Behavior<Command> starting() {
     return Behaviors.receive(Command.class)
+        .onMessage(VenueStarted.class, this::onVenueStarted)
+        .onMessage(RetryVenueStart.class, retry -> {
+          startHttpVenue();
+          return Behaviors.same();
+        })
         .onMessage(ClusterUp.class, up -> {
           readiness.pass(GATE_CLUSTER, "single node up at " + Cluster.get(ctx.getSystem()).selfMember().address());
           recoverOrders();

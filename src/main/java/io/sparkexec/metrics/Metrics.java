@@ -144,4 +144,39 @@ public final class Metrics {
     PrometheusReporter r = reporter;
     return r == null ? "" : r.scrapeData();
   }
+
+  // ---- venue link (HttpVenue, CircuitBreakerVenue) ----
+
+  public static final Metric.Gauge HTTP_KEEPALIVE_CONNECTIONS =
+      Kamon.gauge("spark_http_keepalive_connections", "TCP connections the HTTP venue's pool holds open to the venue");
+
+  public static final Metric.Counter HTTP_KEEPALIVE_OPENED =
+      Kamon.counter("spark_http_keepalive_opened", "TCP connections the HTTP venue's pool opened to the venue");
+
+  public static final Metric.Counter HTTP_KEEPALIVE_REUSED =
+      Kamon.counter("spark_http_keepalive_reused", "Venue requests sent on a pooled connection that had already served a request");
+
+  public static final Metric.Histogram VENUE_CALL_DURATION =
+      Kamon.histogram("spark_venue_call_duration", "HTTP venue call duration by endpoint and outcome (ok, refused, rate_limited, error, timeout)", NANOS);
+
+  public static final Metric.Counter VENUE_RATE_LIMITED =
+      Kamon.counter("spark_venue_rate_limited", "Venue answers telling us to slow down, by status (429, 418)");
+
+  public static final Metric.Counter VENUE_RATE_LIMIT_WAITS =
+      Kamon.counter("spark_venue_rate_limit_waits", "Venue calls the client-side rate limiter delayed");
+
+  public static final Metric.Histogram VENUE_RATE_LIMIT_WAIT_DURATION =
+      Kamon.histogram("spark_venue_rate_limit_wait", "How long the client-side rate limiter delayed a venue call", NANOS);
+
+  public static final Metric.Gauge VENUE_BREAKER_STATE =
+      Kamon.gauge("spark_venue_breaker_state", "Venue circuit breaker: 0 closed, 1 half-open, 2 open");
+
+  public static final Metric.Counter VENUE_BREAKER_TRANSITIONS =
+      Kamon.counter("spark_venue_breaker_transitions", "Venue circuit breaker state changes, by the state entered");
+
+  public static final Metric.Counter VENUE_USER_STREAM_RECONNECTS =
+      Kamon.counter("spark_venue_user_stream_reconnects", "User-data stream (execution reports) connections lost and attempted again");
+
+  public static final Metric.Gauge VENUE_USER_STREAM_UP =
+      Kamon.gauge("spark_venue_user_stream_up", "1 while the venue's user-data stream is connected, else 0 (open orders are polled)");
 }

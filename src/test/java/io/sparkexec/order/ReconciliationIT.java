@@ -65,7 +65,7 @@ class ReconciliationIT {
   static final class Executor implements AutoCloseable {
     final ActorSystem<Void> system;
     final int port;
-    final Readiness readiness = new Readiness("cluster", "journal", "venue");
+    final Readiness readiness = new Readiness("cluster", "journal", "reconciliation");
 
     Executor(Path dataDir, ScriptedVenue venue) {
       Config config = TestServer.config(dataDir, ConfigFactory.parseMap(Map.of(
@@ -93,12 +93,12 @@ class ReconciliationIT {
           venue, new Reconciler.Listener() {
             @Override
             public void passed(String detail) {
-              readiness.pass("venue", detail);
+              readiness.pass("reconciliation", detail);
             }
 
             @Override
             public void failed(String reason) {
-              readiness.fail("venue", reason);
+              readiness.fail("reconciliation", reason);
             }
           }, clock), "reconciler", Props.empty());
       Auth auth = Auth.fromConfig(spark.getConfig("auth"), spark.getString("trade-mode"));
@@ -180,11 +180,11 @@ class ReconciliationIT {
 
     try (Executor two = new Executor(dataDir, venue)) {
       // venue unreachable: not ready, with the reason; orders 503 + Retry-After; cancels and the report still served
-      await().atMost(WAIT).until(() -> two.send("GET", "/api/public/ready", null, null).path("gates").path("venue").path("status").asText()
+      await().atMost(WAIT).until(() -> two.send("GET", "/api/public/ready", null, null).path("gates").path("reconciliation").path("status").asText()
           .equals("FAILED"));
       Executor.Answer ready = two.sendFull("GET", "/api/public/ready", null, null);
       assertEquals(503, ready.status());
-      assertTrue(ready.json().path("gates").path("venue").path("detail").asText().contains("venue unreachable"), ready.json()::toString);
+      assertTrue(ready.json().path("gates").path("reconciliation").path("detail").asText().contains("venue unreachable"), ready.json()::toString);
       Executor.Answer refused = two.place("rc-new", "ACKNOWLEDGED");
       assertEquals(503, refused.status(), refused.json()::toString);
       assertEquals("NOT_READY", refused.json().path("error").path("code").asText());
