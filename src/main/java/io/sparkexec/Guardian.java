@@ -21,6 +21,9 @@ import io.sparkexec.order.OrderEntity;
 import io.sparkexec.order.OrderRecovery;
 import io.sparkexec.order.OrderRoutes;
 import io.sparkexec.order.OrderService;
+import io.sparkexec.order.ReconciliationRoutes;
+import io.sparkexec.order.Reconciler;
+import io.sparkexec.order.VenueChecks;
 import io.sparkexec.order.SymbolRulesGuard;
 import io.sparkexec.queue.DurableQueue;
 import io.sparkexec.queue.QueueRoutes;
@@ -82,6 +85,7 @@ public final class Guardian {
   public static final String GATE_RISK = "risk";
   public static final String GATE_WARM_UP = "warm-up";
   public static final String GATE_VENUE = "venue";
+  public static final String GATE_RECONCILIATION = "reconciliation";
 
   public sealed interface Command {}
 
@@ -112,8 +116,10 @@ public final class Guardian {
 
   private final ActorContext<Command> ctx;
   private final Config spark;
-  private final Readiness readiness = new Readiness(GATE_CLUSTER, GATE_JOURNAL, GATE_JOURNAL_WRITES, GATE_RISK, GATE_VENUE, GATE_WARM_UP);
+  private final Readiness readiness = new Readiness(GATE_CLUSTER, GATE_JOURNAL, GATE_JOURNAL_WRITES, GATE_RISK, GATE_VENUE, GATE_RECONCILIATION,
+      GATE_WARM_UP);
   private final ActorRef<OpenOrders.Command> openOrders;
+  private final ActorRef<Reconciler.Command> reconciler;
   private final TradeMode tradeMode;
   private final HttpVenue httpVenue;
 
@@ -158,13 +164,27 @@ public final class Guardian {
     for (String symbol : rules.keySet()) batchers.put(symbol, ctx.spawn(Batcher.create(symbol, venue, batchSettings), "batcher-" + symbol));
 
     openOrders = ctx.spawn(OpenOrders.create(), "open-orders");
-    OrderEntity.Deps deps = new OrderEntity.Deps(marketData, batchers::get, venue, openOrders, clock,
-        spark.getDuration("orders.resubmit-backoff"), spark.getInt("orders.max-submit-attempts"));
+    VenueChecks venueChecks = new VenueChecks(venue, spark.getInt("orders.venue-check-parallelism"));
+    OrderEntity.Deps deps = new OrderEntity.Deps(marketData, batchers::get, venue, openOrders, venueChecks, clock,
+        OrderEntity.InDoubt.fromConfig(spark.getConfig("orders.in-doubt")));
     ClusterSharding sharding = ClusterSharding.get(ctx.getSystem());
     sharding.init(Entity.of(OrderEntity.ENTITY_KEY, ec -> OrderEntity.create(ec.getEntityId(), deps, ec.getShard()))
         .withStopMessage(OrderEntity.Passivate.INSTANCE));
     venue.onExecutionReport(report ->
         sharding.entityRefFor(OrderEntity.ENTITY_KEY, report.clientOrderId()).tell(new OrderEntity.ApplyVenueReport(report)));
+
+    reconciler = ctx.spawn(Reconciler.create(Reconciler.Settings.fromConfig(spark.getConfig("orders.reconciliation"),
+        venueChecks.parallelism(), spark.getDuration("http.ask-timeout")), venue, new Reconciler.Listener() {
+          @Override
+          public void passed(String detail) {
+            readiness.pass(GATE_RECONCILIATION, detail);
+          }
+
+          @Override
+          public void failed(String reason) {
+            readiness.fail(GATE_RECONCILIATION, reason);
+          }
+        }, clock), "reconciler");
 
     ActorRef<JournalHealth.Command> journalHealth = ctx.spawn(JournalHealth.create(Duration.ofSeconds(3), Duration.ofSeconds(2),
         new JournalHealth.Listener() {
@@ -236,7 +256,8 @@ public final class Guardian {
     // shadow mode: POST /order is answered by the shadow before the order routes can place anything
     if (tradeMode == TradeMode.SHADOW) rooms.add(shadowRoutes.shadowEveryOrder());
     rooms.addAll(List.of(orderRoutes.route(), riskRoutes.route(), feedRoutes.route(), queueRoutes.route(),
-        snapshotRoutes.route(), exportRoutes.route()));
+        snapshotRoutes.route(), exportRoutes.route(),
+        new ReconciliationRoutes(reconciler, auth, spark.getDuration("http.ask-timeout"), ctx.getSystem().scheduler()).route()));
     // canary: synthetic orders over loopback HTTP; the warm-up gate passes once they have warmed the path.
     // Its endpoint is outside chaos (like the chaos routes); its orders go through the order route and meet chaos there.
     Canary canary = new Canary(ctx.getSystem(), Canary.Settings.fromConfig(spark.getConfig("canary")), auth, marketData, rules, venueKind,
@@ -308,6 +329,7 @@ public final class Guardian {
             ctx.scheduleOnce(RECOVERY_RETRY, ctx.getSelf(), RetryRecovery.INSTANCE);
           } else {
             readiness.pass(GATE_JOURNAL, "recovered " + done.result().openOrders() + " open orders from " + done.result().eventsScanned() + " events");
+            reconciler.tell(new Reconciler.Start(done.result().openOrderIds()));
           }
           return Behaviors.same();
         })

@@ -181,6 +181,19 @@ public final class Metrics {
 
   public static final Metric.Counter SLO_UNTRACKED_STRATEGY_EVENTS =
       Kamon.counter("spark_slo_untracked_strategy_events", "Events of strategies beyond max-strategies, counted in the global SLO only, by slo");
+  // ---- order room: in-doubt orders and restart reconciliation ----
+
+  public static final Metric.Gauge ORDERS_IN_DOUBT =
+      Kamon.gauge("spark_orders_in_doubt", "Orders whose submit outcome is unknown and whose venue state is being checked; alert when it stays above 0");
+
+  public static final Metric.Counter ORDERS_IN_DOUBT_GIVEN_UP =
+      Kamon.counter("spark_orders_in_doubt_given_up", "In-doubt orders rejected after the last allowed venue check; each one needs a look at the venue");
+
+  public static final Metric.Counter RECONCILIATION_CORRECTIONS =
+      Kamon.counter("spark_reconciliation_corrections", "Venue facts journaled by restart reconciliation, by kind (ack, fill, cancel, expire, reject, resubmit)");
+
+  public static final Metric.Gauge RECONCILIATION_EXTERNAL_ORDERS =
+      Kamon.gauge("spark_reconciliation_external_orders", "Venue open orders the executor does not hold open, as of the last reconciliation; reported, never adopted");
 
   private static volatile PrometheusReporter reporter;
 

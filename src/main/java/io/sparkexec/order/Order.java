@@ -36,6 +36,8 @@ public record Order(
 
   public enum Status {
     ACCEPTED,
+    /** A submit's outcome is unknown (timeout, transport failure): the venue is being asked. */
+    IN_DOUBT,
     ACKNOWLEDGED,
     PARTIALLY_FILLED,
     FILLED,
@@ -61,9 +63,15 @@ public record Order(
 
   public Order apply(OrderEntity.Event event) {
     Timestamps t = timestamps;
+    if (event instanceof OrderEntity.OrderInDoubt e) {
+      return new Order(clientOrderId, venueOrderId, symbol, side, type, timeInForce, quantity, price, strategy,
+          status == Status.ACCEPTED ? Status.IN_DOUBT : status, executedQty, cumQuoteQty, fills, decisionPrice, e.reason(), t, version + 1);
+    }
     if (event instanceof OrderEntity.OrderAcknowledged e) {
+      boolean unacked = status == Status.ACCEPTED || status == Status.IN_DOUBT;
+      // the ack settles a doubt, so the doubt's reason goes with it
       return new Order(clientOrderId, e.venueOrderId(), symbol, side, type, timeInForce, quantity, price, strategy,
-          status == Status.ACCEPTED ? Status.ACKNOWLEDGED : status, executedQty, cumQuoteQty, fills, decisionPrice, reason,
+          unacked ? Status.ACKNOWLEDGED : status, executedQty, cumQuoteQty, fills, decisionPrice, status == Status.IN_DOUBT ? null : reason,
           new Timestamps(t.received(), t.accepted(), e.sentAt(), e.acknowledgedAt(), t.firstFill(), t.lastFill(), t.closed()), version + 1);
     }
     if (event instanceof OrderEntity.OrderFilled e) {

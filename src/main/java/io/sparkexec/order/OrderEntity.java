@@ -17,9 +17,11 @@ import java.util.Iterator;
 import java.util.List;
 import java.util.Optional;
 import java.util.Set;
+import java.util.concurrent.CompletionException;
 import java.util.function.Function;
 import org.apache.pekko.actor.typed.ActorRef;
 import org.apache.pekko.actor.typed.Behavior;
+import org.apache.pekko.actor.typed.PostStop;
 import org.apache.pekko.actor.typed.SupervisorStrategy;
 import org.apache.pekko.actor.typed.javadsl.ActorContext;
 import org.apache.pekko.actor.typed.javadsl.Behaviors;
@@ -40,8 +42,12 @@ import org.apache.pekko.persistence.typed.javadsl.SignalHandler;
  * One event-sourced entity per clientOrderId, addressed through Cluster Sharding. It journals
  * what must survive a crash and no more: accepted, acknowledged (with the fills and final state
  * that came with the ack, in one persistAll), later fills, and the final state. "Submitted" is
- * not journaled: on every (re)start an order the venue has not acknowledged is submitted again
- * under the same clientOrderId, which venues dedupe. Finished orders passivate themselves.
+ * not journaled. A submit whose outcome is unknown journals {@link OrderInDoubt} (off the happy
+ * path) and the in-doubt checker asks the venue by clientOrderId every check interval until it
+ * knows: the answer is merged, "not found" earns one resubmit under the same clientOrderId
+ * (venues dedupe), and after max checks the order is rejected. A (re)started unacknowledged
+ * order is checked the same way; restart reconciliation asks each open order to check now
+ * ({@link Reconcile}). Finished orders passivate themselves.
  */
 public final class OrderEntity
     extends EventSourcedBehaviorWithEnforcedReplies<OrderEntity.Command, OrderEntity.Event, OrderEntity.State> {
@@ -79,7 +85,11 @@ public final class OrderEntity
 
   record QueryOutcome(Venue.VenueOrderReport report, boolean known, String error) implements Command {}
 
-  enum RetrySubmit implements Command {
+  /** Restart reconciliation: check the order with the venue now and answer what that corrected. */
+  public record Reconcile(ActorRef<Reply> replyTo) implements Command {}
+
+  /** The in-doubt checker's tick. */
+  enum CheckVenue implements Command {
     INSTANCE
   }
 
@@ -97,6 +107,12 @@ public final class OrderEntity
   /** Cancel of an order that is already final. */
   public record NotOpen(Order order) implements Reply {}
 
+  /** The venue check of {@link Reconcile} was done; corrections name what it journaled or did (see {@link #correctionOf}). */
+  public record Reconciled(Order order, List<String> corrections) implements Reply {}
+
+  /** The venue could not be asked; reconciliation tries again later. */
+  public record ReconcileFailed(String error) implements Reply {}
+
   public sealed interface Event extends CborSerializable {}
 
   public record OrderAccepted(
@@ -112,6 +128,9 @@ public final class OrderEntity
       Instant receivedAt,
       Instant acceptedAt)
       implements Event {}
+
+  /** A submit's outcome is unknown: journaled so the doubt shows and survives a restart. Never on the happy path. */
+  public record OrderInDoubt(String reason, Instant at) implements Event {}
 
   public record OrderAcknowledged(String venueOrderId, Instant sentAt, Instant acknowledgedAt) implements Event {}
 
@@ -139,9 +158,16 @@ public final class OrderEntity
       Function<String, ActorRef<Batcher.Command>> batcherFor,
       Venue venue,
       ActorRef<OpenOrders.Command> openOrders,
+      VenueChecks venueChecks,
       Clock clock,
-      Duration resubmitBackoff,
-      int maxSubmitAttempts) {}
+      InDoubt inDoubt) {}
+
+  /** The in-doubt checker: how often it asks the venue, and after how many checks it gives up. */
+  public record InDoubt(Duration checkInterval, int maxChecks) {
+    public static InDoubt fromConfig(com.typesafe.config.Config inDoubt) {
+      return new InDoubt(inDoubt.getDuration("check-interval"), inDoubt.getInt("max-checks"));
+    }
+  }
 
   public static Behavior<Command> create(String clientOrderId, Deps deps, ActorRef<ClusterSharding.ShardCommand> shard) {
     return Behaviors.setup(ctx -> Behaviors.withTimers(timers -> new OrderEntity(clientOrderId, deps, shard, ctx, timers)));
@@ -160,9 +186,15 @@ public final class OrderEntity
   // transient: who waits for what; lost on restart, where the HTTP side answers 202
   private final List<Waiter> waiters = new ArrayList<>(1);
   private final List<ActorRef<Reply>> cancelWaiters = new ArrayList<>(0);
+  private final List<ActorRef<Reply>> reconcileWaiters = new ArrayList<>(0);
   private boolean cancelRequested;
   private boolean cancelAtVenueInFlight;
-  private int submitAttempts;
+  // the in-doubt checker, per incarnation: a restart starts counting again
+  private int checks;
+  private boolean checkInFlight;
+  private boolean resubmitted;
+  private String lastDoubt;
+  private boolean countedInDoubt;
   // place->ack is measured only for a real order this incarnation took: restarts and synthetic orders do not count
   private boolean timePlaceAck;
 
@@ -190,15 +222,29 @@ public final class OrderEntity
 
   @Override
   public SignalHandler<State> signalHandler() {
-    return newSignalHandlerBuilder().onSignal(RecoveryCompleted.instance(), this::onRecovered).build();
+    return newSignalHandlerBuilder()
+        .onSignal(RecoveryCompleted.instance(), this::onRecovered)
+        // a stopped incarnation no longer counts; the next one counts again when it recovers
+        .onSignal(PostStop.instance(), state -> {
+          if (countedInDoubt) Metrics.ORDERS_IN_DOUBT.withoutTags().decrement();
+        })
+        .build();
   }
 
-  /** A (re)started open order is driven on: submitted again if unacknowledged, else checked with the venue. */
+  /**
+   * A (re)started unacknowledged order does not know whether its submit reached the venue: the
+   * checker asks after one interval (reconciliation may ask sooner). An acknowledged one waits
+   * for reconciliation or the venue's reports.
+   */
   private void onRecovered(State state) {
     if (state instanceof Open open) {
-      deps.openOrders().tell(new OpenOrders.Upsert(open.order()));
-      if (open.order().acknowledgedByVenue()) queryVenue(open.order());
-      else submit(open.order(), open.order().quantity());
+      Order order = open.order();
+      deps.openOrders().tell(new OpenOrders.Upsert(order));
+      trackInDoubt(order);
+      if (!order.acknowledgedByVenue()) {
+        lastDoubt = order.status() == Order.Status.IN_DOUBT ? order.reason() : "restarted before the venue answered";
+        timers.startSingleTimer(CheckVenue.INSTANCE, deps.inDoubt().checkInterval());
+      }
     }
   }
 
@@ -209,6 +255,7 @@ public final class OrderEntity
         .onCommand(Place.class, this::onPlace)
         .onCommand(Get.class, (s, c) -> notFound(c.replyTo()))
         .onCommand(Cancel.class, (s, c) -> notFound(c.replyTo()))
+        .onCommand(Reconcile.class, (s, c) -> notFound(c.replyTo()))
         .onCommand(Passivate.class, c -> Effect().stop().thenNoReply())
         .onAnyCommand((s, c) -> passivateWhenIdle());
     b.forStateType(Open.class)
@@ -219,12 +266,14 @@ public final class OrderEntity
         .onCommand(SubmitOutcome.class, this::onSubmitOutcome)
         .onCommand(CancelOutcome.class, this::onCancelOutcome)
         .onCommand(QueryOutcome.class, this::onQueryOutcome)
-        .onCommand(RetrySubmit.class, (s, c) -> retrySubmit(s.order()))
+        .onCommand(CheckVenue.class, (s, c) -> onCheckVenue(s.order()))
+        .onCommand(Reconcile.class, this::onReconcile)
         .onCommand(Passivate.class, c -> Effect().stop().thenNoReply());
     b.forStateType(Closed.class)
         .onCommand(Place.class, (s, c) -> onPlaceAgain(s.order(), c))
         .onCommand(Get.class, (s, c) -> Effect().reply(c.replyTo(), new Found(s.order())))
         .onCommand(Cancel.class, (s, c) -> Effect().reply(c.replyTo(), new NotOpen(s.order())))
+        .onCommand(Reconcile.class, (s, c) -> Effect().reply(c.replyTo(), new Reconciled(s.order(), List.of())))
         // fills can trail a cancel at real venues; they are facts and are kept
         .onCommand(ApplyVenueReport.class, (s, c) -> merge(s.order(), c.report(), null))
         .onCommand(Passivate.class, c -> Effect().stop().thenNoReply())
@@ -267,8 +316,9 @@ public final class OrderEntity
   private ReplyEffect<Event, State> onCancel(Open state, Cancel cancel) {
     cancelWaiters.add(cancel.replyTo());
     cancelRequested = true;
-    // not acknowledged yet: the venue cancel follows the ack (afterChange)
+    // not acknowledged yet: the venue cancel follows the ack (afterChange); in doubt, ask the venue now
     if (state.order().acknowledgedByVenue()) cancelAtVenue(state.order());
+    else if (state.order().status() == Order.Status.IN_DOUBT && !checkInFlight) checkVenue(state.order());
     return Effect().noReply();
   }
 
@@ -277,39 +327,88 @@ public final class OrderEntity
     Venue.SubmitResult result = c.outcome().result();
     if (result instanceof Venue.Acknowledged ack) return merge(order, ack.report(), c.outcome().sentAt());
     if (result instanceof Venue.Refused refused) {
-      OrderRejected rejected = new OrderRejected(refused.reason(), "venue", deps.clock().instant());
-      return Effect().persist(rejected).thenRun(next -> afterChange(false, orderOf(next), List.of(rejected))).thenNoReply();
+      return persistChange(order, List.of(new OrderRejected(refused.reason(), "venue", deps.clock().instant())), () -> { });
     }
     Venue.Unknown unknown = (Venue.Unknown) result;
-    ctx.getLog().warn("event=order_submit_unknown clientOrderId={} attempt={} error={}", clientOrderId, submitAttempts, unknown.error());
-    return retryOrGiveUp(order, unknown.error());
+    ctx.getLog().warn("event=order_submit_unknown clientOrderId={} error=\"{}\"", clientOrderId, unknown.error());
+    return inDoubt(order, "submit outcome unknown: " + unknown.error());
   }
 
-  private ReplyEffect<Event, State> retryOrGiveUp(Order order, String error) {
-    if (submitAttempts >= deps.maxSubmitAttempts()) {
-      OrderRejected rejected = new OrderRejected("venue outcome unknown after " + submitAttempts + " attempts: " + error, "executor",
-          deps.clock().instant());
-      return Effect().persist(rejected).thenRun(next -> afterChange(false, orderOf(next), List.of(rejected))).thenNoReply();
+  /** The venue may or may not have the order: say so in the journal once, then let the checker find out. */
+  private ReplyEffect<Event, State> inDoubt(Order order, String reason) {
+    lastDoubt = reason;
+    // a lost acknowledged order resubmitted with an unknown outcome: reconciliation or the venue's reports settle it
+    if (order.acknowledgedByVenue()) return Effect().noReply();
+    if (order.status() == Order.Status.IN_DOUBT) {
+      scheduleCheck();
+      return Effect().noReply();
     }
-    timers.startSingleTimer(RetrySubmit.INSTANCE, deps.resubmitBackoff().multipliedBy(Math.max(1, Math.min(submitAttempts, 10))));
+    ctx.getLog().warn("event=order_in_doubt clientOrderId={} reason=\"{}\"", clientOrderId, reason);
+    return persistChange(order, List.of(new OrderInDoubt(reason, deps.clock().instant())), this::scheduleCheck);
+  }
+
+  private void scheduleCheck() {
+    timers.startSingleTimer(CheckVenue.INSTANCE, deps.inDoubt().checkInterval());
+  }
+
+  private ReplyEffect<Event, State> onCheckVenue(Order order) {
+    if (checkInFlight || order.acknowledgedByVenue()) return Effect().noReply();
+    if (checks >= deps.inDoubt().maxChecks()) return giveUp(order);
+    checkVenue(order);
     return Effect().noReply();
   }
 
-  /** The outcome was unknown: ask the venue first, so a resubmit can never double the order. */
-  private ReplyEffect<Event, State> retrySubmit(Order order) {
-    queryVenue(order);
+  private ReplyEffect<Event, State> onReconcile(Open state, Reconcile c) {
+    reconcileWaiters.add(c.replyTo());
+    if (!checkInFlight) checkVenue(state.order());
     return Effect().noReply();
+  }
+
+  /** Bounded: an order the venue will not tell us about is rejected, never checked forever. */
+  private ReplyEffect<Event, State> giveUp(Order order) {
+    String reason = "venue outcome unknown after " + checks + " checks: " + lastDoubt;
+    ctx.getLog().warn("event=order_in_doubt_given_up clientOrderId={} checks={} reason=\"{}\"", clientOrderId, checks, reason);
+    Metrics.ORDERS_IN_DOUBT_GIVEN_UP.withoutTags().increment();
+    // should the venue have it after all, a cancel by clientOrderId takes it off the book (ignored once closed here)
+    cancelAtVenue(order);
+    return persistChange(order, List.of(new OrderRejected(reason, "executor", deps.clock().instant())), () -> { });
   }
 
   private ReplyEffect<Event, State> onQueryOutcome(Open state, QueryOutcome q) {
+    checkInFlight = false;
     Order order = state.order();
-    if (q.error() != null) {
-      submitAttempts++; // a venue we cannot even ask counts toward giving up
-      return retryOrGiveUp(order, q.error());
+    boolean unacked = !order.acknowledgedByVenue();
+    String outcome = q.error() != null ? "error" : q.known() ? "found" : "not_found";
+    if (unacked) {
+      ctx.getLog().info("event=order_in_doubt_check clientOrderId={} check={} maxChecks={} outcome={}", clientOrderId, checks,
+          deps.inDoubt().maxChecks(), outcome);
     }
-    if (q.known()) return merge(order, q.report(), null);
-    // the venue does not know it (never arrived, or an in-process simulator that restarted)
+    if (q.error() != null) {
+      replyReconcileWaiters(new ReconcileFailed(q.error()));
+      // an acknowledged order is only checked for reconciliation, which retries on its own
+      return unacked ? inDoubt(order, "venue unreachable: " + q.error()) : Effect().noReply();
+    }
+    if (q.known()) {
+      List<Event> events = venueEvents(order, q.report(), null);
+      return persistChange(order, events, () -> replyReconcileWaiters(new Reconciled(orderAfter(order, events), corrections(events))));
+    }
+    if (unacked && cancelRequested) {
+      // the client canceled and the venue does not have it: do not send it again
+      return persistChange(order, List.of(new OrderCanceled("canceled by client before the venue had it", deps.clock().instant())),
+          () -> replyReconcileWaiters(new Reconciled(order, List.of("cancel"))));
+    }
+    if (unacked && resubmitted) {
+      // resubmitted once already: keep asking (the resubmit may still be on its way) until the checks run out
+      replyReconcileWaiters(new Reconciled(order, List.of()));
+      lastDoubt = "venue does not know the order, even after a resubmit";
+      scheduleCheck();
+      return Effect().noReply();
+    }
+    // unacknowledged: it never arrived; acknowledged: the venue lost it (an in-process simulator that restarted)
+    resubmitted = true;
+    ctx.getLog().info("event=order_resubmitted clientOrderId={} quantity={} acknowledged={}", clientOrderId, order.remainingQty(), !unacked);
     submit(order, order.remainingQty());
+    replyReconcileWaiters(new Reconciled(order, List.of("resubmit")));
     return Effect().noReply();
   }
 
@@ -337,6 +436,10 @@ public final class OrderEntity
    * queries all go through here.
    */
   private ReplyEffect<Event, State> merge(Order order, Venue.VenueOrderReport report, Instant sentAt) {
+    return persistChange(order, venueEvents(order, report, sentAt), () -> { });
+  }
+
+  private List<Event> venueEvents(Order order, Venue.VenueOrderReport report, Instant sentAt) {
     Instant now = deps.clock().instant();
     List<Event> events = new ArrayList<>(2);
     if (!order.acknowledgedByVenue() && report.status() != Venue.VenueStatus.REJECTED) {
@@ -357,14 +460,64 @@ public final class OrderEntity
         default -> { }
       }
     }
-    if (events.isEmpty()) return Effect().noReply();
+    return events;
+  }
+
+  /** Journals the events (one atomic write), then runs the side effects and {@code then}. */
+  private ReplyEffect<Event, State> persistChange(Order order, List<Event> events, Runnable then) {
+    if (events.isEmpty()) {
+      then.run();
+      return Effect().noReply();
+    }
     boolean wasFinal = order.status().isFinal();
-    return Effect().persist(events).thenRun(next -> afterChange(wasFinal, orderOf(next), events)).thenNoReply();
+    return Effect().persist(events).thenRun(next -> {
+      afterChange(wasFinal, orderOf(next), events);
+      then.run();
+    }).thenNoReply();
+  }
+
+  private static Order orderAfter(Order order, List<Event> events) {
+    for (Event e : events) order = order.apply(e);
+    return order;
+  }
+
+  /** What reconciliation counts: one correction per journaled venue fact. */
+  static String correctionOf(Event e) {
+    if (e instanceof OrderAcknowledged) return "ack";
+    if (e instanceof OrderFilled) return "fill";
+    if (e instanceof OrderCanceled) return "cancel";
+    if (e instanceof OrderExpired) return "expire";
+    if (e instanceof OrderRejected) return "reject";
+    return "other";
+  }
+
+  private static List<String> corrections(List<Event> events) {
+    return events.stream().map(OrderEntity::correctionOf).toList();
+  }
+
+  private void replyReconcileWaiters(Reply reply) {
+    for (ActorRef<Reply> w : reconcileWaiters) w.tell(reply);
+    reconcileWaiters.clear();
+  }
+
+  /** The spark_orders_in_doubt gauge follows this incarnation's view of the order. */
+  private void trackInDoubt(Order order) {
+    boolean now = order.status() == Order.Status.IN_DOUBT;
+    if (now == countedInDoubt) return;
+    countedInDoubt = now;
+    if (now) {
+      Metrics.ORDERS_IN_DOUBT.withoutTags().increment();
+    } else {
+      Metrics.ORDERS_IN_DOUBT.withoutTags().decrement();
+      ctx.getLog().info("event=order_in_doubt_settled clientOrderId={} status={} checks={}", clientOrderId, order.status(), checks);
+    }
   }
 
   /** Side effects of a journaled change: read side, metrics, waiting callers, follow-up venue calls. */
   private void afterChange(boolean wasFinal, Order order, List<Event> events) {
     deps.openOrders().tell(new OpenOrders.Upsert(order));
+    trackInDoubt(order);
+    if (order.acknowledgedByVenue() || order.status().isFinal()) timers.cancel(CheckVenue.INSTANCE);
     for (Event e : events) {
       if (e instanceof OrderAcknowledged ack && timePlaceAck) {
         Metrics.ORDER_PLACE_ACK_DURATION.withoutTags().record(Duration.between(order.timestamps().received(), ack.acknowledgedAt()).toNanos());
@@ -374,6 +527,7 @@ public final class OrderEntity
     if (order.status().isFinal()) {
       if (!wasFinal) Metrics.ORDERS_FINAL.withTag("state", order.status().name()).increment();
       replyCancelWaiters(order);
+      replyReconcileWaiters(new Reconciled(order, corrections(events)));
       passivate();
     } else if (cancelRequested && order.acknowledgedByVenue()) {
       cancelAtVenue(order);
@@ -385,7 +539,7 @@ public final class OrderEntity
       Waiter w = it.next();
       boolean reached = switch (w.until()) {
         case ACCEPTED -> true;
-        case ACKNOWLEDGED -> order.status() != Order.Status.ACCEPTED;
+        case ACKNOWLEDGED -> order.acknowledgedByVenue() || order.status().isFinal();
         case RESULT -> order.status().isFinal();
       };
       if (reached) {
@@ -402,15 +556,17 @@ public final class OrderEntity
   }
 
   private void submit(Order order, BigDecimal quantity) {
-    submitAttempts++;
     Venue.VenueOrder vo = new Venue.VenueOrder(order.clientOrderId(), order.symbol(), order.side(), order.type(), order.timeInForce(),
         quantity, order.price());
     deps.batcherFor().apply(order.symbol()).tell(new Batcher.Submit(vo, submitReplies));
   }
 
-  private void queryVenue(Order order) {
-    ctx.pipeToSelf(deps.venue().query(order.symbol(), clientOrderId), (found, error) -> error != null
-        ? new QueryOutcome(null, false, String.valueOf(error))
+  /** One venue query at a time per order; while unacknowledged each one counts toward giving up. */
+  private void checkVenue(Order order) {
+    checkInFlight = true;
+    if (!order.acknowledgedByVenue()) checks++;
+    ctx.pipeToSelf(deps.venueChecks().query(order.symbol(), clientOrderId), (found, error) -> error != null
+        ? new QueryOutcome(null, false, String.valueOf(error instanceof CompletionException && error.getCause() != null ? error.getCause() : error))
         : new QueryOutcome(found.orElse(null), found.isPresent(), null));
   }
 

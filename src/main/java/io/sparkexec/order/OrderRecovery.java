@@ -2,6 +2,7 @@ package io.sparkexec.order;
 
 import java.time.Duration;
 import java.util.HashMap;
+import java.util.List;
 import java.util.Map;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionStage;
@@ -27,7 +28,8 @@ public final class OrderRecovery {
 
   private static final Logger log = LoggerFactory.getLogger(OrderRecovery.class);
 
-  public record Result(long eventsScanned, int openOrders, Duration took) {}
+  /** {@code openOrderIds}: what restart reconciliation checks with the venue next. */
+  public record Result(long eventsScanned, int openOrders, List<String> openOrderIds, Duration took) {}
 
   private OrderRecovery() {}
 
@@ -58,7 +60,7 @@ public final class OrderRecovery {
               .runWith(Sink.ignore(), system);
         })
         .thenApply(done -> {
-          Result result = new Result(scanned[0], open.size(), Duration.ofNanos(System.nanoTime() - started));
+          Result result = new Result(scanned[0], open.size(), List.copyOf(open.keySet()), Duration.ofNanos(System.nanoTime() - started));
           log.info("event=order_recovery_done eventsScanned={} openOrders={} tookMs={}", result.eventsScanned(), result.openOrders(),
               result.took().toMillis());
           return result;

@@ -22,6 +22,7 @@ import io.sparkexec.order.OrderEntity.OrderAcknowledged;
 import io.sparkexec.order.OrderEntity.OrderCanceled;
 import io.sparkexec.order.OrderEntity.OrderExpired;
 import io.sparkexec.order.OrderEntity.OrderFilled;
+import io.sparkexec.order.OrderEntity.OrderInDoubt;
 import io.sparkexec.order.OrderEntity.OrderRejected;
 import io.sparkexec.order.OrderEntity.Place;
 import io.sparkexec.order.OrderEntity.Reply;
@@ -92,13 +93,14 @@ class OrderEntityTest {
       this(20);
     }
 
-    Fixture(int maxSubmitAttempts) {
-      this(maxSubmitAttempts, true);
+    Fixture(int maxChecks) {
+      this(maxChecks, true);
     }
 
-    /** Without the behavior test kit, for an entity the test spawns itself. */
-    Fixture(int maxSubmitAttempts, boolean withKit) {
-      deps = new OrderEntity.Deps(venue, symbol -> batcher.ref(), venue, openOrders.ref(), CLOCK, Duration.ZERO, maxSubmitAttempts);
+    /** Without the behavior test kit, for an entity the test spawns itself. Checks in doubt at once (interval zero). */
+    Fixture(int maxChecks, boolean withKit) {
+      deps = new OrderEntity.Deps(venue, symbol -> batcher.ref(), venue, openOrders.ref(), new VenueChecks(venue, 4), CLOCK,
+          new OrderEntity.InDoubt(Duration.ZERO, maxChecks));
       kit = withKit ? EventSourcedBehaviorTestKit.create(testKit.system(), behavior()) : null;
     }
 
@@ -535,7 +537,7 @@ class OrderEntityTest {
     f.answer(submit, new Venue.Unknown(f.id, "timeout"));
     FakeVenue.QueryCall query = f.venue.expectQuery();
     assertEquals(f.id, query.clientOrderId());
-    assertEquals(1, f.journal().size(), "nothing journaled for an unknown outcome");
+    assertEquals(List.of(f.acceptedEvent(), new OrderInDoubt("submit outcome unknown: timeout", NOW)), f.journal());
     query.answer().complete(Optional.empty());
     Batcher.Submit again = f.expectSubmit(QTY);
     f.answer(again, new Venue.Acknowledged(f.report(VenueStatus.NEW)));
@@ -551,36 +553,41 @@ class OrderEntityTest {
     f.venue.expectQuery().answer().completeExceptionally(new RuntimeException("down"));
     f.venue.expectQuery().answer().complete(Optional.of(f.report(VenueStatus.FILLED, fill("t1", "2"))));
     assertEquals(Status.FILLED, foundOn(f.client).status());
-    assertEquals(List.of(f.acceptedEvent(), ack(null), new OrderFilled(fill("t1", "2"))), f.journal());
+    assertEquals(List.of(f.acceptedEvent(), new OrderInDoubt("submit outcome unknown: timeout", NOW), ack(null),
+        new OrderFilled(fill("t1", "2"))), f.journal());
   }
 
   @Test
-  void givesUpAfterMaxSubmitAttempts() {
+  void givesUpAfterMaxChecksWithTheReason() {
     Fixture f = new Fixture(2);
     Batcher.Submit first = f.place(RespType.RESULT);
     f.answer(first, new Venue.Unknown(f.id, "timeout"));
     f.venue.expectQuery().answer().complete(Optional.empty());
     Batcher.Submit second = f.expectSubmit(QTY);
     f.answer(second, new Venue.Unknown(f.id, "still down"));
+    f.venue.expectQuery().answer().completeExceptionally(new RuntimeException("connection refused"));
     Order rejected = foundOn(f.client);
     assertEquals(Status.REJECTED, rejected.status());
-    assertEquals(List.of(f.acceptedEvent(), new OrderRejected("venue outcome unknown after 2 attempts: still down", "executor", NOW)),
-        f.journal());
+    String reason = "venue outcome unknown after 2 checks: venue unreachable: java.lang.RuntimeException: connection refused";
+    assertEquals(List.of(f.acceptedEvent(), new OrderInDoubt("submit outcome unknown: timeout", NOW),
+        new OrderRejected(reason, "executor", NOW)), f.journal());
+    // a last cancel by clientOrderId, in case the venue holds it after all
+    assertEquals(f.id, f.venue.expectCancel().clientOrderId());
     assertTrue(f.venue.noPendingQuery());
   }
 
   // ---- restart / recovery ----
 
   @Test
-  void restartOfUnacknowledgedOrderResubmitsIt() {
+  void restartOfUnacknowledgedOrderAsksTheVenueThenResubmitsIt() {
     Fixture f = new Fixture();
     f.place(RespType.ACCEPTED);
     State before = f.kit.getState();
     var restarted = f.kit.restart();
     assertEquals(before, restarted.state());
     assertEquals(f.order(), f.upserted());
+    f.venue.expectQuery().answer().complete(Optional.empty());
     Batcher.Submit resubmit = f.expectSubmit(QTY);
-    assertEquals(0, f.venue.pendingCalls(), "an unacknowledged order is resubmitted, not queried");
     f.answer(resubmit, new Venue.Acknowledged(f.report(VenueStatus.NEW)));
     assertEquals(Status.ACKNOWLEDGED, f.upserted().status());
   }
@@ -594,10 +601,16 @@ class OrderEntityTest {
     State before = f.kit.getState();
     assertEquals(before, f.kit.restart().state());
     assertEquals(f.order(), f.upserted());
+    assertEquals(0, f.venue.pendingCalls(), "an acknowledged order waits for reconciliation");
+    TestProbe<Reply> reconciliation = testKit.createTestProbe();
+    f.kit.runCommand(new OrderEntity.Reconcile(reconciliation.ref()));
     FakeVenue.QueryCall query = f.venue.expectQuery();
     assertEquals(f.id, query.clientOrderId());
     query.answer().complete(Optional.of(f.report(VenueStatus.FILLED, fill("t1", "0.5"), fill("t2", "1.5"))));
     assertEquals(Status.FILLED, f.upserted().status());
+    OrderEntity.Reconciled reconciled = assertInstanceOf(OrderEntity.Reconciled.class, reconciliation.receiveMessage());
+    assertEquals(List.of("fill"), reconciled.corrections());
+    assertEquals(Status.FILLED, reconciled.order().status());
     assertEquals(List.of(f.acceptedEvent(), ack(SENT), new OrderFilled(fill("t1", "0.5")), new OrderFilled(fill("t2", "1.5"))),
         f.journal());
   }
@@ -610,8 +623,11 @@ class OrderEntityTest {
     f.upserted();
     f.kit.restart();
     f.upserted();
+    TestProbe<Reply> reconciliation = testKit.createTestProbe();
+    f.kit.runCommand(new OrderEntity.Reconcile(reconciliation.ref()));
     f.venue.expectQuery().answer().complete(Optional.empty());
     f.expectSubmit(new BigDecimal("1.5"));
+    assertEquals(List.of("resubmit"), assertInstanceOf(OrderEntity.Reconciled.class, reconciliation.receiveMessage()).corrections());
   }
 
   @Test

@@ -57,6 +57,21 @@ class OrderTest {
   }
 
   @Test
+  void inDoubtIsOpenAndShowsWhyUntilTheAckSettlesIt() {
+    Order doubt = Order.accepted(accepted("c1", "2")).apply(new OrderEntity.OrderInDoubt("submit outcome unknown: timeout", T0.plusMillis(2)));
+    assertEquals(Status.IN_DOUBT, doubt.status());
+    assertFalse(doubt.status().isFinal());
+    assertEquals("submit outcome unknown: timeout", doubt.reason());
+    assertEquals(2, doubt.version());
+    Order acked = doubt.apply(new OrderEntity.OrderAcknowledged("V1", null, T0.plusMillis(3)));
+    assertEquals(Status.ACKNOWLEDGED, acked.status());
+    assertNull(acked.reason());
+    Order rejected = doubt.apply(new OrderEntity.OrderRejected("venue outcome unknown after 30 checks", "executor", T0.plusSeconds(30)));
+    assertEquals(Status.REJECTED, rejected.status());
+    assertEquals("venue outcome unknown after 30 checks", rejected.reason());
+  }
+
+  @Test
   void partialThenFullFillAccumulatesQuantitiesAndCloses() {
     Order o = Order.accepted(accepted("c1", "2")).apply(new OrderEntity.OrderAcknowledged("V1", T0, T0));
     Order partial = o.apply(new OrderEntity.OrderFilled(fill("t1", "100.00", "0.5", T0.plusSeconds(1))));
