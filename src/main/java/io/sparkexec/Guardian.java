@@ -247,6 +247,7 @@ public final class Guardian {
     orderService.onPlaced(sloSources.placeAck());
     slo.onAlert(a -> feed.publishSystem("slo_alert", a.fields()));
     feed.onClosed(sloSources::feedClosed);
+    chaos.onSettings(settings -> feed.setFlapPeriod(settings.wsFlapPeriod()));
     slo.startEvaluating(ctx.getSystem());
     CoordinatedShutdown.get(ctx.getSystem()).addTask(CoordinatedShutdown.PhaseBeforeServiceUnbind(), "readiness-off", () -> {
       readiness.stopping("shutting down");

@@ -13,7 +13,9 @@ public enum CloseReason {
   ORDERS_FAILED(1011, "server_error"),
   PONG_TIMEOUT(4001, "pong_timeout"),
   /** The client fell too far behind: reconnect with {@code from=<last seq received>}. */
-  SLOW_CONSUMER_RESUME(4002, "slow_consumer");
+  SLOW_CONSUMER_RESUME(4002, "slow_consumer"),
+  /** The chaos switchboard's WebSocket flap dropped every connection: reconnect with {@code from=<last seq received>}. */
+  CHAOS_FLAP(4003, "chaos_flap");
 
   public final int code;
   public final String label;

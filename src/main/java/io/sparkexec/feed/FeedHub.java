@@ -29,6 +29,7 @@ import java.util.function.Consumer;
 import java.util.function.Predicate;
 import org.apache.pekko.Done;
 import org.apache.pekko.NotUsed;
+import org.apache.pekko.actor.Cancellable;
 import org.apache.pekko.actor.CoordinatedShutdown;
 import org.apache.pekko.actor.typed.ActorSystem;
 import org.apache.pekko.http.javadsl.model.HttpHeader;
@@ -80,8 +81,12 @@ public final class FeedHub {
   private final AtomicLong messagesSentByClosed = new AtomicLong();
   private final CompletableFuture<Done> allGone = new CompletableFuture<>();
   private volatile boolean shuttingDown;
+  private final ActorSystem<?> system;
+  private Cancellable flapTimer;
+  private Duration flapPeriod = Duration.ZERO;
 
   private FeedHub(ActorSystem<?> system, FeedSettings settings, OrderEventSource orderEvents, Clock clock) {
+    this.system = system;
     this.settings = settings;
     this.orderEvents = orderEvents;
     this.materializer = Materializer.matFromSystem(system);
@@ -114,6 +119,31 @@ public final class FeedHub {
     connections.values().forEach(c -> c.closer().close(CloseReason.SERVER_SHUTDOWN, "server shutting down"));
     if (connections.isEmpty()) allGone.complete(Done.getInstance());
     return allGone.completeOnTimeout(Done.getInstance(), settings.closeTimeout().toMillis(), TimeUnit.MILLISECONDS);
+  }
+
+  /**
+   * The chaos hook: while {@code period} is above zero, every connection is dropped on that
+   * period with {@link CloseReason#CHAOS_FLAP}, so clients prove they resume from their last seq.
+   */
+  public synchronized void setFlapPeriod(Duration period) {
+    // other chaos settings change too: an unchanged period keeps its rhythm
+    if (period.equals(flapPeriod)) return;
+    flapPeriod = period;
+    if (flapTimer != null) flapTimer.cancel();
+    flapTimer = null;
+    if (period.isZero() || period.isNegative()) {
+      log.info("event=ws_flap_off");
+      return;
+    }
+    flapTimer = system.scheduler().scheduleAtFixedRate(period, period, this::flap, system.executionContext());
+    log.info("event=ws_flap_on periodMs={}", period.toMillis());
+  }
+
+  private void flap() {
+    if (shuttingDown || connections.isEmpty()) return;
+    Metrics.CHAOS_WS_FLAPS.withoutTags().increment();
+    log.info("event=ws_flap connections={}", connections.size());
+    connections.values().forEach(c -> c.closer().close(CloseReason.CHAOS_FLAP, "chaos flap: reconnect with from=<last seq received>"));
   }
 
   /** Polls the market data every {@code interval} and emits the quotes that changed since the last poll. */

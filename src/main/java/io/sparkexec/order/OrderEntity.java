@@ -331,6 +331,9 @@ public final class OrderEntity
     }
     Venue.Unknown unknown = (Venue.Unknown) result;
     ctx.getLog().warn("event=order_submit_unknown clientOrderId={} error=\"{}\"", clientOrderId, unknown.error());
+    // a resubmit lost in transit may never have reached the venue: the next "not found" may resubmit
+    // again (the venue dedupes by clientOrderId, and the checks stay bounded)
+    resubmitted = false;
     return inDoubt(order, "submit outcome unknown: " + unknown.error());
   }
 

@@ -199,6 +199,8 @@ class BadInputIT {
     try (TestServer slow = TestServer.inProcess(dir, ConfigFactory.parseMap(Map.of(
         "spark.http.max-in-flight-orders", 1,
         "spark.venue.sim.ack-latency-ms", 20_000,
+        // a venue this slow is the point here, not a fault: the breaker's backstop must outwait it
+        "spark.venue.breaker.call-timeout", "60 s",
         "spark.http.order-response-timeout", "10 s")))) {
       CompletableFuture<Response> first = CompletableFuture.supplyAsync(() -> slow.placeOrder(order("slow-1")));
       // journaled (ACCEPTED) means its place call is in flight
