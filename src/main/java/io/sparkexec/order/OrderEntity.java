@@ -331,9 +331,6 @@ public final class OrderEntity
     }
     Venue.Unknown unknown = (Venue.Unknown) result;
     ctx.getLog().warn("event=order_submit_unknown clientOrderId={} error=\"{}\"", clientOrderId, unknown.error());
-    // a resubmit lost in transit may never have reached the venue: the next "not found" may resubmit
-    // again (the venue dedupes by clientOrderId, and the checks stay bounded)
-    resubmitted = false;
     return inDoubt(order, "submit outcome unknown: " + unknown.error());
   }
 
@@ -401,7 +398,10 @@ public final class OrderEntity
           () -> replyReconcileWaiters(new Reconciled(order, List.of("cancel"))));
     }
     if (unacked && resubmitted) {
-      // resubmitted once already: keep asking (the resubmit may still be on its way) until the checks run out
+      // resubmitted once already: keep asking (the resubmit may still be on its way) until the checks run out.
+      // Never a second resubmit: venues dedupe clientOrderIds only while orders are open (Binance), so a
+      // resubmit that landed and filled unseen would be doubled by another one
+
       replyReconcileWaiters(new Reconciled(order, List.of()));
       lastDoubt = "venue does not know the order, even after a resubmit";
       scheduleCheck();

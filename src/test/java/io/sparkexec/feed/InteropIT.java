@@ -3,16 +3,11 @@ package io.sparkexec.feed;
 import static org.awaitility.Awaitility.await;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
-import static org.junit.jupiter.api.Assertions.fail;
-import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.sun.net.httpserver.HttpServer;
+import io.sparkexec.feed.Interop.Client;
 import io.sparkexec.http.Json;
-import java.io.BufferedReader;
-import java.io.File;
-import java.io.IOException;
-import java.io.InputStreamReader;
 import java.net.InetSocketAddress;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
@@ -40,7 +35,6 @@ import org.junit.jupiter.api.io.TempDir;
 class InteropIT {
 
   private static final int MESSAGES = 500;
-  private static final boolean CI = "true".equals(System.getenv("CI"));
   private static FeedTestServer server;
 
   @TempDir
@@ -54,54 +48,6 @@ class InteropIT {
   @AfterAll
   static void stop() throws Exception {
     server.stop();
-  }
-
-  private static void requireTool(boolean available, String what) {
-    if (!available && CI) fail(what + " is missing on CI; .ci/run installs it");
-    if (!available) System.err.println("InteropIT: SKIPPED, " + what + " is not installed (bash .ci/run installs it)");
-    assumeTrue(available, what + " is not installed (bash .ci/run installs it)");
-  }
-
-  private static boolean runs(String... command) {
-    try {
-      Process p = new ProcessBuilder(command).redirectErrorStream(true).redirectOutput(ProcessBuilder.Redirect.DISCARD).start();
-      return p.waitFor(300, TimeUnit.SECONDS) && p.exitValue() == 0;
-    } catch (IOException e) {
-      return false;
-    } catch (InterruptedException e) {
-      Thread.currentThread().interrupt();
-      return false;
-    }
-  }
-
-  /** A started process whose output lines are collected. */
-  private record Client(Process process, BlockingQueue<String> lines) {
-    static Client start(List<String> command, Path dir) throws IOException {
-      Process p = new ProcessBuilder(command).directory(dir.toFile()).redirectErrorStream(true).start();
-      BlockingQueue<String> lines = new LinkedBlockingQueue<>();
-      Thread reader = new Thread(() -> {
-        try (BufferedReader r = new BufferedReader(new InputStreamReader(p.getInputStream(), StandardCharsets.UTF_8))) {
-          for (String l = r.readLine(); l != null; l = r.readLine()) lines.add(l);
-        } catch (IOException ignored) {
-          // the process ended
-        }
-      }, "interop-output");
-      reader.setDaemon(true);
-      reader.start();
-      return new Client(p, lines);
-    }
-
-    /** The first line starting with {@code prefix}; fails on an error line or after two minutes. */
-    String await(String prefix) throws InterruptedException {
-      List<String> seen = new ArrayList<>();
-      while (true) {
-        String l = lines.poll(120, TimeUnit.SECONDS);
-        if (l == null) throw new AssertionError("no " + prefix + " line; output so far: " + seen);
-        seen.add(l);
-        if (l.startsWith(prefix)) return l.substring(prefix.length()).trim();
-        if (l.startsWith("ERROR") || l.startsWith("GAP")) throw new AssertionError("client reported: " + l + "; output: " + seen);
-      }
-    }
   }
 
   /** The id the next connection will get. */
@@ -124,11 +70,7 @@ class InteropIT {
 
   @Test
   void nodeWs() throws Exception {
-    Path module = Path.of("target/node/node_modules/ws").toAbsolutePath();
-    if (!Files.isDirectory(module) && runs("npm", "--version")) {
-      runs("npm", "install", "--prefix", "target/node", "--no-audit", "--no-fund", "ws@8");
-    }
-    requireTool(runs("node", "--version") && Files.isDirectory(module), "node with the ws package (npm install --prefix target/node ws@8)");
+    Path module = Interop.nodeWsModule();
     Path script = tmp.resolve("client.js");
     Files.writeString(script, """
         const WebSocket = require(process.argv[2]);
@@ -151,7 +93,7 @@ class InteropIT {
 
   @Test
   void pythonWebsockets() throws Exception {
-    requireTool(runs("/usr/bin/python3", "-c", "import websockets"), "python3-websockets (Debian package)");
+    Interop.requireTool(Interop.runs("/usr/bin/python3", "-c", "import websockets"), "python3-websockets (Debian package)");
     Path script = tmp.resolve("client.py");
     Files.writeString(script, """
         import asyncio, json, sys
@@ -198,8 +140,7 @@ class InteropIT {
   /** The page reports to a small HTTP server of the test's own, so nothing depends on when Chromium dumps or exits. */
   @Test
   void headlessChromium() throws Exception {
-    String chromium = new File("/usr/bin/chromium").canExecute() ? "/usr/bin/chromium" : "chromium";
-    requireTool(runs(chromium, "--version"), "chromium (Debian package)");
+    String chromium = Interop.chromium();
     BlockingQueue<String> reports = new LinkedBlockingQueue<>();
     byte[] page = """
         <!doctype html><html><body><script>
@@ -239,9 +180,7 @@ class InteropIT {
     long id = nextConnectionId();
     // outside @TempDir: Chromium's helper processes may still write there while JUnit cleans up
     Path profile = Files.createTempDirectory("chromium-profile");
-    Client c = Client.start(List.of(chromium, "--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
-        "--disable-background-networking", "--disable-component-update", "--disable-sync", "--disable-dev-shm-usage",
-        "--user-data-dir=" + profile, url), tmp);
+    Client c = Client.start(Interop.chromiumCommand(chromium, profile, url), tmp);
     try {
       JsonNode open = nextReport(reports, c);
       assertEquals("open", open.path("event").asText(), open.toString());
@@ -252,31 +191,9 @@ class InteropIT {
       assertEquals(MESSAGES, done.path("received").asInt());
       assertCompressed();
     } finally {
-      stopWithDescendants(c.process());
+      Interop.stopWithDescendants(c.process());
       pages.stop(0);
-      deleteQuietly(profile);
-    }
-  }
-
-  /** Chromium forks helpers (zygote, renderer, GPU); stop them all, and wait, before the profile goes. */
-  private static void stopWithDescendants(Process process) throws Exception {
-    List<ProcessHandle> all = new ArrayList<>(process.descendants().toList());
-    all.add(process.toHandle());
-    all.forEach(ProcessHandle::destroyForcibly);
-    for (ProcessHandle h : all) {
-      try {
-        h.onExit().get(60, TimeUnit.SECONDS);
-      } catch (java.util.concurrent.TimeoutException e) {
-        // a helper that will not die does not fail the interop check; the profile is deleted best-effort
-      }
-    }
-  }
-
-  private static void deleteQuietly(Path dir) {
-    try (var paths = Files.walk(dir)) {
-      paths.sorted(java.util.Comparator.reverseOrder()).forEach(p -> p.toFile().delete());
-    } catch (java.io.IOException | java.io.UncheckedIOException e) {
-      // best effort: a leftover temp profile harms nothing
+      Interop.deleteQuietly(profile);
     }
   }
 

@@ -1,0 +1,121 @@
+package io.sparkexec.feed;
+
+import static org.junit.jupiter.api.Assertions.fail;
+import static org.junit.jupiter.api.Assumptions.assumeTrue;
+
+import java.io.BufferedReader;
+import java.io.IOException;
+import java.io.InputStreamReader;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.BlockingQueue;
+import java.util.concurrent.LinkedBlockingQueue;
+import java.util.concurrent.TimeUnit;
+
+/**
+ * What the interop tests share: real client processes (Node's ws, Python's websockets, headless
+ * Chromium), found or skipped with a message, failing instead on CI (CI=true), where .ci/run
+ * installs them all.
+ */
+final class Interop {
+
+  static final boolean CI = "true".equals(System.getenv("CI"));
+
+  private Interop() {}
+
+  /** The ws npm package, installed under target/node when npm is there and it is missing. */
+  static Path nodeWsModule() {
+    Path module = Path.of("target/node/node_modules/ws").toAbsolutePath();
+    if (!Files.isDirectory(module) && runs("npm", "--version")) {
+      runs("npm", "install", "--prefix", "target/node", "--no-audit", "--no-fund", "ws@8");
+    }
+    requireTool(runs("node", "--version") && Files.isDirectory(module), "node with the ws package (npm install --prefix target/node ws@8)");
+    return module;
+  }
+
+  static String chromium() {
+    String chromium = new java.io.File("/usr/bin/chromium").canExecute() ? "/usr/bin/chromium" : "chromium";
+    requireTool(runs(chromium, "--version"), "chromium (Debian package)");
+    return chromium;
+  }
+
+  /** Headless Chromium on a throwaway profile, opening {@code url}. */
+  static List<String> chromiumCommand(String chromium, Path profile, String url) {
+    return List.of(chromium, "--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
+        "--disable-background-networking", "--disable-component-update", "--disable-sync", "--disable-dev-shm-usage",
+        "--user-data-dir=" + profile, url);
+  }
+
+  static void requireTool(boolean available, String what) {
+    if (!available && CI) fail(what + " is missing on CI; .ci/run installs it");
+    if (!available) System.err.println("interop: SKIPPED, " + what + " is not installed (bash .ci/run installs it)");
+    assumeTrue(available, what + " is not installed (bash .ci/run installs it)");
+  }
+
+  static boolean runs(String... command) {
+    try {
+      Process p = new ProcessBuilder(command).redirectErrorStream(true).redirectOutput(ProcessBuilder.Redirect.DISCARD).start();
+      return p.waitFor(300, TimeUnit.SECONDS) && p.exitValue() == 0;
+    } catch (IOException e) {
+      return false;
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+      return false;
+    }
+  }
+
+  /** A started process whose output lines are collected. */
+  record Client(Process process, BlockingQueue<String> lines) {
+    static Client start(List<String> command, Path dir) throws IOException {
+      Process p = new ProcessBuilder(command).directory(dir.toFile()).redirectErrorStream(true).start();
+      BlockingQueue<String> lines = new LinkedBlockingQueue<>();
+      Thread reader = new Thread(() -> {
+        try (BufferedReader r = new BufferedReader(new InputStreamReader(p.getInputStream(), StandardCharsets.UTF_8))) {
+          for (String l = r.readLine(); l != null; l = r.readLine()) lines.add(l);
+        } catch (IOException ignored) {
+          // the process ended
+        }
+      }, "interop-output");
+      reader.setDaemon(true);
+      reader.start();
+      return new Client(p, lines);
+    }
+
+    /** The first line starting with {@code prefix}; fails on an error line or after two minutes. */
+    String await(String prefix) throws InterruptedException {
+      List<String> seen = new ArrayList<>();
+      while (true) {
+        String l = lines.poll(120, TimeUnit.SECONDS);
+        if (l == null) throw new AssertionError("no " + prefix + " line; output so far: " + seen);
+        seen.add(l);
+        if (l.startsWith(prefix)) return l.substring(prefix.length()).trim();
+        if (l.startsWith("ERROR") || l.startsWith("GAP")) throw new AssertionError("client reported: " + l + "; output: " + seen);
+      }
+    }
+  }
+
+  /** Chromium forks helpers (zygote, renderer, GPU); stop them all, and wait, before the profile goes. */
+  static void stopWithDescendants(Process process) throws Exception {
+    List<ProcessHandle> all = new ArrayList<>(process.descendants().toList());
+    all.add(process.toHandle());
+    all.forEach(ProcessHandle::destroyForcibly);
+    for (ProcessHandle h : all) {
+      try {
+        h.onExit().get(60, TimeUnit.SECONDS);
+      } catch (java.util.concurrent.TimeoutException e) {
+        // a helper that will not die does not fail the interop check; the profile is deleted best-effort
+      }
+    }
+  }
+
+  static void deleteQuietly(Path dir) {
+    try (var paths = Files.walk(dir)) {
+      paths.sorted(java.util.Comparator.reverseOrder()).forEach(p -> p.toFile().delete());
+    } catch (java.io.IOException | java.io.UncheckedIOException e) {
+      // best effort: a leftover temp profile harms nothing
+    }
+  }
+}
