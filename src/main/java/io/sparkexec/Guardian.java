@@ -224,6 +224,11 @@ public final class Guardian {
     QueueService queue = new QueueService(ctx.getSystem(), ctx.spawn(DurableQueue.create(queueSettings, clock), "queue-" + queueSettings.name()),
         queueSettings);
     QueueRoutes queueRoutes = new QueueRoutes(queue, auth, spark.getBytes("http.max-body-bytes"));
+    // the feed's queue channel: this queue's stats, polled at the market data's pace
+    feed.pollQueue(queueSettings.name(), () -> queue.stats().thenApply(r -> r instanceof QueueService.Answered a && a.reply() instanceof DurableQueue.Stats st
+        ? Map.<String, Object>of("ready", st.ready(), "inFlight", st.inFlight(), "deadLettered", st.deadLettered(),
+            "oldestReadyAgeSeconds", st.oldestReadyAgeSeconds())
+        : Map.<String, Object>of()), feedSettings.marketInterval());
     SignalConsumer.Settings consumerSettings = SignalConsumer.Settings.fromConfig(spark.getConfig("queue.consumer"));
     // shadow mode answers orders with the shadow; the consumer places through OrderService, so it stays off
     if (consumerSettings.enabled() && tradeMode == TradeMode.SHADOW) {

@@ -7,6 +7,7 @@ import java.util.Optional;
 public enum Channel {
   ORDERS,
   MARKET,
+  QUEUE,
   SYSTEM;
 
   public String wireName() {

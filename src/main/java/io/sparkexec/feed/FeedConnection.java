@@ -234,7 +234,8 @@ final class FeedConnection implements TrafficStats, Watchdog.CloseListener {
       now.removeAll(named);
       channels = Set.copyOf(now);
       if (named.contains(Channel.ORDERS)) stopOrders();
-      if (named.contains(Channel.MARKET)) latestTicks.clear();
+      if (named.contains(Channel.MARKET)) latestTicks.keySet().removeIf(key -> !key.startsWith(FeedHub.QUEUE_TICK_PREFIX));
+      if (named.contains(Channel.QUEUE)) latestTicks.keySet().removeIf(key -> key.startsWith(FeedHub.QUEUE_TICK_PREFIX));
     }
     offer(control(op + "d", Map.of("channels", channelNames())));
   }

@@ -26,6 +26,7 @@ import java.util.concurrent.TimeUnit;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.atomic.AtomicLong;
 import java.util.function.Consumer;
+import java.util.function.Supplier;
 import java.util.function.Predicate;
 import org.apache.pekko.Done;
 import org.apache.pekko.NotUsed;
@@ -60,6 +61,9 @@ public final class FeedHub {
 
   public record Status(int connections, int compressedConnections, Totals totals, Map<String, Object> settings,
       List<FeedConnection.Status> perConnection, List<FeedConnection.Status> recentlyClosed) {}
+
+  /** Queue stats share the per-connection latest-tick slots with market ticks, under this key prefix. */
+  static final String QUEUE_TICK_PREFIX = "queue:";
 
   private final FeedSettings settings;
   private volatile Consumer<String> closeListener = reason -> {};
@@ -170,6 +174,30 @@ public final class FeedHub {
   public void publishMarket(MarketData.Quote q) {
     String json = new String(Json.bytes(new MarketTick("market", q.symbol(), q.bid(), q.ask(), q.time())), StandardCharsets.UTF_8);
     for (FeedConnection c : connections.values()) if (c.subscribed(Channel.MARKET)) c.offerTick(q.symbol(), json);
+  }
+
+  /**
+   * The queue channel's hook: polls a queue's stats every {@code interval} and publishes them when
+   * they change, conflated like market ticks (a slow client gets the newest stats, not a backlog).
+   */
+  public void pollQueue(String queue, Supplier<CompletionStage<Map<String, Object>>> stats, Duration interval) {
+    Source.tick(interval, interval, NotUsed.getInstance())
+        .mapAsync(1, tick -> stats.get().exceptionally(error -> Map.of()))
+        .filter(s -> !s.isEmpty())
+        .statefulMapConcat(() -> {
+          java.util.concurrent.atomic.AtomicReference<Map<String, Object>> last = new java.util.concurrent.atomic.AtomicReference<>();
+          return s -> s.equals(last.getAndSet(s)) ? List.<Map<String, Object>>of() : List.of(s);
+        })
+        .runWith(Sink.foreach(s -> publishQueue(queue, s)), materializer);
+  }
+
+  void publishQueue(String queue, Map<String, Object> stats) {
+    Map<String, Object> m = new LinkedHashMap<>();
+    m.put("channel", "queue");
+    m.put("queue", queue);
+    m.putAll(stats);
+    String json = new String(Json.bytes(m), StandardCharsets.UTF_8);
+    for (FeedConnection c : connections.values()) if (c.subscribed(Channel.QUEUE)) c.offerTick(QUEUE_TICK_PREFIX + queue, json);
   }
 
   /**
