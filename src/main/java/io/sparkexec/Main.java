@@ -26,6 +26,9 @@ public final class Main {
         export fills --out FILE [--from T] [--to T] [--format ndjson|csv]
                 every fill in a time range from the journal of a STOPPED server
                 (docs/snapshots.md); with the server running use the HTTP export
+        ws-bench-server PORT EVENTS_FILE COUNT
+                the feed alone, replaying order-event lines, for the WebSocket benchmark
+                against a Node ws server (docs/bench/run-ws-bench.sh)
         migrate-journal --from DIR --to DIR
                 copy a journal written by Pekko's built-in LevelDB plugin into a new
                 group-commit journal directory (docs/journal.md)
@@ -55,6 +58,7 @@ public final class Main {
       case "venue-sim" -> venueSim();
       case "bench" -> io.sparkexec.bench.Bench.main(rest);
       case "chaos-drill" -> io.sparkexec.bench.ChaosDrill.main(rest);
+      case "ws-bench-server" -> io.sparkexec.bench.WsFeedBench.main(rest);
       case "migrate-journal" -> io.sparkexec.journal.JournalMigration.main(rest);
       case "export" -> {
         useConfLogback();

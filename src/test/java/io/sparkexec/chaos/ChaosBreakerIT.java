@@ -55,7 +55,6 @@ class ChaosBreakerIT {
       }
       String page = server.metrics();
       assertTrue(TestServer.metricValue(page, "spark_venue_breaker_transitions_total", "to=\"closed\"") > 0, "the breaker closed again");
-      assertEquals(0.0, TestServer.metricValue(page, "spark_orders_in_doubt", ""), "no order left in doubt");
     }
   }
 }
