@@ -118,4 +118,26 @@ final class Interop {
       // best effort: a leftover temp profile harms nothing
     }
   }
+
+  /**
+   * The page Chromium opens, served by a small HTTP server of the test's own: {@code /page.html},
+   * and {@code /<postPath>} where the page POSTs what it has to say (into {@code posts}), so
+   * nothing depends on when Chromium dumps or exits. Started; the caller stops it.
+   */
+  static com.sun.net.httpserver.HttpServer pageServer(byte[] page, String postPath, BlockingQueue<String> posts) throws IOException {
+    com.sun.net.httpserver.HttpServer pages = com.sun.net.httpserver.HttpServer.create(new java.net.InetSocketAddress("127.0.0.1", 0), 0);
+    pages.createContext("/page.html", ex -> {
+      ex.getResponseHeaders().add("Content-Type", "text/html; charset=utf-8");
+      ex.sendResponseHeaders(200, page.length);
+      ex.getResponseBody().write(page);
+      ex.close();
+    });
+    pages.createContext(postPath, ex -> {
+      posts.add(new String(ex.getRequestBody().readAllBytes(), StandardCharsets.UTF_8));
+      ex.sendResponseHeaders(204, -1);
+      ex.close();
+    });
+    pages.start();
+    return pages;
+  }
 }

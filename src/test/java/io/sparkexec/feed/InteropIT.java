@@ -8,7 +8,6 @@ import com.fasterxml.jackson.databind.JsonNode;
 import com.sun.net.httpserver.HttpServer;
 import io.sparkexec.feed.Interop.Client;
 import io.sparkexec.http.Json;
-import java.net.InetSocketAddress;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -159,19 +158,7 @@ class InteropIT {
         };
         </script></body></html>
         """.getBytes(StandardCharsets.UTF_8);
-    HttpServer pages = HttpServer.create(new InetSocketAddress("127.0.0.1", 0), 0);
-    pages.createContext("/page.html", ex -> {
-      ex.getResponseHeaders().add("Content-Type", "text/html; charset=utf-8");
-      ex.sendResponseHeaders(200, page.length);
-      ex.getResponseBody().write(page);
-      ex.close();
-    });
-    pages.createContext("/report", ex -> {
-      reports.add(new String(ex.getRequestBody().readAllBytes(), StandardCharsets.UTF_8));
-      ex.sendResponseHeaders(204, -1);
-      ex.close();
-    });
-    pages.start();
+    HttpServer pages = Interop.pageServer(page, "/report", reports);
     // a browser cannot set headers: it authenticates with a single-use token in the URL
     String wsUrl = server.ws("channels=orders&token=" + server.token()).toString();
     String url = "http://127.0.0.1:" + pages.getAddress().getPort() + "/page.html?n=" + MESSAGES + "&ws="

@@ -8,7 +8,6 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import com.sun.net.httpserver.HttpServer;
 import io.sparkexec.feed.Interop.Client;
 import io.sparkexec.testing.TestServer;
-import java.net.InetSocketAddress;
 import java.net.URLEncoder;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
@@ -151,25 +150,13 @@ class InteropResumeIT {
     // lines arrive by fetch, possibly out of order: a queue ordered by arrival is what Client reads, so SEQ lines are
     // checked as a set below (the page itself checks the order and reports GAP)
     java.util.concurrent.BlockingQueue<String> lines = new java.util.concurrent.LinkedBlockingQueue<>();
-    HttpServer pages = HttpServer.create(new InetSocketAddress("127.0.0.1", 0), 0);
-    pages.createContext("/page.html", ex -> {
-      ex.getResponseHeaders().add("Content-Type", "text/html; charset=utf-8");
-      ex.sendResponseHeaders(200, page.length);
-      ex.getResponseBody().write(page);
-      ex.close();
-    });
+    HttpServer pages = Interop.pageServer(page, "/line", lines);
     pages.createContext("/token", ex -> {
       byte[] token = server.post("/api/private/ws-token", "{}").json().path("token").asText().getBytes(StandardCharsets.UTF_8);
       ex.sendResponseHeaders(200, token.length);
       ex.getResponseBody().write(token);
       ex.close();
     });
-    pages.createContext("/line", ex -> {
-      lines.add(new String(ex.getRequestBody().readAllBytes(), StandardCharsets.UTF_8));
-      ex.sendResponseHeaders(204, -1);
-      ex.close();
-    });
-    pages.start();
     String url = "http://127.0.0.1:" + pages.getAddress().getPort() + "/page.html?ws=" + URLEncoder.encode(feedUrl(), StandardCharsets.UTF_8);
     Path profile = Files.createTempDirectory("chromium-profile");
     Client browser = Client.start(Interop.chromiumCommand(chromium, profile, url), tmp);
