@@ -115,12 +115,17 @@ public final class QueueBench {
     long start = System.nanoTime();
     long ackedAtStart = acked.get();
     for (int c = 0; c < CONSUMERS; c++) switches.add(loop(system, () -> consumeOnce(queue, system, acked, null)));
-    Thread.sleep(seconds * 1000L);
+    measureFor(seconds);
     long jobs = acked.get() - ackedAtStart;
     double elapsed = (System.nanoTime() - start) / 1e9;
     switches.forEach(UniqueKillSwitch::shutdown);
     drain(queue);
     return new Throughput(jobs / elapsed, jobs);
+  }
+
+  /** The command's main thread waits out a measured run (the queue and the loops run on Pekko's dispatchers). */
+  private static void measureFor(int seconds) {
+    CompletableFuture.runAsync(() -> { }, CompletableFuture.delayedExecutor(seconds, java.util.concurrent.TimeUnit.SECONDS)).join();
   }
 
   /** Open loop: {@code rate} jobs/s offered on a 5 ms tick (what the clock says is owed), consumed as fast as possible. */
@@ -145,7 +150,7 @@ public final class QueueBench {
     long start = System.nanoTime();
     List<UniqueKillSwitch> consumers = new ArrayList<>();
     for (int c = 0; c < CONSUMERS; c++) consumers.add(loop(system, () -> consumeOnce(queue, system, acked, lag)));
-    Thread.sleep(seconds * 1000L);
+    measureFor(seconds);
     double elapsed = (System.nanoTime() - start) / 1e9;
     long offeredJobs = offered.get();
     long ackedJobs = acked.get();
