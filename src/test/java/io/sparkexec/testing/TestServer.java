@@ -191,16 +191,9 @@ public final class TestServer implements AutoCloseable {
    * waits until it is ready. Output goes to {@code dataDir/server.log}.
    */
   public static TestServer launchJar(Path dataDir, Map<String, String> extraEnv) {
-    Path jar = Path.of("target", "spark-executor.jar").toAbsolutePath();
-    if (!Files.isRegularFile(jar)) throw new IllegalStateException(jar + " is missing: run `mvn verify` (failsafe runs after package)");
     int port = freePort();
     Path log = dataDir.resolve("server.log");
-    String java = Path.of(System.getProperty("java.home"), "bin", "java").toString();
-    ProcessBuilder pb = new ProcessBuilder(java, "-Xmx256m", "-XX:+UseSerialGC", "-jar", jar.toString(), "serve")
-        .directory(Path.of("").toAbsolutePath().toFile())
-        .redirectErrorStream(true)
-        .redirectOutput(ProcessBuilder.Redirect.appendTo(log.toFile()));
-    Map<String, String> env = pb.environment();
+    Map<String, String> env = new java.util.HashMap<>();
     env.put("HTTP_PORT", String.valueOf(port));
     env.put("JOURNAL_DIR", dataDir.resolve("journal").toString());
     env.put("SNAPSHOT_STORE_DIR", dataDir.resolve("snapshots").toString());
@@ -209,13 +202,7 @@ public final class TestServer implements AutoCloseable {
     env.put("RISK_PRICE_COLLAR_PCT", WIDE_COLLAR_PCT);
     env.put("WARMUP_ENABLED", "false");
     env.putAll(extraEnv);
-    Process process;
-    try {
-      Files.createDirectories(dataDir);
-      process = pb.start();
-    } catch (IOException e) {
-      throw new UncheckedIOException(e);
-    }
+    Process process = JarProcess.start("serve", dataDir, log, env);
     return readyOrClosed(new TestServer(port, null, null, process, log));
   }
 
@@ -227,23 +214,12 @@ public final class TestServer implements AutoCloseable {
 
   /** kill -9 (SIGKILL on the java process) and wait until it is gone. */
   public void kill9() {
-    process.destroyForcibly();
-    try {
-      if (!process.waitFor(60, TimeUnit.SECONDS)) throw new AssertionError("server process " + process.pid() + " survived SIGKILL");
-    } catch (InterruptedException e) {
-      Thread.currentThread().interrupt();
-      throw new AssertionError(e);
-    }
+    JarProcess.kill9(process, "server");
   }
 
   public String logTail(int lines) {
     if (log == null) return "(in-process server: see the test output)";
-    try {
-      List<String> all = Files.readAllLines(log, StandardCharsets.UTF_8);
-      return String.join("\n", all.subList(Math.max(0, all.size() - lines), all.size()));
-    } catch (IOException e) {
-      return "(no log: " + e + ")";
-    }
+    return JarProcess.logTail(log, lines);
   }
 
   // ---- lifecycle ----

@@ -82,26 +82,12 @@ public final class TestVenueSim implements AutoCloseable {
    * Output goes to {@code dataDir/venue-sim.log}.
    */
   public static TestVenueSim launchJar(Path dataDir, Map<String, String> extraEnv) {
-    Path jar = Path.of("target", "spark-executor.jar").toAbsolutePath();
-    if (!Files.isRegularFile(jar)) throw new IllegalStateException(jar + " is missing: run `mvn verify` (failsafe runs after package)");
     Map<String, String> env = new HashMap<>();
     env.put("SIM_PORT", String.valueOf(TestServer.freePort()));
     env.put("SIM_DATA_DIR", dataDir.resolve("venue-sim").toString());
     env.putAll(extraEnv);
     Path log = dataDir.resolve("venue-sim.log");
-    String java = Path.of(System.getProperty("java.home"), "bin", "java").toString();
-    ProcessBuilder pb = new ProcessBuilder(java, "-Xmx256m", "-XX:+UseSerialGC", "-jar", jar.toString(), "venue-sim")
-        .directory(Path.of("").toAbsolutePath().toFile())
-        .redirectErrorStream(true)
-        .redirectOutput(ProcessBuilder.Redirect.appendTo(log.toFile()));
-    pb.environment().putAll(env);
-    Process process;
-    try {
-      Files.createDirectories(dataDir);
-      process = pb.start();
-    } catch (IOException e) {
-      throw new UncheckedIOException(e);
-    }
+    Process process = JarProcess.start("venue-sim", dataDir, log, env);
     TestVenueSim sim = new TestVenueSim(null, process, log, Integer.parseInt(env.get("SIM_PORT")));
     try {
       await("venue-sim on port " + sim.port).atMost(TestServer.START_TIMEOUT).pollInterval(Duration.ofMillis(200)).ignoreExceptions().until(() -> {
@@ -222,23 +208,12 @@ public final class TestVenueSim implements AutoCloseable {
 
   /** kill -9 of the process and wait until it is gone. */
   public void kill9() {
-    process.destroyForcibly();
-    try {
-      if (!process.waitFor(60, TimeUnit.SECONDS)) throw new AssertionError("venue-sim process " + process.pid() + " survived SIGKILL");
-    } catch (InterruptedException e) {
-      Thread.currentThread().interrupt();
-      throw new AssertionError(e);
-    }
+    JarProcess.kill9(process, "venue-sim");
   }
 
   public String logTail(int lines) {
     if (log == null) return "(in-process simulator: see the test output)";
-    try {
-      List<String> all = Files.readAllLines(log, StandardCharsets.UTF_8);
-      return String.join("\n", all.subList(Math.max(0, all.size() - lines), all.size()));
-    } catch (IOException e) {
-      return "(no log: " + e + ")";
-    }
+    return JarProcess.logTail(log, lines);
   }
 
   /** Graceful stop (ledger closed, port released), waiting until it is done. */
