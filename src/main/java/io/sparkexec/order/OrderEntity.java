@@ -22,6 +22,7 @@ import java.util.function.Function;
 import org.apache.pekko.actor.typed.ActorRef;
 import org.apache.pekko.actor.typed.Behavior;
 import org.apache.pekko.actor.typed.PostStop;
+import org.apache.pekko.actor.typed.PreRestart;
 import org.apache.pekko.actor.typed.SupervisorStrategy;
 import org.apache.pekko.actor.typed.javadsl.ActorContext;
 import org.apache.pekko.actor.typed.javadsl.Behaviors;
@@ -224,11 +225,15 @@ public final class OrderEntity
   public SignalHandler<State> signalHandler() {
     return newSignalHandlerBuilder()
         .onSignal(RecoveryCompleted.instance(), this::onRecovered)
-        // a stopped incarnation no longer counts; the next one counts again when it recovers
-        .onSignal(PostStop.instance(), state -> {
-          if (countedInDoubt) Metrics.ORDERS_IN_DOUBT.withoutTags().decrement();
-        })
+        // a stopped or restarted incarnation no longer counts; the next one counts again when it recovers
+        .onSignal(PostStop.instance(), state -> uncountInDoubt())
+        .onSignal(PreRestart.instance(), state -> uncountInDoubt())
         .build();
+  }
+
+  private void uncountInDoubt() {
+    if (countedInDoubt) Metrics.ORDERS_IN_DOUBT.withoutTags().decrement();
+    countedInDoubt = false;
   }
 
   /**

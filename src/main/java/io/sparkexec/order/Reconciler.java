@@ -6,6 +6,7 @@ import java.time.Clock;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;
+import java.util.Collections;
 import java.util.HashSet;
 import java.util.List;
 import java.util.Map;
@@ -123,7 +124,8 @@ public final class Reconciler {
   }
 
   private Behavior<Command> onGetReport(GetReport get) {
-    get.replyTo().tell(new Report(status, lastRunAt, finishedAt, attempts, checked, pending.size(), Map.copyOf(corrections), external, error));
+    get.replyTo().tell(new Report(status, lastRunAt, finishedAt, attempts, checked, pending.size(),
+        Collections.unmodifiableMap(new TreeMap<>(corrections)), external, error));
     return Behaviors.same();
   }
 
