@@ -16,13 +16,14 @@ import io.sparkexec.http.HttpServer;
 import io.sparkexec.http.Readiness;
 import io.sparkexec.http.SystemRoutes;
 import io.sparkexec.journal.JournalHealth;
-import io.sparkexec.order.OpenOrders;
-import io.sparkexec.order.OrderEntity;
+import io.sparkexec.order.OrderDesk;
+import io.sparkexec.order.OrderIndex;
 import io.sparkexec.order.OrderRecovery;
 import io.sparkexec.order.OrderRoutes;
 import io.sparkexec.order.OrderService;
 import io.sparkexec.order.ReconciliationRoutes;
 import io.sparkexec.order.Reconciler;
+import io.sparkexec.order.Scope;
 import io.sparkexec.order.VenueChecks;
 import io.sparkexec.order.SymbolRulesGuard;
 import io.sparkexec.queue.DurableQueue;
@@ -70,6 +71,7 @@ import org.apache.pekko.cluster.typed.Cluster;
 import org.apache.pekko.cluster.typed.Join;
 import org.apache.pekko.cluster.typed.SelfUp;
 import org.apache.pekko.cluster.typed.Subscribe;
+import org.apache.pekko.cluster.sharding.typed.ClusterShardingSettings;
 import org.apache.pekko.cluster.sharding.typed.javadsl.ClusterSharding;
 import org.apache.pekko.cluster.sharding.typed.javadsl.Entity;
 import org.apache.pekko.http.javadsl.ServerBinding;
@@ -118,7 +120,7 @@ public final class Guardian {
   private final Config spark;
   private final Readiness readiness = new Readiness(GATE_CLUSTER, GATE_JOURNAL, GATE_JOURNAL_WRITES, GATE_RISK, GATE_VENUE, GATE_RECONCILIATION,
       GATE_WARM_UP);
-  private final ActorRef<OpenOrders.Command> openOrders;
+  private final List<String> symbols;
   private final ActorRef<Reconciler.Command> reconciler;
   private final TradeMode tradeMode;
   private final HttpVenue httpVenue;
@@ -163,28 +165,18 @@ public final class Guardian {
     Map<String, ActorRef<Batcher.Command>> batchers = new HashMap<>();
     for (String symbol : rules.keySet()) batchers.put(symbol, ctx.spawn(Batcher.create(symbol, venue, batchSettings), "batcher-" + symbol));
 
-    openOrders = ctx.spawn(OpenOrders.create(), "open-orders");
+    symbols = List.copyOf(rules.keySet());
+    OrderIndex index = OrderIndex.get(ctx.getSystem());
     VenueChecks venueChecks = new VenueChecks(venue, spark.getInt("orders.venue-check-parallelism"));
-    OrderEntity.Deps deps = new OrderEntity.Deps(marketData, batchers::get, venue, openOrders, venueChecks, clock,
-        OrderEntity.InDoubt.fromConfig(spark.getConfig("orders.in-doubt")));
+    OrderDesk.Deps deps = new OrderDesk.Deps(marketData, batchers::get, venue, venueChecks, index, clock,
+        OrderDesk.InDoubt.fromConfig(spark.getConfig("orders.in-doubt")), OrderDesk.Settings.fromConfig(spark.getConfig("orders.desk"), batchSettings));
     ClusterSharding sharding = ClusterSharding.get(ctx.getSystem());
-    sharding.init(Entity.of(OrderEntity.ENTITY_KEY, ec -> OrderEntity.create(ec.getEntityId(), deps, ec.getShard()))
-        .withStopMessage(OrderEntity.Passivate.INSTANCE));
+    // a desk owns its symbol's open orders and their timers: it never passivates
+    sharding.init(Entity.of(OrderDesk.ENTITY_KEY, ec -> OrderDesk.create(ec.getEntityId(), deps))
+        .withStopMessage(OrderDesk.Stop.INSTANCE)
+        .withSettings(ClusterShardingSettings.create(ctx.getSystem()).withNoPassivationStrategy()));
     venue.onExecutionReport(report ->
-        sharding.entityRefFor(OrderEntity.ENTITY_KEY, report.clientOrderId()).tell(new OrderEntity.ApplyVenueReport(report)));
-
-    reconciler = ctx.spawn(Reconciler.create(Reconciler.Settings.fromConfig(spark.getConfig("orders.reconciliation"),
-        venueChecks.parallelism(), spark.getDuration("http.ask-timeout")), venue, new Reconciler.Listener() {
-          @Override
-          public void passed(String detail) {
-            readiness.pass(GATE_RECONCILIATION, detail);
-          }
-
-          @Override
-          public void failed(String reason) {
-            readiness.fail(GATE_RECONCILIATION, reason);
-          }
-        }, clock), "reconciler");
+        sharding.entityRefFor(OrderDesk.ENTITY_KEY, report.symbol()).tell(new OrderDesk.ApplyVenueReport(report)));
 
     ActorRef<JournalHealth.Command> journalHealth = ctx.spawn(JournalHealth.create(Duration.ofSeconds(3), Duration.ofSeconds(2),
         new JournalHealth.Listener() {
@@ -198,11 +190,26 @@ public final class Guardian {
             readiness.fail(GATE_JOURNAL_WRITES, reason);
           }
         }), "journal-health");
-
     Auth auth = Auth.fromConfig(spark.getConfig("auth"), spark.getString("trade-mode"));
     Risk risk = new Risk(Risk.Settings.fromConfig(spark.getConfig("risk")), clock, marketData);
-    OrderService orderService = new OrderService(ctx.getSystem(), openOrders, List.of(new SymbolRulesGuard(rules, marketData), risk.guard()), readiness,
-        OrderService.Settings.fromConfig(spark.getConfig("http")), clock, reason -> journalHealth.tell(new JournalHealth.Suspect(reason)));
+    SymbolRulesGuard symbolRules = new SymbolRulesGuard(rules, marketData);
+    OrderService orderService = new OrderService(ctx.getSystem(), index, rules.keySet(), List.of(symbolRules, risk.guard()),
+        List.of(symbolRules, risk.dryRunGuard()), readiness, OrderService.Settings.fromConfig(spark.getConfig("http")), clock,
+        reason -> journalHealth.tell(new JournalHealth.Suspect(reason)));
+    reconciler = ctx.spawn(Reconciler.create(Reconciler.Settings.fromConfig(spark.getConfig("orders.reconciliation"),
+        venueChecks.parallelism(), spark.getDuration("http.ask-timeout")), venue, orderService, new Reconciler.Listener() {
+          @Override
+          public void passed(String detail) {
+            readiness.pass(GATE_RECONCILIATION, detail);
+          }
+
+          @Override
+          public void failed(String reason) {
+            readiness.fail(GATE_RECONCILIATION, reason);
+          }
+        }, clock), "reconciler");
+
+
     risk.start(ctx, orderService, spark.getString("orders.read-journal"), spark.getDuration("http.ask-timeout"),
         () -> readiness.pass(GATE_RISK, "trading state and ledger recovered"));
     OrderRoutes orderRoutes = new OrderRoutes(orderService, auth, OrderRoutes.Settings.fromConfig(spark.getConfig("http")));
@@ -210,14 +217,14 @@ public final class Guardian {
         ctx.getSystem().dispatchers().lookup(DispatcherSelector.blocking()), spark.getBytes("http.max-body-bytes"));
     ShadowService shadow = new ShadowService(ctx.getSystem(),
         ctx.spawn(ShadowBook.create(spark.getInt("shadow.keep"), spark.getInt("risk.snapshot-every")), "shadow-book"),
-        List.of(new SymbolRulesGuard(rules, marketData), risk.dryRunGuard()), marketData, rules,
+        List.of(symbolRules, risk.dryRunGuard()), marketData, rules,
         ShadowService.Settings.fromConfig(spark.getConfig("shadow"), spark.getConfig("venue.sim")), clock, spark.getDuration("http.ask-timeout"),
         orderService, tradeMode.configName());
     if (tradeMode != TradeMode.SHADOW && spark.getBoolean("shadow.live-enabled")) shadow.startTwins(spark.getString("orders.read-journal"));
     ShadowRoutes shadowRoutes = new ShadowRoutes(shadow, auth, orderRoutes);
     FeedSettings feedSettings = FeedSettings.fromConfig(spark.getConfig("feed"));
     FeedHub feed = FeedHub.start(ctx.getSystem(), feedSettings, FeedHub.polling(marketData, rules.keySet(), feedSettings.marketInterval()),
-        new JournalOrderEvents(ctx.getSystem(), spark.getString("orders.read-journal")), clock);
+        new JournalOrderEvents(ctx.getSystem(), spark.getString("orders.read-journal"), orderService::strategyOf), clock);
     risk.systemEvents().subscribe(e -> feed.publishSystem(e.type(), e.fields()));
     FeedRoutes feedRoutes = new FeedRoutes(feed, new WsTokens(feedSettings.tokenTtl(), feedSettings.maxTokens(), clock), auth);
     DurableQueue.Settings queueSettings = DurableQueue.Settings.fromConfig(spark.getConfig("queue"));
@@ -246,7 +253,8 @@ public final class Guardian {
     snapshots.onOutcome(ok -> slo.recordOutcome(SloService.SNAPSHOT_SUCCESS, null, ok));
     snapshots.startRetention();
     SnapshotRoutes snapshotRoutes = new SnapshotRoutes(snapshots, auth, spark.getBytes("http.max-body-bytes"));
-    ExportRoutes exportRoutes = new ExportRoutes(new FillExport(ctx.getSystem(), spark.getString("orders.read-journal"), queueSettings.name()),
+    ExportRoutes exportRoutes = new ExportRoutes(new FillExport(ctx.getSystem(), spark.getString("orders.read-journal"), queueSettings.name(),
+        id -> orderService.get(id, Scope.ALL)),
         auth, clock);
     // SLOs: place->ack from the order service, API errors from the HTTP edge, alerts onto the feed's system channel
     orderService.onPlaced(sloSources.placeAck());
@@ -284,8 +292,7 @@ public final class Guardian {
   }
 
   private void recoverOrders() {
-    ctx.pipeToSelf(OrderRecovery.run(ctx.getSystem(), spark.getString("orders.read-journal"), openOrders,
-        spark.getLong("orders.recovery-progress-every"), spark.getDuration("http.ask-timeout")), RecoveryFinished::new);
+    ctx.pipeToSelf(OrderRecovery.run(ctx.getSystem(), symbols, spark.getDuration("http.ask-timeout")), RecoveryFinished::new);
   }
 
   /** The HTTP venue's exchangeInfo decides whether TRADE_MODE may use it; until then the venue gate is pending. */
@@ -334,8 +341,9 @@ public final class Guardian {
             readiness.fail(GATE_JOURNAL, "order recovery failed (retrying): " + done.error().getMessage());
             ctx.scheduleOnce(RECOVERY_RETRY, ctx.getSelf(), RetryRecovery.INSTANCE);
           } else {
-            readiness.pass(GATE_JOURNAL, "recovered " + done.result().openOrders() + " open orders from " + done.result().eventsScanned() + " events");
-            reconciler.tell(new Reconciler.Start(done.result().openOrderIds()));
+            readiness.pass(GATE_JOURNAL, "recovered " + done.result().openOrders().size() + " open orders in " + done.result().desks()
+                + " order desks in " + done.result().took().toMillis() + " ms");
+            reconciler.tell(new Reconciler.Start(done.result().openOrders()));
           }
           return Behaviors.same();
         })

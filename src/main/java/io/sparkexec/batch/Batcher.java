@@ -21,18 +21,19 @@ import org.apache.pekko.stream.javadsl.Sink;
 import org.apache.pekko.stream.javadsl.Source;
 
 /**
- * One per symbol. Orders go into a bounded queue; a stream sends them to the venue in
- * micro-batches ({@link MicroBatchSink}) with bounded parallelism, and each order's outcome
- * goes back to its replyTo. The venue's reply types pass through unchanged.
+ * One per symbol. A desk's batch of orders goes into a bounded queue; a stream sends them to the
+ * venue in micro-batches ({@link MicroBatchSink}) with bounded parallelism, so a desk's batch
+ * normally leaves as one venue call, and the call's outcomes go back to the replyTo as one
+ * message. The venue's reply types pass through unchanged.
  */
 public final class Batcher {
 
   public sealed interface Command {}
 
-  public record Submit(Venue.VenueOrder order, ActorRef<Outcome> replyTo) implements Command {}
+  public record SubmitBatch(List<Venue.VenueOrder> orders, ActorRef<Outcomes> replyTo) implements Command {}
 
-  /** What became of one submitted order; sentAt is when its batch left for the venue. */
-  public record Outcome(Instant sentAt, Venue.SubmitResult result) implements CborSerializable {}
+  /** What became of the orders of one venue call (one result per order); sentAt is when the call left. */
+  public record Outcomes(Instant sentAt, List<Venue.SubmitResult> results) implements CborSerializable {}
 
   public record Settings(boolean enabled, int maxSize, Duration flush, int parallelism, int queueSize) {
     public static Settings fromConfig(Config batch) {
@@ -45,7 +46,7 @@ public final class Batcher {
     }
   }
 
-  private record Pending(Submit submit, long enqueuedAtNanos) {}
+  private record Pending(Venue.VenueOrder order, ActorRef<Outcomes> replyTo, long enqueuedAtNanos) {}
 
   public static Behavior<Command> create(String symbol, Venue venue, Settings settings) {
     return Behaviors.setup(ctx -> new Batcher(ctx, symbol, venue, settings).behavior());
@@ -76,7 +77,7 @@ public final class Batcher {
 
   private Behavior<Command> behavior() {
     return Behaviors.receive(Command.class)
-        .onMessage(Submit.class, this::onSubmit)
+        .onMessage(SubmitBatch.class, this::onSubmit)
         .onSignal(org.apache.pekko.actor.typed.PostStop.class, signal -> {
           queue.complete();
           return Behaviors.same();
@@ -84,12 +85,17 @@ public final class Batcher {
         .build();
   }
 
-  private Behavior<Command> onSubmit(Submit submit) {
-    QueueOfferResult offered = queue.offer(new Pending(submit, System.nanoTime()));
-    if (offered != QueueOfferResult.enqueued()) {
-      // the HTTP in-flight bound keeps this from happening; if it does, the order retries
-      submit.replyTo().tell(new Outcome(Instant.now(), new Venue.Unknown(submit.order().clientOrderId(), "batcher queue full for " + symbol)));
+  private Behavior<Command> onSubmit(SubmitBatch submit) {
+    long now = System.nanoTime();
+    List<Venue.SubmitResult> refused = null;
+    for (Venue.VenueOrder order : submit.orders()) {
+      if (queue.offer(new Pending(order, submit.replyTo(), now)) != QueueOfferResult.enqueued()) {
+        // the HTTP in-flight bound keeps this from happening; if it does, the order goes in doubt and is checked
+        if (refused == null) refused = new ArrayList<>();
+        refused.add(new Venue.Unknown(order.clientOrderId(), "batcher queue full for " + symbol));
+      }
     }
+    if (refused != null) submit.replyTo().tell(new Outcomes(Instant.now(), refused));
     return Behaviors.same();
   }
 
@@ -98,19 +104,27 @@ public final class Batcher {
     Instant sentAt = Instant.now();
     List<Venue.VenueOrder> orders = new ArrayList<>(batch.size());
     for (Pending p : batch) {
-      orders.add(p.submit().order());
+      orders.add(p.order());
       queueWait.record(now - p.enqueuedAtNanos());
     }
     batchSize.record(batch.size());
     flushes.increment();
     return venue.submit(orders).whenComplete((results, error) -> {
+      // one message per replyTo: in practice the whole batch is one desk's
+      ActorRef<Outcomes> to = null;
+      List<Venue.SubmitResult> answers = new ArrayList<>(batch.size());
       for (int i = 0; i < batch.size(); i++) {
-        Submit s = batch.get(i).submit();
-        Venue.SubmitResult result = error == null && results.size() == batch.size()
+        Pending p = batch.get(i);
+        if (to != null && !to.equals(p.replyTo())) {
+          to.tell(new Outcomes(sentAt, answers));
+          answers = new ArrayList<>();
+        }
+        to = p.replyTo();
+        answers.add(error == null && results.size() == batch.size()
             ? results.get(i)
-            : new Venue.Unknown(s.order().clientOrderId(), error == null ? "venue answered " + results.size() + " results for " + batch.size() : String.valueOf(error));
-        s.replyTo().tell(new Outcome(sentAt, result));
+            : new Venue.Unknown(p.order().clientOrderId(), error == null ? "venue answered " + results.size() + " results for " + batch.size() : String.valueOf(error)));
       }
+      if (to != null) to.tell(new Outcomes(sentAt, answers));
     });
   }
 }

@@ -1,6 +1,7 @@
 package io.sparkexec.order;
 
 import io.sparkexec.CborSerializable;
+import io.sparkexec.venue.OrderSpec;
 import io.sparkexec.venue.OrderType;
 import io.sparkexec.venue.Side;
 import io.sparkexec.venue.TimeInForce;
@@ -12,18 +13,12 @@ import java.util.List;
 
 /**
  * One order as the executor knows it, rebuilt from its events by {@link #apply}: a pure
- * function, so the entity, the start-up scan and the tests all derive the same state.
+ * function, so the desk, its recovery and the tests all derive the same state.
  */
 public record Order(
     String clientOrderId,
     String venueOrderId,
-    String symbol,
-    Side side,
-    OrderType type,
-    TimeInForce timeInForce,
-    BigDecimal quantity,
-    BigDecimal price,
-    String strategy,
+    OrderSpec spec,
     Status status,
     BigDecimal executedQty,
     BigDecimal cumQuoteQty,
@@ -55,53 +50,80 @@ public record Order(
       Instant received, Instant accepted, Instant sent, Instant acknowledged, Instant firstFill, Instant lastFill, Instant closed)
       implements CborSerializable {}
 
-  public static Order accepted(OrderEntity.OrderAccepted e) {
-    return new Order(e.clientOrderId(), null, e.symbol(), e.side(), e.type(), e.timeInForce(), e.quantity(), e.price(), e.strategy(),
-        Status.ACCEPTED, BigDecimal.ZERO, BigDecimal.ZERO, List.of(), e.decisionPrice(), null,
+  public static Order accepted(OrderDesk.OrderAccepted e) {
+    return new Order(e.clientOrderId(), null, e.spec(), Status.ACCEPTED, BigDecimal.ZERO, BigDecimal.ZERO, List.of(), e.decisionPrice(), null,
         new Timestamps(e.receivedAt(), e.acceptedAt(), null, null, null, null, null), 1);
   }
 
-  public Order apply(OrderEntity.Event event) {
+  public Order apply(OrderDesk.Event event) {
     Timestamps t = timestamps;
-    if (event instanceof OrderEntity.OrderInDoubt e) {
-      return new Order(clientOrderId, venueOrderId, symbol, side, type, timeInForce, quantity, price, strategy,
+    if (event instanceof OrderDesk.OrderInDoubt e) {
+      return new Order(clientOrderId, venueOrderId, spec,
           status == Status.ACCEPTED ? Status.IN_DOUBT : status, executedQty, cumQuoteQty, fills, decisionPrice, e.reason(), t, version + 1);
     }
-    if (event instanceof OrderEntity.OrderAcknowledged e) {
+    if (event instanceof OrderDesk.OrderAcknowledged e) {
       boolean unacked = status == Status.ACCEPTED || status == Status.IN_DOUBT;
       // the ack settles a doubt, so the doubt's reason goes with it
-      return new Order(clientOrderId, e.venueOrderId(), symbol, side, type, timeInForce, quantity, price, strategy,
+      return new Order(clientOrderId, e.venueOrderId(), spec,
           unacked ? Status.ACKNOWLEDGED : status, executedQty, cumQuoteQty, fills, decisionPrice, status == Status.IN_DOUBT ? null : reason,
           new Timestamps(t.received(), t.accepted(), e.sentAt(), e.acknowledgedAt(), t.firstFill(), t.lastFill(), t.closed()), version + 1);
     }
-    if (event instanceof OrderEntity.OrderFilled e) {
+    if (event instanceof OrderDesk.OrderFilled e) {
       Fill fill = e.fill();
       List<Fill> newFills = new ArrayList<>(fills.size() + 1);
       newFills.addAll(fills);
       newFills.add(fill);
       BigDecimal executed = executedQty.add(fill.quantity());
-      Status next = status.isFinal() ? status : executed.compareTo(quantity) >= 0 ? Status.FILLED : Status.PARTIALLY_FILLED;
-      return new Order(clientOrderId, venueOrderId, symbol, side, type, timeInForce, quantity, price, strategy, next, executed,
+      Status next = status.isFinal() ? status : executed.compareTo(spec.quantity()) >= 0 ? Status.FILLED : Status.PARTIALLY_FILLED;
+      return new Order(clientOrderId, venueOrderId, spec, next, executed,
           cumQuoteQty.add(fill.price().multiply(fill.quantity())), List.copyOf(newFills), decisionPrice, reason,
           new Timestamps(t.received(), t.accepted(), t.sent(), t.acknowledged(), t.firstFill() == null ? fill.time() : t.firstFill(),
               fill.time(), next == Status.FILLED && t.closed() == null ? fill.time() : t.closed()),
           version + 1);
     }
-    if (event instanceof OrderEntity.OrderCanceled e) return closed(Status.CANCELED, e.reason(), e.at());
-    if (event instanceof OrderEntity.OrderRejected e) return closed(Status.REJECTED, e.reason(), e.at());
-    if (event instanceof OrderEntity.OrderExpired e) return closed(Status.EXPIRED, e.reason(), e.at());
+    if (event instanceof OrderDesk.OrderCanceled e) return closed(Status.CANCELED, e.reason(), e.at());
+    if (event instanceof OrderDesk.OrderRejected e) return closed(Status.REJECTED, e.reason(), e.at());
+    if (event instanceof OrderDesk.OrderExpired e) return closed(Status.EXPIRED, e.reason(), e.at());
     return this;
   }
 
   private Order closed(Status finalStatus, String why, Instant at) {
     Timestamps t = timestamps;
-    return new Order(clientOrderId, venueOrderId, symbol, side, type, timeInForce, quantity, price, strategy, finalStatus, executedQty,
+    return new Order(clientOrderId, venueOrderId, spec, finalStatus, executedQty,
         cumQuoteQty, fills, decisionPrice, why,
         new Timestamps(t.received(), t.accepted(), t.sent(), t.acknowledged(), t.firstFill(), t.lastFill(), at), version + 1);
   }
 
   public BigDecimal remainingQty() {
-    return quantity.subtract(executedQty);
+    return spec.quantity().subtract(executedQty);
+  }
+
+  public String symbol() {
+    return spec.symbol();
+  }
+
+  public Side side() {
+    return spec.side();
+  }
+
+  public OrderType type() {
+    return spec.type();
+  }
+
+  public TimeInForce timeInForce() {
+    return spec.timeInForce();
+  }
+
+  public BigDecimal quantity() {
+    return spec.quantity();
+  }
+
+  public BigDecimal price() {
+    return spec.price();
+  }
+
+  public String strategy() {
+    return spec.strategy();
   }
 
   public boolean acknowledgedByVenue() {
@@ -113,8 +135,4 @@ public record Order(
     return false;
   }
 
-  /** The request this order was placed with, for idempotency checks. */
-  public OrderRequest asRequest() {
-    return new OrderRequest(clientOrderId, symbol, side, type, timeInForce, quantity, price, strategy, OrderRequest.RespType.ACKNOWLEDGED);
-  }
 }

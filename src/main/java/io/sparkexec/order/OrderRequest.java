@@ -2,6 +2,7 @@ package io.sparkexec.order;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import io.sparkexec.CborSerializable;
+import io.sparkexec.venue.OrderSpec;
 import io.sparkexec.venue.OrderType;
 import io.sparkexec.venue.Side;
 import io.sparkexec.venue.TimeInForce;
@@ -14,17 +15,12 @@ import java.util.regex.Pattern;
  * A place request that passed field validation: every field typed, quantities and prices as
  * exact decimals. {@link #parse} names the first bad field and the rule it breaks.
  */
-public record OrderRequest(
-    String clientOrderId,
-    String symbol,
-    Side side,
-    OrderType type,
-    TimeInForce timeInForce,
-    BigDecimal quantity,
-    BigDecimal price,
-    String strategy,
-    RespType respType)
-    implements CborSerializable {
+public record OrderRequest(String clientOrderId, OrderSpec spec, RespType respType) implements CborSerializable {
+
+  public OrderRequest(String clientOrderId, String symbol, Side side, OrderType type, TimeInForce timeInForce, BigDecimal quantity,
+      BigDecimal price, String strategy, RespType respType) {
+    this(clientOrderId, new OrderSpec(symbol, side, type, timeInForce, quantity, price, strategy), respType);
+  }
 
   /** What the place call waits for before it answers. */
   public enum RespType {
@@ -43,13 +39,35 @@ public record OrderRequest(
 
   /** Same order as {@code other}: what idempotency compares (respType is how to answer, not what). */
   public boolean sameOrderAs(OrderRequest other) {
-    return symbol.equals(other.symbol)
-        && side == other.side
-        && type == other.type
-        && timeInForce == other.timeInForce
-        && quantity.compareTo(other.quantity) == 0
-        && (price == null ? other.price == null : other.price != null && price.compareTo(other.price) == 0)
-        && java.util.Objects.equals(strategy, other.strategy);
+    return spec.sameAs(other.spec);
+  }
+
+  public String symbol() {
+    return spec.symbol();
+  }
+
+  public Side side() {
+    return spec.side();
+  }
+
+  public OrderType type() {
+    return spec.type();
+  }
+
+  public TimeInForce timeInForce() {
+    return spec.timeInForce();
+  }
+
+  public BigDecimal quantity() {
+    return spec.quantity();
+  }
+
+  public BigDecimal price() {
+    return spec.price();
+  }
+
+  public String strategy() {
+    return spec.strategy();
   }
 
   /**

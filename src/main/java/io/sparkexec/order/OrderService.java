@@ -5,9 +5,11 @@ import io.sparkexec.metrics.Metrics;
 import java.time.Clock;
 import java.time.Duration;
 import java.time.Instant;
+import java.util.Comparator;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
+import java.util.Set;
 import java.util.UUID;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionException;
@@ -15,9 +17,7 @@ import java.util.concurrent.CompletionStage;
 import java.util.concurrent.TimeoutException;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.function.Consumer;
-import org.apache.pekko.actor.typed.ActorRef;
 import org.apache.pekko.actor.typed.ActorSystem;
-import org.apache.pekko.actor.typed.javadsl.AskPattern;
 import org.apache.pekko.cluster.sharding.typed.javadsl.ClusterSharding;
 import org.apache.pekko.cluster.sharding.typed.javadsl.EntityRef;
 import org.apache.pekko.stream.javadsl.Sink;
@@ -27,8 +27,10 @@ import org.slf4j.LoggerFactory;
 
 /**
  * The order room's front door, for HTTP and in-process callers alike: readiness, the guard
- * chain and the in-flight bound run here, before the entity is asked, so a refused order
- * leaves no trace but a metric and a log line. Answers are values, never exceptions.
+ * chain and the in-flight bound run here, before the symbol's desk is asked, so a refused order
+ * leaves no trace but a metric and a log line. Answers are values, never exceptions. Reads of
+ * one order go to the {@link OrderIndex} first: a final order is answered from it without a
+ * message, an open one by its desk.
  */
 public final class OrderService {
 
@@ -81,8 +83,10 @@ public final class OrderService {
 
   private final ActorSystem<?> system;
   private final ClusterSharding sharding;
-  private final ActorRef<OpenOrders.Command> openOrders;
+  private final OrderIndex index;
+  private final Set<String> symbols;
   private final List<OrderGuard> guards;
+  private final List<OrderGuard> syntheticGuards;
   private final Readiness readiness;
   private final Settings settings;
   private final Clock clock;
@@ -90,12 +94,18 @@ public final class OrderService {
   private final AtomicInteger inFlight = new AtomicInteger();
   private volatile PlaceListener placeListener = (request, receivedAt, outcome) -> {};
 
-  public OrderService(ActorSystem<?> system, ActorRef<OpenOrders.Command> openOrders, List<OrderGuard> guards, Readiness readiness,
-      Settings settings, Clock clock, Consumer<String> journalSuspect) {
+  /**
+   * {@code syntheticGuards}: the chain for the executor's own orders (canary, warm-up), which
+   * must not reserve risk nor count toward limits: their desks are not in the ledger's stream.
+   */
+  public OrderService(ActorSystem<?> system, OrderIndex index, Set<String> symbols, List<OrderGuard> guards, List<OrderGuard> syntheticGuards,
+      Readiness readiness, Settings settings, Clock clock, Consumer<String> journalSuspect) {
     this.system = system;
     this.sharding = ClusterSharding.get(system);
-    this.openOrders = openOrders;
+    this.index = index;
+    this.symbols = Set.copyOf(symbols);
     this.guards = List.copyOf(guards);
+    this.syntheticGuards = List.copyOf(syntheticGuards);
     this.readiness = readiness;
     this.settings = settings;
     this.clock = clock;
@@ -128,7 +138,7 @@ public final class OrderService {
       return done(refuse(new Rejection(Rejection.Kind.UNAVAILABLE, "NOT_READY", "the executor is not ready for orders", null,
           Map.of("gates", readiness.gates())), request));
     }
-    for (OrderGuard guard : guards) {
+    for (OrderGuard guard : scope.internal() ? syntheticGuards : guards) {
       Rejection r = guard.check(request);
       if (r != null) return done(refuse(r, request));
     }
@@ -138,16 +148,18 @@ public final class OrderService {
           Map.of("maxInFlight", settings.maxInFlight())), request));
     }
     Metrics.ORDERS_IN_FLIGHT.withoutTags().increment();
-    EntityRef<OrderEntity.Command> ref = orderRef(request.clientOrderId());
+    // the executor's own orders go to the symbol's synthetic desk: same path, no trace in user data
+    EntityRef<OrderDesk.Command> desk = desk(scope.internal() ? OrderDesk.SYNTHETIC_PREFIX + request.symbol() : request.symbol());
     Instant receivedAt = clock.instant();
-    CompletionStage<PlaceOutcome> outcome = ref
-        .<OrderEntity.Reply>ask(replyTo -> new OrderEntity.Place(request, receivedAt, scope.internal(), replyTo), settings.responseTimeout())
+    String id = request.clientOrderId();
+    CompletionStage<PlaceOutcome> outcome = desk
+        .<OrderDesk.Reply>ask(replyTo -> new OrderDesk.Place(request, receivedAt, replyTo), settings.responseTimeout())
         .<PlaceOutcome>thenApply(reply -> {
-          if (reply instanceof OrderEntity.Found found) return new Placed(found.order(), false);
-          if (reply instanceof OrderEntity.Conflict conflict) return new Conflicting(conflict.existing());
+          if (reply instanceof OrderDesk.Found found) return new Placed(found.order(), false);
+          if (reply instanceof OrderDesk.Conflict conflict) return new Conflicting(conflict.existing());
           throw new IllegalStateException("unexpected reply to Place: " + reply);
         })
-        .exceptionallyCompose(error -> afterTimeout(ref, error, Placed::new, OutcomeUnknown::new));
+        .exceptionallyCompose(error -> afterTimeout(desk, id, error, Placed::new, OutcomeUnknown::new));
     return outcome.whenComplete((r, e) -> {
       inFlight.decrementAndGet();
       Metrics.ORDERS_IN_FLIGHT.withoutTags().decrement();
@@ -161,21 +173,33 @@ public final class OrderService {
     });
   }
 
-  /** Another strategy's order is not found for a scoped caller. */
+  /** Any order in the journal's history. Another strategy's order is not found for a scoped caller. */
   public CompletionStage<Optional<Order>> get(String clientOrderId, Scope scope) {
-    return orderRef(clientOrderId).<OrderEntity.Reply>ask(OrderEntity.Get::new, settings.askTimeout())
-        .thenApply(reply -> reply instanceof OrderEntity.Found found && scope.permits(found.order()) ? Optional.of(found.order()) : Optional.empty());
+    Optional<Order> known = index.find(clientOrderId);
+    if (known.isEmpty()) return done(Optional.empty());
+    Order indexed = known.get();
+    if (!scope.permits(indexed)) return done(Optional.empty());
+    if (indexed.status().isFinal()) return done(known);
+    return desk(indexed.symbol()).<OrderDesk.Reply>ask(replyTo -> new OrderDesk.Get(clientOrderId, replyTo), settings.askTimeout())
+        // not held by its desk: claimed by a place whose write is still on its way (or failed)
+        .thenApply(reply -> reply instanceof OrderDesk.Found found ? Optional.of(found.order()) : Optional.empty());
+  }
+
+  /** The strategy of any order in history, or null (unknown id, or no strategy): for readers that see only its later events. */
+  public String strategyOf(String clientOrderId) {
+    return index.find(clientOrderId).map(Order::strategy).orElse(null);
   }
 
   public CompletionStage<CancelOutcome> cancel(String clientOrderId, Scope scope) {
-    if (scope == Scope.ALL) return cancel(clientOrderId);
-    return get(clientOrderId, scope).thenCompose(order -> order.isPresent() ? cancel(clientOrderId) : done(CancelNotFound.INSTANCE));
+    Optional<Order> known = index.find(clientOrderId);
+    if (known.isEmpty() || !scope.permits(known.get())) return done(CancelNotFound.INSTANCE);
+    return cancel(known.get().symbol(), clientOrderId);
   }
 
   /** Cancels every open order matching symbol and strategy (null: any) within the scope, a few at a time. */
   public CompletionStage<MassCanceled> cancelOpen(String symbol, String strategy, Scope scope) {
     return openOrders(symbol, strategy, scope).thenCompose(open -> Source.from(open)
-        .mapAsyncUnordered(MASS_CANCEL_PARALLELISM, o -> cancel(o.clientOrderId()))
+        .mapAsyncUnordered(MASS_CANCEL_PARALLELISM, o -> cancel(o.symbol(), o.clientOrderId()))
         .runWith(Sink.seq(), system)
         .thenApply(outcomes -> {
           log.info("event=orders_mass_canceled symbol={} strategy={} matched={}", symbol, strategy, open.size());
@@ -183,22 +207,28 @@ public final class OrderService {
         }));
   }
 
-  private CompletionStage<CancelOutcome> cancel(String clientOrderId) {
-    EntityRef<OrderEntity.Command> ref = orderRef(clientOrderId);
-    return ref.<OrderEntity.Reply>ask(OrderEntity.Cancel::new, settings.responseTimeout())
+  private CompletionStage<CancelOutcome> cancel(String symbol, String clientOrderId) {
+    EntityRef<OrderDesk.Command> desk = desk(symbol);
+    return desk.<OrderDesk.Reply>ask(replyTo -> new OrderDesk.Cancel(clientOrderId, replyTo), settings.responseTimeout())
         .<CancelOutcome>thenApply(reply -> {
-          if (reply instanceof OrderEntity.Found found) return new CancelAnswered(found.order());
-          if (reply instanceof OrderEntity.NotOpen notOpen) return new NotOpen(notOpen.order());
+          if (reply instanceof OrderDesk.Found found) return new CancelAnswered(found.order());
+          if (reply instanceof OrderDesk.NotOpen notOpen) return new NotOpen(notOpen.order());
           return CancelNotFound.INSTANCE;
         })
-        .exceptionallyCompose(error -> afterTimeout(ref, error, (order, waitedOut) ->
+        .exceptionallyCompose(error -> afterTimeout(desk, clientOrderId, error, (order, waitedOut) ->
             order.status().isFinal() && order.status() != Order.Status.CANCELED ? new NotOpen(order) : new CancelAnswered(order),
             CancelUnknown::new));
   }
 
+  /** Open orders of one symbol (null: every desk, asked at once), oldest accepted first, within the scope. */
   public CompletionStage<List<Order>> openOrders(String symbol, String strategy, Scope scope) {
-    return AskPattern.<OpenOrders.Command, OpenOrders.Listing>ask(openOrders, replyTo -> new OpenOrders.Query(symbol, strategy, replyTo),
-        settings.askTimeout(), system.scheduler()).thenApply(listing -> listing.orders().stream().filter(scope::permits).toList());
+    List<String> desks = symbol == null ? List.copyOf(symbols) : symbols.contains(symbol) ? List.of(symbol) : List.of();
+    return Source.from(desks)
+        .mapAsyncUnordered(Math.max(1, desks.size()), s -> desk(s).<OrderDesk.OpenOrders>ask(replyTo -> new OrderDesk.ListOpen(strategy, replyTo),
+            settings.askTimeout()))
+        .runWith(Sink.seq(), system)
+        .thenApply(listings -> listings.stream().flatMap(l -> l.orders().stream()).filter(scope::permits)
+            .sorted(Comparator.comparing((Order o) -> o.timestamps().accepted()).thenComparing(Order::clientOrderId)).toList());
   }
 
   private interface Current<T> {
@@ -209,14 +239,14 @@ public final class OrderService {
    * The wait ran out: answer with the state the order has now. If even that does not come, the
    * journal may be failing: say the outcome is unknown and have the journal checked.
    */
-  private <T> CompletionStage<T> afterTimeout(EntityRef<OrderEntity.Command> ref, Throwable error, Current<T> current,
+  private <T> CompletionStage<T> afterTimeout(EntityRef<OrderDesk.Command> desk, String clientOrderId, Throwable error, Current<T> current,
       java.util.function.Function<String, T> unknown) {
     Throwable cause = error instanceof CompletionException && error.getCause() != null ? error.getCause() : error;
     if (!(cause instanceof TimeoutException)) return CompletableFuture.failedFuture(error);
-    return ref.<OrderEntity.Reply>ask(OrderEntity.Get::new, settings.askTimeout())
+    return desk.<OrderDesk.Reply>ask(replyTo -> new OrderDesk.Get(clientOrderId, replyTo), settings.askTimeout())
         .thenApply(reply -> {
-          if (reply instanceof OrderEntity.Found found) return current.of(found.order(), true);
-          // the entity answers but has nothing: its persist failed (it restarted) or is stuck
+          if (reply instanceof OrderDesk.Found found) return current.of(found.order(), true);
+          // the desk answers but has nothing: its persist failed (it restarted) or is stuck
           journalSuspect.accept("order not journaled within the response timeout");
           return unknown.apply("the order was not journaled in time; retry with the same clientOrderId");
         })
@@ -226,8 +256,8 @@ public final class OrderService {
         });
   }
 
-  private EntityRef<OrderEntity.Command> orderRef(String clientOrderId) {
-    return sharding.entityRefFor(OrderEntity.ENTITY_KEY, clientOrderId);
+  private EntityRef<OrderDesk.Command> desk(String deskId) {
+    return sharding.entityRefFor(OrderDesk.ENTITY_KEY, deskId);
   }
 
   private static <T> CompletionStage<T> done(T value) {

@@ -13,6 +13,7 @@ import java.util.Map;
 import java.util.Optional;
 import java.util.Set;
 import java.util.TreeMap;
+import java.util.TreeSet;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionStage;
 import org.apache.pekko.actor.typed.ActorRef;
@@ -25,9 +26,9 @@ import org.apache.pekko.stream.javadsl.Sink;
 import org.apache.pekko.stream.javadsl.Source;
 
 /**
- * Restart reconciliation, the "venue" readiness gate. After the start-up scan every order that
- * was open is asked to check itself with the venue ({@link OrderEntity.Reconcile}, a bounded
- * number at a time), so missing acks, fills and cancels get journaled by the order's own entity.
+ * Restart reconciliation, the "reconciliation" readiness gate. After the desks recovered every
+ * order that was open is asked to check itself with the venue ({@link OrderDesk.Reconcile}, a
+ * bounded number at a time), so missing acks, fills and cancels get journaled by the order's desk.
  * Then the venue's open orders that the executor does not hold open are reported as external:
  * logged, counted and listed, never adopted. While the venue cannot be asked the gate stays
  * failed with the reason and the pass is retried with backoff; a retry checks only the orders
@@ -37,8 +38,8 @@ public final class Reconciler {
 
   public sealed interface Command {}
 
-  /** The start-up scan is done: these orders were open. */
-  public record Start(List<String> openOrderIds) implements Command {}
+  /** The desks recovered: these orders were open (clientOrderId -> symbol). */
+  public record Start(Map<String, String> openOrders) implements Command {}
 
   public record GetReport(ActorRef<Report> replyTo) implements Command {}
 
@@ -71,19 +72,21 @@ public final class Reconciler {
   /** One pass: what it checked and corrected, which checks failed, the external orders if it got that far. */
   private record Pass(int checked, List<String> failedIds, List<String> corrections, List<ExternalOrder> external, String error) {}
 
-  public static Behavior<Command> create(Settings settings, Venue venue, Listener listener, Clock clock) {
-    return Behaviors.setup(ctx -> new Reconciler(ctx, settings, venue, listener, clock).waiting());
+  /** {@code orders}: where an order the venue holds is looked up (any order in history). */
+  public static Behavior<Command> create(Settings settings, Venue venue, OrderService orders, Listener listener, Clock clock) {
+    return Behaviors.setup(ctx -> new Reconciler(ctx, settings, venue, orders, listener, clock).waiting());
   }
 
   private final ActorContext<Command> ctx;
   private final Settings settings;
   private final Venue venue;
+  private final OrderService orders;
   private final Listener listener;
   private final Clock clock;
   private final ClusterSharding sharding;
   private final ActorSystem<?> system;
   private final Map<String, Long> corrections = new TreeMap<>();
-  private Set<String> knownOpen = Set.of();
+  private Map<String, String> knownOpen = Map.of();
   private List<String> pending = List.of();
   private List<ExternalOrder> external = List.of();
   private String status = "waiting";
@@ -93,10 +96,11 @@ public final class Reconciler {
   private int checked;
   private String error;
 
-  private Reconciler(ActorContext<Command> ctx, Settings settings, Venue venue, Listener listener, Clock clock) {
+  private Reconciler(ActorContext<Command> ctx, Settings settings, Venue venue, OrderService orders, Listener listener, Clock clock) {
     this.ctx = ctx;
     this.settings = settings;
     this.venue = venue;
+    this.orders = orders;
     this.listener = listener;
     this.clock = clock;
     this.sharding = ClusterSharding.get(ctx.getSystem());
@@ -116,8 +120,8 @@ public final class Reconciler {
   }
 
   private Behavior<Command> onStart(Start start) {
-    knownOpen = Set.copyOf(start.openOrderIds());
-    pending = List.copyOf(start.openOrderIds());
+    knownOpen = Map.copyOf(start.openOrders());
+    pending = List.copyOf(new TreeSet<>(start.openOrders().keySet()));
     ctx.getLog().info("event=reconciliation_started openOrders={} parallelism={}", pending.size(), settings.parallelism());
     run();
     return Behaviors.same();
@@ -180,14 +184,14 @@ public final class Reconciler {
 
   /** Off the actor: checks the given orders, a bounded number at a time, then looks for external orders. */
   private CompletionStage<Pass> pass(List<String> ids) {
-    Set<String> known = knownOpen;
+    Map<String, String> known = knownOpen;
     return Source.from(ids)
-        .mapAsyncUnordered(settings.parallelism(), id -> sharding.entityRefFor(OrderEntity.ENTITY_KEY, id)
-            .<OrderEntity.Reply>ask(OrderEntity.Reconcile::new, settings.askTimeout())
+        .mapAsyncUnordered(settings.parallelism(), id -> sharding.entityRefFor(OrderDesk.ENTITY_KEY, known.get(id))
+            .<OrderDesk.Reply>ask(replyTo -> new OrderDesk.Reconcile(id, replyTo), settings.askTimeout())
             .handle((reply, failure) -> {
-              if (reply instanceof OrderEntity.Reconciled r) return new Checked(id, r.corrections(), null);
-              if (reply instanceof OrderEntity.ReconcileFailed f) return new Checked(id, List.of(), f.error());
-              if (reply instanceof OrderEntity.NotFound) return new Checked(id, List.of(), null);
+              if (reply instanceof OrderDesk.Reconciled r) return new Checked(id, r.corrections(), null);
+              if (reply instanceof OrderDesk.ReconcileFailed f) return new Checked(id, List.of(), f.error());
+              if (reply instanceof OrderDesk.NotFound) return new Checked(id, List.of(), null);
               return new Checked(id, List.of(), failure != null ? "no answer from order " + id + ": " + failure : "unexpected reply " + reply);
             }))
         .runWith(Sink.seq(), system)
@@ -210,17 +214,16 @@ public final class Reconciler {
         });
   }
 
-  /** Venue open orders not among the orders the scan found open: unknown here, or final here (executorStatus). */
-  private CompletionStage<List<ExternalOrder>> externalOrders(Set<String> known) {
+  /** Venue open orders not among the orders the desks recovered open: unknown here, or final here (executorStatus). */
+  private CompletionStage<List<ExternalOrder>> externalOrders(Map<String, String> known) {
     return venue.openOrders().thenCompose(open -> {
       Set<String> seen = new HashSet<>();
       List<Venue.VenueOrderReport> candidates = open.stream()
-          .filter(r -> !known.contains(r.clientOrderId()) && seen.add(r.clientOrderId())).toList();
+          .filter(r -> !known.containsKey(r.clientOrderId()) && seen.add(r.clientOrderId())).toList();
       return Source.from(candidates)
-          .mapAsyncUnordered(settings.parallelism(), r -> sharding.entityRefFor(OrderEntity.ENTITY_KEY, r.clientOrderId())
-              .<OrderEntity.Reply>ask(OrderEntity.Get::new, settings.askTimeout())
-              .thenApply(reply -> {
-                Order here = reply instanceof OrderEntity.Found f ? f.order() : null;
+          .mapAsyncUnordered(settings.parallelism(), r -> orders.get(r.clientOrderId(), Scope.ALL)
+              .thenApply(found -> {
+                Order here = found.orElse(null);
                 if (here != null && !here.status().isFinal()) return Optional.<ExternalOrder>empty();
                 return Optional.of(new ExternalOrder(r.clientOrderId(), r.venueOrderId(), r.symbol(), r.status().name(),
                     here == null ? null : here.status().name()));

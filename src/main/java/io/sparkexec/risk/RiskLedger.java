@@ -3,7 +3,7 @@ package io.sparkexec.risk;
 import com.fasterxml.jackson.annotation.JsonSubTypes;
 import com.fasterxml.jackson.annotation.JsonTypeInfo;
 import io.sparkexec.CborSerializable;
-import io.sparkexec.order.OrderEntity;
+import io.sparkexec.order.OrderDesk;
 import io.sparkexec.venue.Side;
 import java.math.BigDecimal;
 import java.time.Duration;
@@ -13,7 +13,11 @@ import java.time.ZoneOffset;
 import java.util.ArrayList;
 import java.util.Collections;
 import java.util.HashMap;
-import java.util.Iterator;
+import java.util.AbstractMap;
+import java.util.LinkedHashSet;
+import java.util.Set;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.ConcurrentLinkedDeque;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
@@ -25,6 +29,7 @@ import org.apache.pekko.actor.typed.SupervisorStrategy;
 import org.apache.pekko.actor.typed.javadsl.Behaviors;
 import org.apache.pekko.persistence.typed.PersistenceId;
 import org.apache.pekko.persistence.typed.RecoveryCompleted;
+import org.apache.pekko.persistence.typed.SnapshotAdapter;
 import org.apache.pekko.persistence.typed.javadsl.CommandHandlerWithReply;
 import org.apache.pekko.persistence.typed.javadsl.EventHandler;
 import org.apache.pekko.persistence.typed.javadsl.EventSourcedBehaviorWithEnforcedReplies;
@@ -75,13 +80,14 @@ public final class RiskLedger extends EventSourcedBehaviorWithEnforcedReplies<Ri
 
   /** The fact in an order event, or null for events the limits ignore (acknowledgements). */
   public static Fact factOf(String orderId, Object event) {
-    if (event instanceof OrderEntity.OrderAccepted e) {
-      BigDecimal price = e.price() != null ? e.price() : e.decisionPrice();
-      return new Accepted(orderId, strategyKey(e.strategy()), e.symbol(), e.side(), e.quantity(),
-          price == null ? BigDecimal.ZERO : e.quantity().multiply(price), e.acceptedAt());
+    if (event instanceof OrderDesk.OrderAccepted e) {
+      var spec = e.spec();
+      BigDecimal price = spec.price() != null ? spec.price() : e.decisionPrice();
+      return new Accepted(orderId, strategyKey(spec.strategy()), spec.symbol(), spec.side(), spec.quantity(),
+          price == null ? BigDecimal.ZERO : spec.quantity().multiply(price), e.acceptedAt());
     }
-    if (event instanceof OrderEntity.OrderFilled e) return new Filled(orderId, e.fill().quantity());
-    if (event instanceof OrderEntity.OrderCanceled || event instanceof OrderEntity.OrderRejected || event instanceof OrderEntity.OrderExpired) {
+    if (event instanceof OrderDesk.OrderFilled e) return new Filled(orderId, e.fill().quantity());
+    if (event instanceof OrderDesk.OrderCanceled || event instanceof OrderDesk.OrderRejected || event instanceof OrderDesk.OrderExpired) {
       return new Closed(orderId);
     }
     return null;
@@ -114,7 +120,10 @@ public final class RiskLedger extends EventSourcedBehaviorWithEnforcedReplies<Ri
       Map<String, Map<String, BigDecimal>> positions, Map<String, OpenOrder> open, Map<String, OpenOrder> recentlyClosed)
       implements CborSerializable {
 
-    public static final State EMPTY = new State(0, null, Map.of(), Map.of(), Map.of(), Map.of(), Map.of());
+    /** A fresh empty state: each ledger incarnation owns its recently-closed set. */
+    public static State empty() {
+      return new State(0, null, Map.of(), Map.of(), Map.of(), Map.of(), new RecentlyClosed());
+    }
 
     public BigDecimal position(String strategy, String symbol) {
       return positions.getOrDefault(strategy, Map.of()).getOrDefault(symbol, BigDecimal.ZERO);
@@ -125,14 +134,18 @@ public final class RiskLedger extends EventSourcedBehaviorWithEnforcedReplies<Ri
       return today.equals(day) ? byKey.getOrDefault(key, BigDecimal.ZERO) : BigDecimal.ZERO;
     }
 
-    /** Pure fold of one batch; one copy of each map per batch, not per fact. */
+    /**
+     * Fold of one batch; one copy of each small map per batch, not per fact. The recently-closed
+     * set is the one thing too large to copy per batch: it is appended to in place (only this
+     * ledger's thread writes it; readers of older states see it only grow newer).
+     */
     State apply(Applied e) {
       LocalDate d = day;
       Map<String, BigDecimal> bySymbol = new HashMap<>(notionalBySymbol);
       Map<String, BigDecimal> byStrategy = new HashMap<>(notionalByStrategy);
       Map<String, Map<String, BigDecimal>> pos = new HashMap<>(positions);
       Map<String, OpenOrder> opened = new HashMap<>(open);
-      LinkedHashMap<String, OpenOrder> closed = new LinkedHashMap<>(recentlyClosed);
+      RecentlyClosed closed = RecentlyClosed.of(recentlyClosed);
       for (Fact fact : e.facts()) {
         if (fact instanceof Accepted a) {
           LocalDate factDay = utcDay(a.at());
@@ -164,18 +177,70 @@ public final class RiskLedger extends EventSourcedBehaviorWithEnforcedReplies<Ri
           close(fact.orderId(), opened, closed);
         }
       }
-      return new State(e.offset(), d, Map.copyOf(bySymbol), Map.copyOf(byStrategy), Map.copyOf(pos), Map.copyOf(opened),
-          Collections.unmodifiableMap(closed));
+      return new State(e.offset(), d, Map.copyOf(bySymbol), Map.copyOf(byStrategy), Map.copyOf(pos), Map.copyOf(opened), closed);
     }
 
-    private static void close(String id, Map<String, OpenOrder> opened, LinkedHashMap<String, OpenOrder> closed) {
+    private static void close(String id, Map<String, OpenOrder> opened, RecentlyClosed closed) {
       OpenOrder o = opened.remove(id);
       if (o == null) return;
-      closed.put(id, new OpenOrder(o.strategy(), o.symbol(), o.side(), BigDecimal.ZERO));
-      for (Iterator<String> it = closed.keySet().iterator(); closed.size() > RECENTLY_CLOSED && it.hasNext(); ) {
-        it.next();
-        it.remove();
+      closed.add(id, new OpenOrder(o.strategy(), o.symbol(), o.side(), BigDecimal.ZERO));
+    }
+
+    /** The state as a snapshot: an immutable copy of the recently-closed set, in closing order. */
+    State forSnapshot() {
+      return new State(offset, day, notionalBySymbol, notionalByStrategy, positions, open,
+          Collections.unmodifiableMap(new LinkedHashMap<>(recentlyClosed)));
+    }
+  }
+
+  /**
+   * The last {@value #RECENTLY_CLOSED} closed orders, oldest first: written by the ledger's thread
+   * only, read from any (the risk guard's retry check), so lookups are concurrent-safe and adding
+   * one costs O(1), never a copy.
+   */
+  static final class RecentlyClosed extends AbstractMap<String, OpenOrder> {
+    private final ConcurrentHashMap<String, OpenOrder> byId = new ConcurrentHashMap<>();
+    private final ConcurrentLinkedDeque<String> order = new ConcurrentLinkedDeque<>();
+
+    static RecentlyClosed of(Map<String, OpenOrder> closed) {
+      if (closed instanceof RecentlyClosed rc) return rc;
+      RecentlyClosed rc = new RecentlyClosed();
+      closed.forEach(rc::add);
+      return rc;
+    }
+
+    void add(String id, OpenOrder o) {
+      if (byId.put(id, o) == null) order.addLast(id);
+      while (byId.size() > RECENTLY_CLOSED) {
+        String oldest = order.pollFirst();
+        if (oldest == null) break;
+        byId.remove(oldest);
       }
+    }
+
+    @Override
+    public OpenOrder get(Object id) {
+      return byId.get(id);
+    }
+
+    @Override
+    public boolean containsKey(Object id) {
+      return byId.containsKey(id);
+    }
+
+    @Override
+    public int size() {
+      return byId.size();
+    }
+
+    @Override
+    public Set<Map.Entry<String, OpenOrder>> entrySet() {
+      Set<Map.Entry<String, OpenOrder>> entries = new LinkedHashSet<>();
+      for (String id : order) {
+        OpenOrder o = byId.get(id);
+        if (o != null) entries.add(new SimpleImmutableEntry<>(id, o));
+      }
+      return entries;
     }
   }
 
@@ -195,7 +260,25 @@ public final class RiskLedger extends EventSourcedBehaviorWithEnforcedReplies<Ri
 
   @Override
   public State emptyState() {
-    return State.EMPTY;
+    return State.empty();
+  }
+
+  @Override
+  public SnapshotAdapter<State> snapshotAdapter() {
+    return new SnapshotAdapter<>() {
+      @Override
+      public Object toJournal(State state) {
+        // on the ledger's thread: the copy is consistent with the snapshot's offset
+        return state.forSnapshot();
+      }
+
+      @Override
+      public State fromJournal(Object from) {
+        State s = (State) from;
+        return new State(s.offset(), s.day(), s.notionalBySymbol(), s.notionalByStrategy(), s.positions(), s.open(),
+            RecentlyClosed.of(s.recentlyClosed()));
+      }
+    };
   }
 
   @Override

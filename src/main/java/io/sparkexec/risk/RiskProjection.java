@@ -1,6 +1,6 @@
 package io.sparkexec.risk;
 
-import io.sparkexec.order.OrderEntity;
+import io.sparkexec.order.OrderDesk;
 import java.time.Duration;
 import java.util.ArrayList;
 import org.apache.pekko.Done;
@@ -38,7 +38,7 @@ public final class RiskProjection {
             Source.completionStage(AskPattern.<RiskLedger.Command, RiskLedger.State>ask(ledger, RiskLedger.Get::new, askTimeout, system.scheduler()))
                 .flatMapConcat(state -> {
                   log.info("event=risk_projection_started readJournal={} fromOffset={}", readJournalId, state.offset());
-                  return query.eventsByTag(OrderEntity.TAG, Sequence.apply(state.offset()));
+                  return query.eventsByTag(OrderDesk.TAG, Sequence.apply(state.offset()));
                 })
                 .map(RiskProjection::entry)
                 .groupedWithin(batchSize, batchWindow)
@@ -57,7 +57,6 @@ public final class RiskProjection {
     if (!(env.offset() instanceof Sequence seq)) {
       throw new IllegalStateException("the order read journal must give Sequence offsets, got " + env.offset());
     }
-    String pid = env.persistenceId();
-    return new RiskLedger.Entry(seq.value(), RiskLedger.factOf(pid.substring(pid.indexOf('|') + 1), env.event()));
+    return new RiskLedger.Entry(seq.value(), env.event() instanceof OrderDesk.Event e ? RiskLedger.factOf(e.clientOrderId(), e) : null);
   }
 }

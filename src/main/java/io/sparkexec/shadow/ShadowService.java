@@ -3,7 +3,7 @@ package io.sparkexec.shadow;
 import com.typesafe.config.Config;
 import io.sparkexec.metrics.Metrics;
 import io.sparkexec.order.Order;
-import io.sparkexec.order.OrderEntity;
+import io.sparkexec.order.OrderDesk;
 import io.sparkexec.order.OrderGuard;
 import io.sparkexec.order.OrderRequest;
 import io.sparkexec.order.OrderService;
@@ -208,18 +208,17 @@ public final class ShadowService {
     RestartSettings restart = RestartSettings.create(Duration.ofMillis(500), Duration.ofSeconds(10), 0.2);
     RestartSource.withBackoff(restart, () ->
             Source.completionStage(AskPattern.<ShadowBook.Command, ShadowBook.State>ask(book, ShadowBook.Get::new, askTimeout, system.scheduler()))
-                .flatMapConcat(state -> query.eventsByTag(OrderEntity.TAG, Sequence.apply(state.twinOffset())))
-                .filter(env -> env.event() instanceof OrderEntity.OrderAccepted a && !a.acceptedAt().isBefore(since))
+                .flatMapConcat(state -> query.eventsByTag(OrderDesk.TAG, Sequence.apply(state.twinOffset())))
+                .filter(env -> env.event() instanceof OrderDesk.OrderAccepted a && !a.acceptedAt().isBefore(since))
                 .mapAsync(1, this::twin))
         .runWith(Sink.ignore(), system);
     log.info("event=shadow_twins_started readJournal={}", readJournalId);
   }
 
   private CompletionStage<ShadowOrder> twin(EventEnvelope env) {
-    OrderEntity.OrderAccepted a = (OrderEntity.OrderAccepted) env.event();
-    OrderRequest r = new OrderRequest(a.clientOrderId(), a.symbol(), a.side(), a.type(), a.timeInForce(), a.quantity(), a.price(), a.strategy(),
-        OrderRequest.RespType.ACKNOWLEDGED);
-    BigDecimal decision = a.decisionPrice() != null ? a.decisionPrice() : marketData.quote(a.symbol()).touch(a.side());
+    OrderDesk.OrderAccepted a = (OrderDesk.OrderAccepted) env.event();
+    OrderRequest r = new OrderRequest(a.clientOrderId(), a.spec(), OrderRequest.RespType.ACKNOWLEDGED);
+    BigDecimal decision = a.decisionPrice() != null ? a.decisionPrice() : marketData.quote(r.symbol()).touch(r.side());
     return record(r, ShadowOrder.TWIN, a.clientOrderId(), decision, ((Sequence) env.offset()).value());
   }
 }

@@ -3,6 +3,7 @@ package io.sparkexec.snapshot;
 import com.typesafe.config.Config;
 import com.typesafe.config.ConfigFactory;
 import io.sparkexec.AppConfig;
+import io.sparkexec.order.OrderIndex;
 import java.io.File;
 import java.io.IOException;
 import java.nio.channels.FileChannel;
@@ -14,6 +15,7 @@ import java.time.Duration;
 import java.time.Instant;
 import java.util.HashMap;
 import java.util.Map;
+import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicLong;
 import org.apache.pekko.actor.Cancellable;
@@ -75,6 +77,7 @@ public final class ExportCommand {
       return 1;
     }
     ActorSystem<Void> system = ActorSystem.create(Behaviors.empty(), "spark-export", config);
+    OrderIndex index = OrderIndex.get(system);
     AtomicLong events = new AtomicLong();
     AtomicLong rows = new AtomicLong();
     long started = System.nanoTime();
@@ -82,8 +85,8 @@ public final class ExportCommand {
         () -> System.err.printf("export: %d events read, %d fills written, %d s%n", events.get(), rows.get(),
             TimeUnit.NANOSECONDS.toSeconds(System.nanoTime() - started)), system.executionContext());
     try {
-      FillExport export = new FillExport(system, config.getString("spark.orders.read-journal"), config.getString("spark.queue.name"))
-          .withProgress(events::incrementAndGet);
+      FillExport export = new FillExport(system, config.getString("spark.orders.read-journal"), config.getString("spark.queue.name"),
+          id -> CompletableFuture.completedFuture(index.find(id))).withProgress(events::incrementAndGet);
       var bytes = FillExport.encode(export.rows(q.from(), q.to()).map(r -> {
         rows.incrementAndGet();
         return r;

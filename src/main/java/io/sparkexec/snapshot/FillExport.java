@@ -2,7 +2,8 @@ package io.sparkexec.snapshot;
 
 import com.fasterxml.jackson.annotation.JsonPropertyOrder;
 import io.sparkexec.http.Json;
-import io.sparkexec.order.OrderEntity;
+import io.sparkexec.order.Order;
+import io.sparkexec.order.OrderDesk;
 import io.sparkexec.queue.DurableQueue;
 import io.sparkexec.shadow.ShadowBook;
 import io.sparkexec.shadow.ShadowFill;
@@ -17,8 +18,10 @@ import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.Optional;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionStage;
+import java.util.function.Function;
 import org.apache.pekko.NotUsed;
 import org.apache.pekko.actor.typed.ActorSystem;
 import org.apache.pekko.persistence.query.EventEnvelope;
@@ -83,8 +86,10 @@ public final class FillExport {
   private final CurrentEventsByTagQuery byTag;
   private final CurrentEventsByPersistenceIdQuery byId;
   private final String queuePersistenceId;
+  private final Function<String, CompletionStage<Optional<Order>>> orders;
 
-  public FillExport(ActorSystem<?> system, String readJournalId, String queueName) {
+  /** {@code orders}: any order in history by clientOrderId, for fills whose acceptance is long past. */
+  public FillExport(ActorSystem<?> system, String readJournalId, String queueName, Function<String, CompletionStage<Optional<Order>>> orders) {
     ReadJournal journal = PersistenceQuery.get(system).getReadJournalFor(ReadJournal.class, readJournalId);
     if (!(journal instanceof CurrentEventsByTagQuery t && journal instanceof CurrentEventsByPersistenceIdQuery i)) {
       throw new IllegalStateException("read journal " + readJournalId + " must support currentEventsByTag and currentEventsByPersistenceId");
@@ -93,6 +98,7 @@ public final class FillExport {
     this.byTag = t;
     this.byId = i;
     this.queuePersistenceId = DurableQueue.persistenceId(queueName).id();
+    this.orders = orders;
   }
 
   /** Fills with {@code from <= time < to}: real ones in journal order, then shadow ones. */
@@ -131,43 +137,44 @@ public final class FillExport {
 
   private Source<Row, NotUsed> realFills(Instant from, Instant to, Map<String, Instant> enqueued) {
     Map<String, Context> contexts = new LinkedHashMap<>(1024, 0.75f, true);
-    return byTag.currentEventsByTag(OrderEntity.TAG, NoOffset.getInstance())
+    return byTag.currentEventsByTag(OrderDesk.TAG, NoOffset.getInstance())
         .mapAsync(1, env -> {
           progress.eventRead();
-          String id = clientOrderId(env);
+          if (!(env.event() instanceof OrderDesk.Event event)) return CompletableFuture.completedFuture(List.<Row>of());
+          String id = event.clientOrderId();
           Context known = contexts.get(id);
-          if (known != null || env.event() instanceof OrderEntity.OrderAccepted || !(env.event() instanceof OrderEntity.OrderFilled
-              || env.event() instanceof OrderEntity.OrderAcknowledged)) {
-            return CompletableFuture.completedFuture(rowsOf(env, id, contexts, from, to, enqueued));
+          if (known != null || event instanceof OrderDesk.OrderAccepted || !(event instanceof OrderDesk.OrderFilled
+              || event instanceof OrderDesk.OrderAcknowledged)) {
+            return CompletableFuture.completedFuture(rowsOf(event, id, contexts, from, to, enqueued));
           }
-          // evicted (or accepted before a journal cut): its first event is its OrderAccepted
-          return byId.currentEventsByPersistenceId(env.persistenceId(), 1, 1).runWith(Sink.headOption(), system).thenApply(first -> {
-            first.ifPresent(f -> rowsOf(f, id, contexts, from, to, enqueued));
-            return rowsOf(env, id, contexts, from, to, enqueued);
+          // evicted (or accepted before a journal cut): the order index has what its acceptance said
+          return orders.apply(id).thenApply(order -> {
+            order.ifPresent(o -> contexts.put(id, new Context(o.symbol(), o.side(), o.strategy(), o.decisionPrice(), o.timestamps().received(),
+                o.timestamps().acknowledged())));
+            return rowsOf(event, id, contexts, from, to, enqueued);
           });
         })
         .mapConcat(rows -> rows);
   }
 
-  private static List<Row> rowsOf(EventEnvelope env, String id, Map<String, Context> contexts, Instant from, Instant to,
+  private static List<Row> rowsOf(OrderDesk.Event event, String id, Map<String, Context> contexts, Instant from, Instant to,
       Map<String, Instant> enqueued) {
-    Object event = env.event();
-    if (event instanceof OrderEntity.OrderAccepted a) {
-      contexts.put(id, new Context(a.symbol(), a.side(), a.strategy(), a.decisionPrice(), a.receivedAt(), null));
+    if (event instanceof OrderDesk.OrderAccepted a) {
+      contexts.put(id, new Context(a.spec().symbol(), a.spec().side(), a.spec().strategy(), a.decisionPrice(), a.receivedAt(), null));
       if (contexts.size() > CONTEXT_CAP) contexts.remove(contexts.keySet().iterator().next());
       return List.of();
     }
     Context c = contexts.get(id);
     if (c == null) return List.of();
-    if (event instanceof OrderEntity.OrderAcknowledged ack) {
+    if (event instanceof OrderDesk.OrderAcknowledged ack) {
       contexts.put(id, new Context(c.symbol(), c.side(), c.strategy(), c.decisionPrice(), c.receivedAt(), ack.acknowledgedAt()));
       return List.of();
     }
-    if (event instanceof OrderEntity.OrderCanceled || event instanceof OrderEntity.OrderRejected || event instanceof OrderEntity.OrderExpired) {
+    if (event instanceof OrderDesk.OrderCanceled || event instanceof OrderDesk.OrderRejected || event instanceof OrderDesk.OrderExpired) {
       // fills can trail a cancel at real venues: keep the context a while, it is evicted by the cap
       return List.of();
     }
-    if (!(event instanceof OrderEntity.OrderFilled filled)) return List.of();
+    if (!(event instanceof OrderDesk.OrderFilled filled)) return List.of();
     var fill = filled.fill();
     if (fill.time().isBefore(from) || !fill.time().isBefore(to)) return List.of();
     Long placeToAck = c.acknowledgedAt() == null || c.receivedAt() == null ? null : Duration.between(c.receivedAt(), c.acknowledgedAt()).toMillis();
@@ -198,10 +205,6 @@ public final class FillExport {
     if (decision == null || decision.signum() == 0) return null;
     BigDecimal bps = fill.subtract(decision).multiply(BigDecimal.valueOf(10_000)).divide(decision, 4, RoundingMode.HALF_EVEN);
     return side == Side.SELL ? bps.negate() : bps;
-  }
-
-  private static String clientOrderId(EventEnvelope env) {
-    return env.persistenceId().substring(env.persistenceId().indexOf('|') + 1);
   }
 
   // ---- encoding ----

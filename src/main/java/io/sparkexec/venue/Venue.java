@@ -33,15 +33,37 @@ public interface Venue {
   /** True for venues that never touch real money (the simulator). */
   boolean isSimulator();
 
-  record VenueOrder(
-      String clientOrderId,
-      String symbol,
-      Side side,
-      OrderType type,
-      TimeInForce timeInForce,
-      BigDecimal quantity,
-      BigDecimal price)
-      implements CborSerializable {}
+  /** An order as sent: the order's spec (for a resubmit, with what is left of its quantity). */
+  record VenueOrder(String clientOrderId, OrderSpec spec) implements CborSerializable {
+    public VenueOrder(String clientOrderId, String symbol, Side side, OrderType type, TimeInForce timeInForce, BigDecimal quantity,
+        BigDecimal price) {
+      this(clientOrderId, new OrderSpec(symbol, side, type, timeInForce, quantity, price, null));
+    }
+
+    public String symbol() {
+      return spec.symbol();
+    }
+
+    public Side side() {
+      return spec.side();
+    }
+
+    public OrderType type() {
+      return spec.type();
+    }
+
+    public TimeInForce timeInForce() {
+      return spec.timeInForce();
+    }
+
+    public BigDecimal quantity() {
+      return spec.quantity();
+    }
+
+    public BigDecimal price() {
+      return spec.price();
+    }
+  }
 
   /** A fill as the venue reports it; fee is charged in feeAsset. */
   record Fill(

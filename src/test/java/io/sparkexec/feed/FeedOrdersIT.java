@@ -7,6 +7,8 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.typesafe.config.ConfigFactory;
+import io.sparkexec.order.Order;
+import io.sparkexec.order.OrderIndex;
 import io.sparkexec.testing.TestServer;
 import java.net.URI;
 import java.nio.file.Path;
@@ -171,11 +173,12 @@ class FeedOrdersIT {
     filled("miss-1", "alpha");
     long lastSeq = server.orderEventCount();
     String readJournal = server.config().getString("spark.orders.read-journal");
-    long acceptedSeq = new JournalOrderEvents(server.system(), readJournal).after(0).takeWhile(e -> e.seq() < lastSeq, true)
+    long acceptedSeq = new JournalOrderEvents(server.system(), readJournal, id -> null).after(0).takeWhile(e -> e.seq() < lastSeq, true)
         .filter(e -> e.json().contains("\"miss-1\""))
         .runWith(Sink.head(), server.system()).toCompletableFuture().get(60, TimeUnit.SECONDS).seq();
-    // a new source has an empty strategy cache: resuming right after the acceptance makes it read the strategy from the journal
-    List<OrderEventSource.Sequenced> later = new JournalOrderEvents(server.system(), readJournal)
+    // a new source has an empty strategy cache: resuming right after the acceptance makes it ask the order index
+    List<OrderEventSource.Sequenced> later = new JournalOrderEvents(server.system(), readJournal,
+        id -> OrderIndex.get(server.system()).find(id).map(Order::strategy).orElse(null))
         .after(acceptedSeq).takeWhile(e -> e.seq() < lastSeq, true)
         .runWith(Sink.seq(), server.system()).toCompletableFuture().get(60, TimeUnit.SECONDS);
     assertTrue(later.size() > 0, "a filled order has events after its acceptance");

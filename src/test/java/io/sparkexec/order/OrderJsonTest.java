@@ -6,6 +6,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import io.sparkexec.http.Json;
+import io.sparkexec.venue.OrderSpec;
 import io.sparkexec.venue.OrderType;
 import io.sparkexec.venue.Side;
 import io.sparkexec.venue.TimeInForce;
@@ -19,12 +20,11 @@ class OrderJsonTest {
   static final Instant T0 = Instant.parse("2026-01-02T03:04:05.123Z");
 
   static Order order(String price) {
-    return Order.accepted(new OrderEntity.OrderAccepted("c1", "BTCUSDT", Side.BUY, OrderType.LIMIT, TimeInForce.GTC, new BigDecimal("3"),
-        price == null ? null : new BigDecimal(price), null, null, T0, T0));
+    return Order.accepted(new OrderDesk.OrderAccepted("c1", new OrderSpec("BTCUSDT", Side.BUY, OrderType.LIMIT, TimeInForce.GTC, new BigDecimal("3"), price == null ? null : new BigDecimal(price), null), null, T0, T0));
   }
 
-  static OrderEntity.OrderFilled fill(String id, String price, String qty) {
-    return new OrderEntity.OrderFilled(new Venue.Fill(id, new BigDecimal(price), new BigDecimal(qty), BigDecimal.ZERO, "USDT", T0));
+  static OrderDesk.OrderFilled fill(String id, String price, String qty) {
+    return new OrderDesk.OrderFilled("c1", new Venue.Fill(id, new BigDecimal(price), new BigDecimal(qty), BigDecimal.ZERO, "USDT", T0));
   }
 
   @Test

@@ -28,6 +28,7 @@ import java.time.Duration;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.Set;
 import java.util.concurrent.TimeUnit;
 import kamon.metric.Counter;
 import kamon.metric.Gauge;
@@ -77,20 +78,23 @@ class ReconciliationIT {
       port = config.getInt("spark.http.port");
       system = ActorSystem.create(Behaviors.empty(), "spark-executor", config);
       Clock clock = Clock.systemUTC();
-      ActorRef<OpenOrders.Command> openOrders = system.systemActorOf(OpenOrders.create(), "open-orders", Props.empty());
       Map<String, ActorRef<Batcher.Command>> batchers = new HashMap<>();
       for (String symbol : List.of("BTCUSDT")) {
         batchers.put(symbol, system.systemActorOf(Batcher.create(symbol, venue, Batcher.Settings.fromConfig(spark.getConfig("batch"))),
             "batcher-" + symbol, Props.empty()));
       }
       VenueChecks checks = new VenueChecks(venue, spark.getInt("orders.venue-check-parallelism"));
-      OrderEntity.Deps deps = new OrderEntity.Deps(venue, batchers::get, venue, openOrders, checks, clock,
-          OrderEntity.InDoubt.fromConfig(spark.getConfig("orders.in-doubt")));
-      ClusterSharding.get(system).init(Entity.of(OrderEntity.ENTITY_KEY, ec -> OrderEntity.create(ec.getEntityId(), deps, ec.getShard()))
-          .withStopMessage(OrderEntity.Passivate.INSTANCE));
+      OrderIndex index = OrderIndex.get(system);
+      OrderDesk.Deps deps = new OrderDesk.Deps(venue, batchers::get, venue, checks, index, clock,
+          OrderDesk.InDoubt.fromConfig(spark.getConfig("orders.in-doubt")),
+          OrderDesk.Settings.fromConfig(spark.getConfig("orders.desk"), Batcher.Settings.fromConfig(spark.getConfig("batch"))));
+      ClusterSharding.get(system).init(Entity.of(OrderDesk.ENTITY_KEY, ec -> OrderDesk.create(ec.getEntityId(), deps))
+          .withStopMessage(OrderDesk.Stop.INSTANCE));
+      OrderService orders = new OrderService(system, index, Set.of("BTCUSDT"), List.of(), List.of(), readiness,
+          OrderService.Settings.fromConfig(spark.getConfig("http")), clock, reason -> { });
       ActorRef<Reconciler.Command> reconciler = system.systemActorOf(Reconciler.create(
           Reconciler.Settings.fromConfig(spark.getConfig("orders.reconciliation"), checks.parallelism(), spark.getDuration("http.ask-timeout")),
-          venue, new Reconciler.Listener() {
+          venue, orders, new Reconciler.Listener() {
             @Override
             public void passed(String detail) {
               readiness.pass("reconciliation", detail);
@@ -102,8 +106,6 @@ class ReconciliationIT {
             }
           }, clock), "reconciler", Props.empty());
       Auth auth = Auth.fromConfig(spark.getConfig("auth"), spark.getString("trade-mode"));
-      OrderService orders = new OrderService(system, openOrders, List.of(), readiness, OrderService.Settings.fromConfig(spark.getConfig("http")),
-          clock, reason -> { });
       HttpServer.start(system, HttpServer.Settings.fromConfig(spark.getConfig("http")), List.of(new SystemRoutes(readiness).route(),
           new OrderRoutes(orders, auth, OrderRoutes.Settings.fromConfig(spark.getConfig("http"))).route(),
           new ReconciliationRoutes(reconciler, auth, spark.getDuration("http.ask-timeout"), system.scheduler()).route()));
@@ -112,10 +114,10 @@ class ReconciliationIT {
       cluster.manager().tell(Join.create(cluster.selfMember().address()));
       await().atMost(WAIT).until(() -> cluster.selfMember().status() == MemberStatus.up());
       readiness.pass("cluster", "up");
-      OrderRecovery.run(system, spark.getString("orders.read-journal"), openOrders, 1000, spark.getDuration("http.ask-timeout"))
+      OrderRecovery.run(system, List.of("BTCUSDT"), spark.getDuration("http.ask-timeout"))
           .thenAccept(result -> {
-            readiness.pass("journal", "scanned");
-            reconciler.tell(new Reconciler.Start(result.openOrderIds()));
+            readiness.pass("journal", "desks recovered");
+            reconciler.tell(new Reconciler.Start(result.openOrders()));
           });
     }
 

@@ -9,8 +9,8 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.typesafe.config.ConfigFactory;
 import io.sparkexec.http.Readiness;
-import io.sparkexec.order.OpenOrders;
-import io.sparkexec.order.OrderEntity;
+import io.sparkexec.order.OrderDesk;
+import io.sparkexec.order.OrderIndex;
 import io.sparkexec.order.OrderGuard;
 import io.sparkexec.order.OrderService;
 import io.sparkexec.order.Rejection;
@@ -30,7 +30,8 @@ import org.apache.pekko.actor.typed.ActorSystem;
 import org.apache.pekko.actor.typed.Props;
 import org.apache.pekko.actor.testkit.typed.javadsl.LogCapturingExtension;
 import org.apache.pekko.persistence.query.PersistenceQuery;
-import org.apache.pekko.persistence.query.javadsl.CurrentEventsByPersistenceIdQuery;
+import org.apache.pekko.persistence.query.NoOffset;
+import org.apache.pekko.persistence.query.javadsl.CurrentEventsByTagQuery;
 import org.apache.pekko.stream.UniqueKillSwitch;
 import org.apache.pekko.stream.javadsl.Sink;
 import org.junit.jupiter.api.AfterAll;
@@ -74,7 +75,7 @@ class SignalConsumerIT {
         : null;
     Readiness ready = new Readiness("test");
     ready.pass("test", "up");
-    orders = new OrderService(system, system.systemActorOf(OpenOrders.create(), "test-open-orders", Props.empty()), List.of(flaky), ready,
+    orders = new OrderService(system, OrderIndex.get(system), Set.of("BTCUSDT", "ETHUSDT", "SOLUSDT"), List.of(flaky), List.of(flaky), ready,
         new OrderService.Settings(100, Duration.ofSeconds(10), Duration.ofSeconds(10)), clock, reason -> {});
     consumer = new SignalConsumer(system, testQueue, orders,
         new SignalConsumer.Settings(true, 4, 8, Duration.ofMillis(20), Duration.ofSeconds(10), Duration.ofMillis(50), Duration.ofMillis(200),
@@ -209,10 +210,10 @@ class SignalConsumerIT {
 
   /** OrderAccepted events journaled for this clientOrderId. */
   private static long acceptedEvents(String clientOrderId) throws Exception {
-    CurrentEventsByPersistenceIdQuery query = PersistenceQuery.get(server.system())
-        .getReadJournalFor(CurrentEventsByPersistenceIdQuery.class, server.config().getString("spark.orders.read-journal"));
-    return query.currentEventsByPersistenceId(OrderEntity.ENTITY_KEY.name() + "|" + clientOrderId, 0, Long.MAX_VALUE)
-        .filter(e -> e.event() instanceof OrderEntity.OrderAccepted)
+    CurrentEventsByTagQuery query = PersistenceQuery.get(server.system())
+        .getReadJournalFor(CurrentEventsByTagQuery.class, server.config().getString("spark.orders.read-journal"));
+    return query.currentEventsByTag(OrderDesk.TAG, NoOffset.getInstance())
+        .filter(e -> e.event() instanceof OrderDesk.OrderAccepted a && a.clientOrderId().equals(clientOrderId))
         .runWith(Sink.fold(0L, (n, e) -> n + 1), server.system())
         .toCompletableFuture().get(30, TimeUnit.SECONDS);
   }

@@ -7,10 +7,11 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertNotNull;
 import static org.junit.jupiter.api.Assertions.assertNull;
 
-import io.sparkexec.order.OrderEntity;
+import io.sparkexec.order.OrderDesk;
 import io.sparkexec.order.OrderGuard;
 import io.sparkexec.order.OrderRequest;
 import io.sparkexec.order.Rejection;
+import io.sparkexec.venue.OrderSpec;
 import io.sparkexec.venue.MarketData;
 import io.sparkexec.venue.Side;
 import io.sparkexec.venue.Venue;
@@ -84,12 +85,9 @@ class RiskGuardTest {
   /** The order room journaled this order (and its fills): the ledger folds it as the projection would. */
   void journaled(OrderRequest r, String... fills) {
     List<RiskLedger.Entry> entries = new ArrayList<>();
-    entries.add(new RiskLedger.Entry(++offset, RiskLedger.factOf(r.clientOrderId(), new OrderEntity.OrderAccepted(r.clientOrderId(), r.symbol(),
-        r.side(), r.type(), r.timeInForce(), r.quantity(), r.price(), r.strategy(), MARKET.quote(r.symbol()).touch(r.side()), clock.instant(),
-        clock.instant()))));
+    entries.add(new RiskLedger.Entry(++offset, RiskLedger.factOf(r.clientOrderId(), new OrderDesk.OrderAccepted(r.clientOrderId(), new OrderSpec(r.symbol(), r.side(), r.type(), r.timeInForce(), r.quantity(), r.price(), r.strategy()), MARKET.quote(r.symbol()).touch(r.side()), clock.instant(), clock.instant()))));
     for (String q : fills) {
-      entries.add(new RiskLedger.Entry(++offset, RiskLedger.factOf(r.clientOrderId(), new OrderEntity.OrderFilled(
-          new Venue.Fill("t" + offset, new BigDecimal("100"), new BigDecimal(q), BigDecimal.ZERO, "USDT", clock.instant())))));
+      entries.add(new RiskLedger.Entry(++offset, RiskLedger.factOf(r.clientOrderId(), new OrderDesk.OrderFilled(r.clientOrderId(), new Venue.Fill("t" + offset, new BigDecimal("100"), new BigDecimal(q), BigDecimal.ZERO, "USDT", clock.instant())))));
     }
     ledger.<Done>runCommand(replyTo -> new RiskLedger.Apply(entries, replyTo));
   }

@@ -4,7 +4,8 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-import io.sparkexec.order.OrderEntity;
+import io.sparkexec.order.OrderDesk;
+import io.sparkexec.venue.OrderSpec;
 import io.sparkexec.venue.OrderType;
 import io.sparkexec.venue.Side;
 import io.sparkexec.venue.TimeInForce;
@@ -47,13 +48,12 @@ class RiskLedgerTest {
     offset = 0;
   }
 
-  static OrderEntity.OrderAccepted accepted(String id, String strategy, String symbol, Side side, String qty, String price, Instant at) {
-    return new OrderEntity.OrderAccepted(id, symbol, side, price == null ? OrderType.MARKET : OrderType.LIMIT, TimeInForce.GTC,
-        new BigDecimal(qty), price == null ? null : new BigDecimal(price), strategy, new BigDecimal("100"), at, at);
+  static OrderDesk.OrderAccepted accepted(String id, String strategy, String symbol, Side side, String qty, String price, Instant at) {
+    return new OrderDesk.OrderAccepted(id, new OrderSpec(symbol, side, price == null ? OrderType.MARKET : OrderType.LIMIT, TimeInForce.GTC, new BigDecimal(qty), price == null ? null : new BigDecimal(price), strategy), new BigDecimal("100"), at, at);
   }
 
-  static OrderEntity.OrderFilled filled(String qty) {
-    return new OrderEntity.OrderFilled(new Venue.Fill("t-" + qty, new BigDecimal("100"), new BigDecimal(qty), BigDecimal.ZERO, "USDT", DAY1));
+  static OrderDesk.OrderFilled filled(String qty) {
+    return new OrderDesk.OrderFilled("a1", new Venue.Fill("t-" + qty, new BigDecimal("100"), new BigDecimal(qty), BigDecimal.ZERO, "USDT", DAY1));
   }
 
   /** Folds order events as the projection does: each with the next offset of the tag stream. */
@@ -87,7 +87,7 @@ class RiskLedgerTest {
   @Test
   void closedOrdersLeaveTheOpenSetAndTrailingFillsStillCount() {
     apply("a1", accepted("a1", "alpha", "BTCUSDT", Side.BUY, "2", "100", DAY1),
-        "a1", new OrderEntity.OrderCanceled("canceled by client", DAY1));
+        "a1", new OrderDesk.OrderCanceled("a1", "canceled by client", DAY1));
     RiskLedger.State s = apply("a1", filled("0.25"));
     assertTrue(s.open().isEmpty());
     assertEquals(0, new BigDecimal("0.25").compareTo(s.position("alpha", "BTCUSDT")));
@@ -129,7 +129,7 @@ class RiskLedgerTest {
   @Test
   void eventsTheLimitsIgnoreAreNotJournaled() {
     var result = kit.<Done>runCommand(replyTo -> new RiskLedger.Apply(List.of(new RiskLedger.Entry(1,
-        RiskLedger.factOf("a1", new OrderEntity.OrderAcknowledged("v1", DAY1, DAY1)))), replyTo));
+        RiskLedger.factOf("a1", new OrderDesk.OrderAcknowledged("a1", "v1", DAY1, DAY1)))), replyTo));
     assertTrue(result.hasNoEvents());
   }
 

@@ -9,7 +9,7 @@ import com.typesafe.config.ConfigFactory;
 import io.sparkexec.AppConfig;
 import io.sparkexec.Guardian;
 import io.sparkexec.metrics.Metrics;
-import io.sparkexec.order.OrderEntity;
+import io.sparkexec.order.OrderDesk;
 import java.io.ByteArrayInputStream;
 import java.io.IOException;
 import java.io.InputStream;
@@ -170,12 +170,12 @@ public final class TestServer implements AutoCloseable {
     return config;
   }
 
-  /** Order events in the journal, counted through the read journal the start-up scan uses. */
+  /** Order events in the journal, counted through the order stream's read journal. */
   public long orderEventCount() {
     CurrentEventsByTagQuery query = PersistenceQuery.get(system())
         .getReadJournalFor(CurrentEventsByTagQuery.class, config.getString("spark.orders.read-journal"));
     try {
-      return query.currentEventsByTag(OrderEntity.TAG, NoOffset.getInstance())
+      return query.currentEventsByTag(OrderDesk.TAG, NoOffset.getInstance())
           .runWith(Sink.fold(0L, (n, e) -> n + 1), system())
           .toCompletableFuture().get(30, TimeUnit.SECONDS);
     } catch (Exception e) {
