@@ -69,6 +69,7 @@ public final class GroupCommitJournal extends AsyncWriteJournal {
         tags = CollectionConverters.asJava(tagged.tags());
       }
       Payloads.Serialized s = payloads.serialize(event);
+      if (!tags.isEmpty()) store.keepRecent(p.persistenceId(), p.sequenceNr(), event);
       long timestamp = p.timestamp() > 0 ? p.timestamp() : now;
       events.add(JournalStore.NewEvent.of(
           new StoredEvent(p.persistenceId(), p.sequenceNr(), s.serializerId(), s.manifest(), p.manifest(), p.writerUuid(), timestamp, s.bytes()),

@@ -95,7 +95,9 @@ public final class GroupCommitReadJournal implements EventsByPersistenceIdQuery,
   }
 
   private EventEnvelope envelope(long offset, StoredEvent e) {
-    return new EventEnvelope(Offset.sequence(offset), e.persistenceId(), e.sequenceNr(), payloads.deserialize(e), e.timestamp());
+    Object recent = store.recentEvent(e.persistenceId(), e.sequenceNr());
+    return new EventEnvelope(Offset.sequence(offset), e.persistenceId(), e.sequenceNr(), recent != null ? recent : payloads.deserialize(e),
+        e.timestamp());
   }
 
   private final class ByPersistenceId implements JournalSource.Reader<EventEnvelope> {

@@ -64,6 +64,19 @@ public final class JournalStore implements AutoCloseable {
   /** What one committed WriteBatch touched; live queries wake on it. */
   public record Committed(Set<String> persistenceIds, Set<String> tags, boolean newPersistenceIds) {}
 
+  /** About a few seconds of order events at full speed: a reader further behind decodes from disk. */
+  private static final int RECENT_EVENTS = 16_384;
+
+  /** The write side's object for this event if it is still held (tagged events only), else null. */
+  Object recentEvent(String persistenceId, long sequenceNr) {
+    return recent.get(persistenceId, sequenceNr);
+  }
+
+  /** Keeps a tagged event's object for readers, before its write is submitted. */
+  void keepRecent(String persistenceId, long sequenceNr, Object event) {
+    recent.put(persistenceId, sequenceNr, event);
+  }
+
   public interface Listener {
     /** Called on the writer thread: hand off, never block. */
     void committed(Committed committed);
@@ -78,6 +91,8 @@ public final class JournalStore implements AutoCloseable {
   private final LruCache<Long, String> names;
   private final LruCache<String, Long> tags;
   private volatile boolean closed;
+  // tagged events as written, for live queries right behind the writer (see RecentEvents)
+  private final RecentEvents recent = new RecentEvents(RECENT_EVENTS);
 
   private JournalStore(Settings settings, DB db) {
     this.settings = settings;
