@@ -76,6 +76,7 @@ import org.apache.pekko.persistence.typed.PersistenceId;
 import org.apache.pekko.serialization.jackson.JacksonObjectMapperProvider;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Disabled;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.TestInstance;
 import org.junit.jupiter.api.extension.ExtendWith;
@@ -953,6 +954,33 @@ class OrderDeskTest {
       assertTrue(perWrite.contains((long) maxBatch), "no write reached the bound: " + perWrite);
       assertTrue(perWrite.size() < 8, "one write per place: " + perWrite);
       assertEquals(batches.size(), perWrite.size(), "one venue batch per write");
+    } finally {
+      journal.resetPolicy();
+    }
+  }
+
+  @Test
+  @Disabled("bug in OrderDesk (Stop handler, line 390): Stop is Effect().stop() even with a non-empty write buffer, so a "
+      + "place (or venue fact) buffered behind a queued Flush is dropped: never journaled, its caller never answered")
+  void stopWritesAndAnswersWhatIsBufferedBeforeItStops() throws Exception {
+    Fixture f = new Fixture(SETTINGS, 20, false, false);
+    PersistenceTestKit journal = PersistenceTestKit.create(testKit.system());
+    GatedWrites gate = new GatedWrites(f.persistenceId());
+    journal.withPolicy(gate);
+    try {
+      ActorRef<Command> desk = testKit.spawn(OrderDesk.create(f.deskId, f.deps));
+      String first = f.newId();
+      String second = f.newId();
+      desk.tell(new Place(f.request(first, RespType.ACCEPTED), RECEIVED, f.client.ref()));
+      gate.awaitFirstWrite();
+      // a place, then sharding's stop (a hand-off): the place is buffered, its Flush queued behind the stop
+      desk.tell(new Place(f.request(second, RespType.ACCEPTED), RECEIVED, f.client.ref()));
+      desk.tell(OrderDesk.Stop.INSTANCE);
+      gate.release.countDown();
+      assertEquals(first, foundOn(f.client).clientOrderId());
+      testKit.createTestProbe().expectTerminated(desk);
+      assertEquals(second, foundOn(f.client).clientOrderId(), "a place the desk took was never answered");
+      assertEquals(List.of(f.accepted(first), f.accepted(second)), journal.persistedInStorage(f.persistenceId()));
     } finally {
       journal.resetPolicy();
     }
