@@ -9,6 +9,7 @@ import java.time.Instant;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.CompletionStage;
+import java.util.concurrent.atomic.AtomicInteger;
 import kamon.metric.Counter;
 import kamon.metric.Histogram;
 import org.apache.pekko.actor.typed.ActorRef;
@@ -54,7 +55,10 @@ public final class Batcher {
 
   private final String symbol;
   private final Venue venue;
-  private final BoundedSourceQueue<Pending> queue;
+  private final BoundedSourceQueue<List<Pending>> queue;
+  // orders queued and not yet sent: the queue bound counts orders, not chunks
+  private final AtomicInteger queued = new AtomicInteger();
+  private final int queueSize;
   private final Histogram batchSize;
   private final Histogram queueWait;
   private final Counter flushes;
@@ -62,13 +66,14 @@ public final class Batcher {
   private Batcher(ActorContext<Command> ctx, String symbol, Venue venue, Settings settings) {
     this.symbol = symbol;
     this.venue = venue;
+    this.queueSize = settings.queueSize();
     this.batchSize = Metrics.BATCH_SIZE.withTag("symbol", symbol);
     this.queueWait = Metrics.BATCH_LATENCY.withTag("symbol", symbol);
     this.flushes = Metrics.BATCH_FLUSHES.withTag("symbol", symbol);
     int maxSize = settings.enabled() ? settings.maxSize() : 1;
     Duration linger = settings.enabled() ? settings.flush() : Duration.ZERO;
     this.queue =
-        Source.<Pending>queue(settings.queueSize())
+        Source.<List<Pending>>queue(settings.queueSize())
             .to(Sink.fromGraph(new MicroBatchSink<>(maxSize, linger, settings.parallelism(), Pending::enqueuedAtNanos, this::dispatch)))
             .run(ctx.getSystem());
     ctx.getLog().info("event=batcher_started symbol={} enabled={} maxSize={} flushMs={} parallelism={}",
@@ -85,17 +90,19 @@ public final class Batcher {
         .build();
   }
 
+  /** The desk's batch goes into the queue as one chunk, so the sink sends it as one venue call. */
   private Behavior<Command> onSubmit(SubmitBatch submit) {
     long now = System.nanoTime();
-    List<Venue.SubmitResult> refused = null;
-    for (Venue.VenueOrder order : submit.orders()) {
-      if (queue.offer(new Pending(order, submit.replyTo(), now)) != QueueOfferResult.enqueued()) {
-        // the HTTP in-flight bound keeps this from happening; if it does, the order goes in doubt and is checked
-        if (refused == null) refused = new ArrayList<>();
-        refused.add(new Venue.Unknown(order.clientOrderId(), "batcher queue full for " + symbol));
-      }
+    int n = submit.orders().size();
+    List<Pending> chunk = new ArrayList<>(n);
+    for (Venue.VenueOrder order : submit.orders()) chunk.add(new Pending(order, submit.replyTo(), now));
+    if (queued.addAndGet(n) > queueSize || queue.offer(chunk) != QueueOfferResult.enqueued()) {
+      queued.addAndGet(-n);
+      // the HTTP in-flight bound keeps this from happening; if it does, the orders go in doubt and are checked
+      List<Venue.SubmitResult> refused = new ArrayList<>(n);
+      for (Venue.VenueOrder order : submit.orders()) refused.add(new Venue.Unknown(order.clientOrderId(), "batcher queue full for " + symbol));
+      submit.replyTo().tell(new Outcomes(Instant.now(), refused));
     }
-    if (refused != null) submit.replyTo().tell(new Outcomes(Instant.now(), refused));
     return Behaviors.same();
   }
 
@@ -107,6 +114,7 @@ public final class Batcher {
       orders.add(p.order());
       queueWait.record(now - p.enqueuedAtNanos());
     }
+    queued.addAndGet(-batch.size());
     batchSize.record(batch.size());
     flushes.increment();
     return venue.submit(orders).whenComplete((results, error) -> {

@@ -17,16 +17,17 @@ import org.apache.pekko.stream.stage.GraphStageLogic;
 import org.apache.pekko.stream.stage.TimerGraphStageLogic;
 
 /**
- * Natural batching with a linger bound. Takes what is available up to {@code maxSize}; when no
+ * Natural batching with a linger bound. Elements come in chunks (a desk's batch is one chunk, so
+ * it is never split by arriving one order at a time). Takes what is available up to {@code maxSize}; when no
  * batch is in flight it sends at once (no latency tax under light load); while batches are in
  * flight it lets a partial batch fill for at most {@code linger}; never more than
  * {@code parallelism} dispatches in flight. It pulls only while the forming batch has room,
  * so a slow venue backpressures into the bounded queue in front of it.
  */
-final class MicroBatchSink<T> extends GraphStage<SinkShape<T>> {
+final class MicroBatchSink<T> extends GraphStage<SinkShape<List<T>>> {
 
-  private final Inlet<T> in = Inlet.create("MicroBatchSink.in");
-  private final SinkShape<T> shape = SinkShape.of(in);
+  private final Inlet<List<T>> in = Inlet.create("MicroBatchSink.in");
+  private final SinkShape<List<T>> shape = SinkShape.of(in);
   private final int maxSize;
   private final long lingerNanos;
   private final int parallelism;
@@ -43,7 +44,7 @@ final class MicroBatchSink<T> extends GraphStage<SinkShape<T>> {
   }
 
   @Override
-  public SinkShape<T> shape() {
+  public SinkShape<List<T>> shape() {
     return shape;
   }
 
@@ -59,7 +60,7 @@ final class MicroBatchSink<T> extends GraphStage<SinkShape<T>> {
         setHandler(in, new AbstractInHandler() {
           @Override
           public void onPush() {
-            forming.add(grab(in));
+            forming.addAll(grab(in));
             flushDue();
             pullIfRoom();
           }

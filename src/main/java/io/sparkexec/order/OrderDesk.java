@@ -387,7 +387,7 @@ public final class OrderDesk
         .onCommand(QueryOutcome.class, this::onQueryOutcome)
         .onCommand(CheckVenue.class, this::onCheckVenue)
         .onCommand(Reconcile.class, this::onReconcile)
-        .onCommand(Stop.class, c -> Effect().stop().thenNoReply())
+        .onCommand(Stop.class, c -> onStop())
         .build();
   }
 
@@ -493,11 +493,23 @@ public final class OrderDesk
     return buffer.isEmpty() ? Effect().noReply() : write();
   }
 
+  /** Sharding hands the desk off or the node stops: what is buffered is written (and answered) first. */
+  private ReplyEffect<Event, State> onStop() {
+    if (buffer.isEmpty()) return Effect().stop().thenNoReply();
+    Write w = takeBuffer();
+    return Effect().persist(w.events()).thenRun(state -> written(state, w)).thenStop().thenNoReply();
+  }
+
   /** One write: its events, what to run once they are journaled, the orders it makes final. */
   private record Write(List<Event> events, List<Runnable> thens, Set<String> finalized) {}
 
   /** One atomic journal write for everything buffered, then the side effects, in order. */
   private ReplyEffect<Event, State> write() {
+    Write w = takeBuffer();
+    return Effect().persist(w.events()).thenRun(state -> written(state, w)).thenNoReply();
+  }
+
+  private Write takeBuffer() {
     Write w = new Write(new ArrayList<>(buffer), afterWrite.isEmpty() ? List.of() : new ArrayList<>(afterWrite),
         finalizedInBuffer.isEmpty() ? Set.of() : new HashSet<>(finalizedInBuffer));
     buffer.clear();
@@ -505,7 +517,7 @@ public final class OrderDesk
     finalizedInBuffer.clear();
     projected.clear();
     newInBuffer = 0;
-    return Effect().persist(w.events()).thenRun(state -> written(state, w)).thenNoReply();
+    return w;
   }
 
   private void written(State state, Write w) {

@@ -64,20 +64,44 @@ class MicroBatchSinkTest {
     }
   }
 
-  private BoundedSourceQueue<Element> run(int bufferSize, int maxSize, Duration linger, int parallelism, Dispatcher d) {
-    return Source.<Element>queue(bufferSize)
+  private BoundedSourceQueue<List<Element>> run(int bufferSize, int maxSize, Duration linger, int parallelism, Dispatcher d) {
+    return Source.<List<Element>>queue(bufferSize)
         .to(Sink.fromGraph(new MicroBatchSink<>(maxSize, linger, parallelism, Element::enqueuedAtNanos, d::dispatch)))
         .run(testKit.system());
   }
 
-  private static void offer(BoundedSourceQueue<Element> q, int... ns) {
-    for (int n : ns) assertEquals(QueueOfferResult.enqueued(), q.offer(new Element(n, System.nanoTime())), "offer " + n);
+  private static void offer(BoundedSourceQueue<List<Element>> q, int... ns) {
+    for (int n : ns) assertEquals(QueueOfferResult.enqueued(), q.offer(List.of(new Element(n, System.nanoTime()))), "offer " + n);
+  }
+
+  /** One chunk: what a desk hands over at once. */
+  private static void offerChunk(BoundedSourceQueue<List<Element>> q, int... ns) {
+    List<Element> chunk = new java.util.ArrayList<>();
+    for (int n : ns) chunk.add(new Element(n, System.nanoTime()));
+    assertEquals(QueueOfferResult.enqueued(), q.offer(chunk));
+  }
+
+  @Test
+  void aChunkOnAnIdleSinkLeavesAsOneBatchAndALargerOneInPiecesOfMaxSize() {
+    Dispatcher d = new Dispatcher();
+    BoundedSourceQueue<List<Element>> q = run(16, 3, NEVER, 4, d);
+    offerChunk(q, 1, 2);
+    d.awaitBatches(1);
+    assertEquals(List.of(1, 2), d.batches.get(0), "one desk batch, one venue call");
+    offerChunk(q, 3, 4, 5, 6, 7);
+    d.awaitBatches(2);
+    assertEquals(List.of(3, 4, 5), d.batches.get(1));
+    // 6 and 7 wait: batches are in flight and the linger is long; once none is, they go
+    d.complete(0);
+    d.complete(1);
+    d.awaitBatches(3);
+    assertEquals(List.of(6, 7), d.batches.get(2));
   }
 
   @Test
   void loneElementGoesAtOnceWhenNothingIsInFlight() {
     Dispatcher d = new Dispatcher();
-    BoundedSourceQueue<Element> q = run(16, 8, NEVER, 2, d);
+    BoundedSourceQueue<List<Element>> q = run(16, 8, NEVER, 2, d);
     offer(q, 1);
     d.awaitBatches(1);
     assertEquals(List.of(1), d.batches.get(0));
@@ -92,7 +116,7 @@ class MicroBatchSinkTest {
   @Test
   void whileOneBatchIsInFlightTheNextGoesWhenFull() {
     Dispatcher d = new Dispatcher();
-    BoundedSourceQueue<Element> q = run(16, 3, NEVER, 4, d);
+    BoundedSourceQueue<List<Element>> q = run(16, 3, NEVER, 4, d);
     offer(q, 1);
     d.awaitBatches(1);
     offer(q, 2, 3, 4, 5);
@@ -107,7 +131,7 @@ class MicroBatchSinkTest {
   @Test
   void whileOneBatchIsInFlightAPartialBatchGoesWhenTheLingerEnds() {
     Dispatcher d = new Dispatcher();
-    BoundedSourceQueue<Element> q = run(16, 100, Duration.ofSeconds(1), 4, d);
+    BoundedSourceQueue<List<Element>> q = run(16, 100, Duration.ofSeconds(1), 4, d);
     offer(q, 1);
     d.awaitBatches(1);
     offer(q, 2, 3);
@@ -119,10 +143,10 @@ class MicroBatchSinkTest {
   @Test
   void anElementOlderThanTheLingerIsDueAtOnce() {
     Dispatcher d = new Dispatcher();
-    BoundedSourceQueue<Element> q = run(16, 100, NEVER, 4, d);
+    BoundedSourceQueue<List<Element>> q = run(16, 100, NEVER, 4, d);
     offer(q, 1);
     d.awaitBatches(1);
-    q.offer(new Element(2, System.nanoTime() - NEVER.toNanos()));
+    q.offer(List.of(new Element(2, System.nanoTime() - NEVER.toNanos())));
     d.awaitBatches(2);
     assertEquals(List.of(2), d.batches.get(1));
   }
@@ -130,7 +154,7 @@ class MicroBatchSinkTest {
   @Test
   void neverMoreThanParallelismInFlight() {
     Dispatcher d = new Dispatcher();
-    BoundedSourceQueue<Element> q = run(16, 1, Duration.ZERO, 2, d);
+    BoundedSourceQueue<List<Element>> q = run(16, 1, Duration.ZERO, 2, d);
     offer(q, 1, 2, 3, 4, 5);
     d.awaitBatches(2);
     for (int i = 0; i < 3; i++) {
@@ -148,7 +172,7 @@ class MicroBatchSinkTest {
   @Test
   void backpressuresWhenTheFormingBatchIsFullAndParallelismIsExhausted() {
     Dispatcher d = new Dispatcher();
-    BoundedSourceQueue<Element> q = run(2, 2, NEVER, 1, d);
+    BoundedSourceQueue<List<Element>> q = run(2, 2, NEVER, 1, d);
     offer(q, 1);
     d.awaitBatches(1);
     offer(q, 2, 3);
@@ -156,7 +180,7 @@ class MicroBatchSinkTest {
     await().atMost(AWAIT).until(() -> q.size() == 0);
     offer(q, 4, 5);
     // the sink does not pull: 4 and 5 fill the queue's buffer and the next offer is dropped
-    assertEquals(QueueOfferResult.dropped(), q.offer(new Element(6, System.nanoTime())));
+    assertEquals(QueueOfferResult.dropped(), q.offer(List.of(new Element(6, System.nanoTime()))));
     assertEquals(2, q.size());
     assertEquals(1, d.batches.size());
 
@@ -173,7 +197,7 @@ class MicroBatchSinkTest {
   @Test
   void upstreamCompletionFlushesTheRest() {
     Dispatcher d = new Dispatcher();
-    BoundedSourceQueue<Element> q = run(16, 100, NEVER, 2, d);
+    BoundedSourceQueue<List<Element>> q = run(16, 100, NEVER, 2, d);
     offer(q, 1);
     d.awaitBatches(1);
     offer(q, 2, 3);
@@ -194,7 +218,7 @@ class MicroBatchSinkTest {
   @Test
   void manyElementsAllArriveInOrder() {
     Dispatcher d = new Dispatcher();
-    BoundedSourceQueue<Element> q = run(1024, 8, Duration.ofMillis(1), 3, d);
+    BoundedSourceQueue<List<Element>> q = run(1024, 8, Duration.ofMillis(1), 3, d);
     List<Integer> expected = new ArrayList<>();
     for (int i = 0; i < 500; i++) {
       offer(q, i);

@@ -76,7 +76,6 @@ import org.apache.pekko.persistence.typed.PersistenceId;
 import org.apache.pekko.serialization.jackson.JacksonObjectMapperProvider;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
-import org.junit.jupiter.api.Disabled;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.TestInstance;
 import org.junit.jupiter.api.extension.ExtendWith;
@@ -960,8 +959,6 @@ class OrderDeskTest {
   }
 
   @Test
-  @Disabled("bug in OrderDesk (Stop handler, line 390): Stop is Effect().stop() even with a non-empty write buffer, so a "
-      + "place (or venue fact) buffered behind a queued Flush is dropped: never journaled, its caller never answered")
   void stopWritesAndAnswersWhatIsBufferedBeforeItStops() throws Exception {
     Fixture f = new Fixture(SETTINGS, 20, false, false);
     PersistenceTestKit journal = PersistenceTestKit.create(testKit.system());
