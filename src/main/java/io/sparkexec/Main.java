@@ -67,7 +67,10 @@ public final class Main {
       case "bench" -> io.sparkexec.bench.Bench.main(rest);
       case "chaos-drill" -> io.sparkexec.bench.ChaosDrill.main(rest);
       case "ws-bench-server" -> io.sparkexec.bench.WsFeedBench.main(rest);
-      case "migrate-journal" -> io.sparkexec.journal.JournalMigration.main(rest);
+      case "migrate-journal" -> {
+        useConfLogback();
+        io.sparkexec.journal.JournalMigration.main(rest);
+      }
       case "export" -> {
         useConfLogback();
         io.sparkexec.snapshot.ExportCommand.main(rest);
@@ -110,6 +113,7 @@ public final class Main {
       // before any actor starts: nothing to shut down, and the operator sees why at once
       System.err.println("refusing to start: " + e.getMessage());
       LoggerFactory.getLogger(Main.class).error("event=start_refused reason=\"{}\"", e.getMessage());
+      if (LoggerFactory.getILoggerFactory() instanceof ch.qos.logback.classic.LoggerContext logback) logback.stop();
       System.exit(2);
     }
     Metrics.init(config);

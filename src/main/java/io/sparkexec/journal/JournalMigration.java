@@ -87,7 +87,7 @@ public final class JournalMigration {
     }
     if (bad || from == null || to == null || (!orders && (indexDir != null || progressEvery != OrderJournalMigration.DEFAULT_PROGRESS_EVERY))) {
       System.err.print(USAGE);
-      System.exit(2);
+      exit(2);
     }
     try {
       if (orders) {
@@ -99,9 +99,15 @@ public final class JournalMigration {
       }
     } catch (IOException | RuntimeException e) {
       log.error("event=journal_migration_failed error=\"{}\"", e.getMessage());
-      System.exit(1);
+      exit(1);
     }
-    System.exit(0);
+    exit(0);
+  }
+
+  /** Exits once the log lines are out: conf/logback.xml logs through an async appender, which System.exit would cut short. */
+  static void exit(int status) {
+    if (LoggerFactory.getILoggerFactory() instanceof ch.qos.logback.classic.LoggerContext logback) logback.stop();
+    System.exit(status);
   }
 
   public static Result run(File from, File to) throws IOException {

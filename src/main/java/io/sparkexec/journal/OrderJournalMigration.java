@@ -230,13 +230,13 @@ public final class OrderJournalMigration {
           byte[] value = source.get(Keys.event(nid, seqNr));
           // a deleted event: its offset stays unused, as readers of the old journal saw it
           if (name == null || value == null) continue;
+          tagEntries++;
           if (name.startsWith(LEGACY_PREFIX)) {
             if (!tag.equals(OrderDesk.TAG)) throw new IOException("old order event " + name + "/" + seqNr + " in unexpected tag '" + tag + "'");
             rewrite(offset, StoredEvent.decode(name, seqNr, value));
           } else {
             add(new GroupCommitWriter.ImportTagEntry(tag, offset, name, seqNr));
           }
-          tagEntries++;
         }
       }
     }

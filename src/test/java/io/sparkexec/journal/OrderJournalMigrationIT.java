@@ -13,13 +13,18 @@ import com.fasterxml.jackson.databind.node.ObjectNode;
 import com.fasterxml.jackson.dataformat.cbor.CBORFactory;
 import com.typesafe.config.Config;
 import com.typesafe.config.ConfigFactory;
+import ch.qos.logback.classic.Logger;
+import ch.qos.logback.classic.spi.ILoggingEvent;
+import ch.qos.logback.core.read.ListAppender;
 import io.sparkexec.order.OrderDesk;
 import io.sparkexec.risk.RiskLedger;
+import io.sparkexec.testing.JarProcess;
 import io.sparkexec.testing.TestServer;
 import io.sparkexec.venue.Side;
 import io.sparkexec.venue.Venue;
 import java.io.IOException;
 import java.math.BigDecimal;
+import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.time.Instant;
@@ -33,9 +38,12 @@ import java.util.Set;
 import java.util.UUID;
 import java.util.concurrent.TimeUnit;
 import org.apache.pekko.actor.ActorSystem;
+import org.apache.pekko.actor.testkit.typed.javadsl.LogCapturingExtension;
 import org.apache.pekko.serialization.jackson.JacksonObjectMapperProvider;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.ExtendWith;
 import org.junit.jupiter.api.io.TempDir;
+import org.slf4j.LoggerFactory;
 
 /**
  * A journal as the per-order entities wrote it (persistence ids {@code Order|<id>}, manifests
@@ -44,6 +52,7 @@ import org.junit.jupiter.api.io.TempDir;
  * folded part of that tag, is upgraded with {@code migrate-journal --orders}; then the whole
  * server runs on the new journal and its default index dir.
  */
+@ExtendWith(LogCapturingExtension.class)
 class OrderJournalMigrationIT {
 
   @TempDir
@@ -85,9 +94,39 @@ class OrderJournalMigrationIT {
     IOException refused = assertThrows(IOException.class, () -> JournalStore.checkOpenable(oldDir.toFile()));
     assertTrue(refused.getMessage().contains("migrate-journal --orders"), refused.getMessage());
     assertThrows(IOException.class, () -> JournalStore.open(settings(oldDir)));
+    Path serveLog = dataDir.resolve("serve.log");
+    Process serve = JarProcess.start(List.of("serve"), dataDir, serveLog, Map.of("JOURNAL_DIR", oldDir.toString(), "HTTP_PORT",
+        String.valueOf(TestServer.freePort()), "CLUSTER_PORT", "0", "SNAPSHOT_STORE_DIR", dataDir.resolve("snapshots").toString()));
+    assertTrue(serve.waitFor(120, TimeUnit.SECONDS), "serve on the old journal did not exit");
+    assertEquals(2, serve.exitValue(), JarProcess.logTail(serveLog, 20));
+    String served = Files.readString(serveLog);
+    assertTrue(served.contains("event=start_refused") && served.contains("migrate-journal --orders --from " + oldDir), served);
 
-    OrderJournalMigration.Result result = OrderJournalMigration.run(oldDir.toFile(), newDir.toFile(),
-        OrderJournalMigration.defaultIndexDir(newDir.toFile()), 4);
+    // the command line, with the default index dir beside its --to
+    Path cliDir = dataDir.resolve("journal-cli");
+    Path cliLog = dataDir.resolve("migrate.log");
+    Process cli = JarProcess.start(List.of("migrate-journal", "--orders", "--from", oldDir.toString(), "--to", cliDir.toString()), dataDir, cliLog,
+        Map.of());
+    assertTrue(cli.waitFor(120, TimeUnit.SECONDS), "migrate-journal did not exit");
+    assertEquals(0, cli.exitValue(), JarProcess.logTail(cliLog, 20));
+    assertTrue(Files.readString(cliLog).contains("event=journal_migration_done kind=orders orderEvents=13 orders=4 openOrders=1"),
+        JarProcess.logTail(cliLog, 20));
+    assertTrue(Files.isRegularFile(dataDir.resolve("journal-cli-index").resolve("CURRENT")));
+
+    ListAppender<ILoggingEvent> logs = new ListAppender<>();
+    Logger migrationLog = (Logger) LoggerFactory.getLogger(OrderJournalMigration.class);
+    logs.start();
+    migrationLog.addAppender(logs);
+    OrderJournalMigration.Result result;
+    try {
+      result = OrderJournalMigration.run(oldDir.toFile(), newDir.toFile(), OrderJournalMigration.defaultIndexDir(newDir.toFile()), 4);
+    } finally {
+      migrationLog.detachAppender(logs);
+    }
+    List<String> progress = logs.list.stream().map(ILoggingEvent::getFormattedMessage)
+        .filter(m -> m.startsWith("event=journal_migration_progress kind=orders phase=orders")).toList();
+    assertEquals(3, progress.size(), "every 4 of 13 order events: " + progress);
+    assertTrue(progress.get(2).contains("orderEvents=12 orders=4 openOrders=2 desks=2"), progress.get(2));
     assertEquals(history.size(), result.orderEvents());
     assertEquals(4, result.orders());
     assertEquals(1, result.openOrders());
