@@ -1,9 +1,12 @@
 package io.sparkexec;
 
 import com.typesafe.config.Config;
+import io.sparkexec.journal.GroupCommitJournal;
+import io.sparkexec.journal.JournalStore;
 import io.sparkexec.metrics.Metrics;
 import io.sparkexec.risk.TradeMode;
 import java.io.File;
+import java.io.IOException;
 import java.util.Arrays;
 import org.apache.pekko.actor.typed.ActorSystem;
 import org.slf4j.LoggerFactory;
@@ -32,6 +35,11 @@ public final class Main {
         migrate-journal --from DIR --to DIR
                 copy a journal written by Pekko's built-in LevelDB plugin into a new
                 group-commit journal directory (docs/journal.md)
+        migrate-journal --orders --from DIR --to DIR [--index-dir DIR] [--progress-every N]
+                upgrade a journal written by the per-order entities (Order|<id>) to the
+                order desks (OrderDesk|<symbol>) in a new directory, and fill its order
+                index (default DIR-index of --to); the server refuses an old journal
+                (docs/operations.md, Upgrading to the order desks)
 
       configuration: conf/application.conf (or $SPARK_CONF_DIR); every setting has an
       environment override, e.g. HTTP_PORT=8080 JOURNAL_DIR=journal/executor JOURNAL_FSYNC=on
@@ -59,7 +67,10 @@ public final class Main {
       case "bench" -> io.sparkexec.bench.Bench.main(rest);
       case "chaos-drill" -> io.sparkexec.bench.ChaosDrill.main(rest);
       case "ws-bench-server" -> io.sparkexec.bench.WsFeedBench.main(rest);
-      case "migrate-journal" -> io.sparkexec.journal.JournalMigration.main(rest);
+      case "migrate-journal" -> {
+        useConfLogback();
+        io.sparkexec.journal.JournalMigration.main(rest);
+      }
       case "export" -> {
         useConfLogback();
         io.sparkexec.snapshot.ExportCommand.main(rest);
@@ -93,10 +104,16 @@ public final class Main {
     Config config = AppConfig.load();
     try {
       TradeMode.check(config.getString("spark.trade-mode"), config.getBoolean("spark.live-enabled"), config.getString("spark.venue.kind"));
-    } catch (IllegalStateException e) {
+      String plugin = config.getString("pekko.persistence.journal.plugin");
+      // an old or foreign journal (e.g. still holding the per-order entities' events) is refused here, with the command that upgrades it
+      if (GroupCommitJournal.class.getName().equals(config.getString(plugin + ".class"))) {
+        JournalStore.checkOpenable(new File(config.getString(plugin + ".dir")));
+      }
+    } catch (IllegalStateException | IOException e) {
       // before any actor starts: nothing to shut down, and the operator sees why at once
       System.err.println("refusing to start: " + e.getMessage());
       LoggerFactory.getLogger(Main.class).error("event=start_refused reason=\"{}\"", e.getMessage());
+      if (LoggerFactory.getILoggerFactory() instanceof ch.qos.logback.classic.LoggerContext logback) logback.stop();
       System.exit(2);
     }
     Metrics.init(config);

@@ -26,6 +26,9 @@ import org.slf4j.LoggerFactory;
  * id 1 holds the id mapping (mapping id -> name); sequence nr 0 is an id's highest sequence nr;
  * tags are ids named {@code $$$<tag>} whose sequence nr is the tag offset and whose values are
  * copies of the tagged events; values are Pekko's protobuf PersistentMessage.
+ *
+ * <p>{@code migrate-journal --orders ...} is the other migration, of the event schema: see
+ * {@link OrderJournalMigration}.
  */
 public final class JournalMigration {
 
@@ -39,27 +42,72 @@ public final class JournalMigration {
 
   private JournalMigration() {}
 
+  private static final String USAGE = """
+      usage: migrate-journal --from <built-in LevelDB journal dir> --to <new journal dir>
+             migrate-journal --orders --from <journal dir> --to <new journal dir> [--index-dir <dir>] [--progress-every <events>]
+
+        (no --orders)  copy a journal written by Pekko's built-in LevelDB plugin into a new group-commit journal
+        --orders       upgrade a group-commit journal written by the per-order entities (Order|<id>) to the order
+                       desks (OrderDesk|<symbol>) and fill the new journal's order index; the index dir defaults to
+                       <new journal dir>-index, the server's default spark.orders.index-dir (docs/journal.md)
+      """;
+
   public static void main(String[] args) throws Exception {
     String from = null;
     String to = null;
-    for (int i = 0; i + 1 < args.length; i += 2) {
-      switch (args[i]) {
-        case "--from" -> from = args[i + 1];
-        case "--to" -> to = args[i + 1];
-        default -> from = to = null;
+    String indexDir = null;
+    boolean orders = false;
+    long progressEvery = OrderJournalMigration.DEFAULT_PROGRESS_EVERY;
+    boolean bad = false;
+    for (int i = 0; i < args.length && !bad; i++) {
+      String flag = args[i];
+      if (flag.equals("--orders")) {
+        orders = true;
+        continue;
+      }
+      if (i + 1 >= args.length) {
+        bad = true;
+        break;
+      }
+      String value = args[++i];
+      switch (flag) {
+        case "--from" -> from = value;
+        case "--to" -> to = value;
+        case "--index-dir" -> indexDir = value;
+        case "--progress-every" -> {
+          try {
+            progressEvery = Long.parseLong(value);
+            bad = progressEvery < 1;
+          } catch (NumberFormatException e) {
+            bad = true;
+          }
+        }
+        default -> bad = true;
       }
     }
-    if (from == null || to == null || args.length != 4) {
-      System.err.println("usage: migrate-journal --from <built-in LevelDB journal dir> --to <new journal dir>");
-      System.exit(2);
+    if (bad || from == null || to == null || (!orders && (indexDir != null || progressEvery != OrderJournalMigration.DEFAULT_PROGRESS_EVERY))) {
+      System.err.print(USAGE);
+      exit(2);
     }
     try {
-      run(new File(from), new File(to));
-    } catch (IOException e) {
+      if (orders) {
+        File target = new File(to);
+        OrderJournalMigration.run(new File(from), target, indexDir != null ? new File(indexDir) : OrderJournalMigration.defaultIndexDir(target),
+            progressEvery);
+      } else {
+        run(new File(from), new File(to));
+      }
+    } catch (IOException | RuntimeException e) {
       log.error("event=journal_migration_failed error=\"{}\"", e.getMessage());
-      System.exit(1);
+      exit(1);
     }
-    System.exit(0);
+    exit(0);
+  }
+
+  /** Exits once the log lines are out: conf/logback.xml logs through an async appender, which System.exit would cut short. */
+  static void exit(int status) {
+    if (LoggerFactory.getILoggerFactory() instanceof ch.qos.logback.classic.LoggerContext logback) logback.stop();
+    System.exit(status);
   }
 
   public static Result run(File from, File to) throws IOException {

@@ -120,12 +120,29 @@ public final class JournalStore implements AutoCloseable {
     return store;
   }
 
+  /**
+   * What {@link #open} would refuse, checked before a server starts (Main): nothing when {@code dir}
+   * holds no journal yet. Opens the database briefly; fails if another process has it open.
+   */
+  public static void checkOpenable(File dir) throws IOException {
+    if (!new File(dir, "CURRENT").isFile()) return;
+    try (DB db = JniDBFactory.factory.open(dir, new Options().createIfMissing(false))) {
+      checkFormat(db, dir);
+    }
+  }
+
   private static void checkFormat(DB db, File dir) throws IOException {
     byte[] format = db.get(Keys.format());
     if (format != null) {
       int version = (int) Keys.longOf(format);
       if (version != Keys.FORMAT_VERSION) {
         throw new IOException("journal " + dir + " has format version " + version + ", this build reads " + Keys.FORMAT_VERSION);
+      }
+      String legacy = firstLegacyOrderId(db);
+      if (legacy != null) {
+        throw new IOException("journal " + dir + " still holds orders of the per-order entities (" + legacy + ", event schema before the "
+            + "order desks): upgrade it with 'migrate-journal --orders --from " + dir + " --to <new dir>' and point JOURNAL_DIR at the new "
+            + "dir (docs/operations.md, Upgrading to the order desks)");
       }
       return;
     }
@@ -137,6 +154,23 @@ public final class JournalStore implements AutoCloseable {
       }
     }
     db.put(Keys.format(), Keys.longValue(Keys.FORMAT_VERSION));
+  }
+
+  /**
+   * The first persistence id of the per-order entities the order desks replaced ({@code Order|<id>}),
+   * or null: one seek in the id mapping, whatever the journal's size.
+   */
+  static String firstLegacyOrderId(DB db) {
+    byte[] prefix = Keys.pidToNid(OrderJournalMigration.LEGACY_PREFIX);
+    try (DBIterator it = db.iterator()) {
+      it.seek(prefix);
+      if (!it.hasNext()) return null;
+      byte[] key = it.peekNext().getKey();
+      if (key.length < prefix.length || !java.util.Arrays.equals(key, 0, prefix.length, prefix, 0, prefix.length)) return null;
+      return new String(key, 1, key.length - 1, StandardCharsets.UTF_8);
+    } catch (IOException e) {
+      throw new IllegalStateException(e);
+    }
   }
 
   // ---- writes: all through the single writer ----

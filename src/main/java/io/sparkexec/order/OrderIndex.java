@@ -140,13 +140,7 @@ public final class OrderIndex implements AutoCloseable {
   }
 
   private Order read(String id) {
-    byte[] bytes = db.get(id.getBytes(StandardCharsets.UTF_8));
-    if (bytes == null) return null;
-    try {
-      return cbor.readValue(bytes, Order.class);
-    } catch (IOException e) {
-      throw new UncheckedIOException("order index entry " + id + " cannot be read", e);
-    }
+    return decode(db, cbor, id);
   }
 
   private void writeLoop() {
@@ -184,6 +178,82 @@ public final class OrderIndex implements AutoCloseable {
       }
       ids.clear();
       entries.clear();
+    }
+  }
+
+  /**
+   * Fills an index offline (the journal migration, with no server running): entries in this
+   * index's format, written straight to its LevelDB in synced batches, no writer thread. Refuses
+   * a directory that already holds entries. {@link Loader#find} sees what was put so far.
+   */
+  public static Loader loader(File dir, ObjectMapper cbor) throws IOException {
+    if (!dir.isDirectory() && !dir.mkdirs()) throw new IOException("cannot create " + dir);
+    DB db = JniDBFactory.factory.open(dir, new Options().createIfMissing(true).cacheSize(16L << 20));
+    try (var it = db.iterator()) {
+      it.seekToFirst();
+      if (it.hasNext()) throw new IOException("order index " + dir + " is not empty: fill a new directory");
+    } catch (IOException | RuntimeException e) {
+      db.close();
+      throw e;
+    }
+    return new Loader(db, cbor);
+  }
+
+  /** See {@link #loader}: bounded memory (one batch of entries), one sync per batch. */
+  public static final class Loader implements AutoCloseable {
+    private static final int BATCH = 1000;
+    private final DB db;
+    private final ObjectMapper cbor;
+    private final java.util.Map<String, Order> batch = new java.util.LinkedHashMap<>();
+    private long written;
+
+    private Loader(DB db, ObjectMapper cbor) {
+      this.db = db;
+      this.cbor = cbor;
+    }
+
+    public void put(Order order) throws IOException {
+      batch.put(order.clientOrderId(), order);
+      if (batch.size() >= BATCH) flush();
+    }
+
+    public Optional<Order> find(String clientOrderId) {
+      Order o = batch.get(clientOrderId);
+      return o != null ? Optional.of(o) : Optional.ofNullable(decode(db, cbor, clientOrderId));
+    }
+
+    /** Orders stored (a re-put of one order counts again). */
+    public long written() {
+      return written + batch.size();
+    }
+
+    public void flush() throws IOException {
+      if (batch.isEmpty()) return;
+      try (WriteBatch wb = db.createWriteBatch()) {
+        for (Order o : batch.values()) wb.put(o.clientOrderId().getBytes(StandardCharsets.UTF_8), cbor.writeValueAsBytes(o));
+        db.write(wb, new WriteOptions().sync(true));
+      }
+      written += batch.size();
+      batch.clear();
+    }
+
+    @Override
+    public void close() throws IOException {
+      try {
+        flush();
+      } finally {
+        db.close();
+      }
+    }
+  }
+
+  private static Order decode(DB db, ObjectMapper cbor, String id) {
+    byte[] bytes = db.get(id.getBytes(StandardCharsets.UTF_8));
+    if (bytes == null) return null;
+    try {
+      return cbor.readValue(bytes, Order.class);
+    } catch (IOException e) {
+      throw new UncheckedIOException("order index entry " + id + " cannot be read", e);
     }
   }
 

@@ -19,10 +19,17 @@ public final class JarProcess {
 
   /** {@code java -jar target/spark-executor.jar <command>} from the project root, with {@code env} added. */
   public static Process start(String command, Path dataDir, Path log, Map<String, String> env) {
+    return start(List.of(command), dataDir, log, env);
+  }
+
+  /** {@code java -jar target/spark-executor.jar <args...>} (a command and its options), as {@link #start(String, Path, Path, Map)}. */
+  public static Process start(List<String> args, Path dataDir, Path log, Map<String, String> env) {
     Path jar = Path.of("target", "spark-executor.jar").toAbsolutePath();
     if (!Files.isRegularFile(jar)) throw new IllegalStateException(jar + " is missing: run `mvn verify` (failsafe runs after package)");
     String java = Path.of(System.getProperty("java.home"), "bin", "java").toString();
-    ProcessBuilder pb = new ProcessBuilder(java, "-Xmx256m", "-XX:+UseSerialGC", "-jar", jar.toString(), command)
+    List<String> argv = new java.util.ArrayList<>(List.of(java, "-Xmx256m", "-XX:+UseSerialGC", "-jar", jar.toString()));
+    argv.addAll(args);
+    ProcessBuilder pb = new ProcessBuilder(argv)
         .directory(Path.of("").toAbsolutePath().toFile())
         .redirectErrorStream(true)
         .redirectOutput(ProcessBuilder.Redirect.appendTo(log.toFile()));
