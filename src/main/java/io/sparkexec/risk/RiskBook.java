@@ -46,6 +46,9 @@ public final class RiskBook {
   private RiskLedger.State ledger;
   private Map<String, Integer> openByStrategy = Map.of();
   private final Map<String, Reservation> reservations = new LinkedHashMap<>();
+  // running sums over the reservations, kept with every add and remove so a check is O(1), not O(reserved)
+  private final Map<SumKey, BigDecimal> reservedNotional = new HashMap<>();
+  private final Map<String, Integer> reservedCount = new HashMap<>();
   private final Map<String, Window> windows = new HashMap<>();
 
   public RiskBook(Clock clock, MarketData marketData, Map<Limit, BigDecimal> defaults, Duration reservationTtl) {
@@ -75,7 +78,7 @@ public final class RiskBook {
   /** A ledger batch was journaled: what it folded is no longer reserved. */
   public synchronized void ledgerChanged(RiskLedger.State state, List<RiskLedger.Fact> folded) {
     ledger = state;
-    for (RiskLedger.Fact f : folded) if (f instanceof RiskLedger.Accepted) reservations.remove(f.orderId());
+    for (RiskLedger.Fact f : folded) if (f instanceof RiskLedger.Accepted) unreserve(reservations.remove(f.orderId()));
     Map<String, Integer> counts = new HashMap<>();
     for (RiskLedger.OpenOrder o : state.open().values()) counts.merge(o.strategy(), 1, Integer::sum);
     openByStrategy = counts;
@@ -123,16 +126,13 @@ public final class RiskBook {
     if (hit == null && notional != null) {
       BigDecimal usedSymbol = ledger.notionalToday(today, ledger.notionalBySymbol(), r.symbol());
       BigDecimal usedStrategy = ledger.notionalToday(today, ledger.notionalByStrategy(), strategy);
-      for (Reservation res : reservations.values()) {
-        if (!res.day().equals(today)) continue;
-        if (res.symbol().equals(r.symbol())) usedSymbol = usedSymbol.add(res.notional());
-        if (res.strategy().equals(strategy)) usedStrategy = usedStrategy.add(res.notional());
-      }
+      usedSymbol = usedSymbol.add(reservedNotional.getOrDefault(symbolKey(today, r.symbol()), BigDecimal.ZERO));
+      usedStrategy = usedStrategy.add(reservedNotional.getOrDefault(strategyKey(today, strategy), BigDecimal.ZERO));
       hit = atMost(Limit.DAILY_NOTIONAL_PER_SYMBOL, usedSymbol, notional);
       if (hit == null) hit = atMost(Limit.DAILY_NOTIONAL_PER_STRATEGY, usedStrategy, notional);
     }
     if (hit == null) {
-      long reservedOpen = reservations.values().stream().filter(res -> res.strategy().equals(strategy)).count();
+      long reservedOpen = reservedCount.getOrDefault(strategy, 0);
       hit = atMost(Limit.MAX_OPEN_ORDERS_PER_STRATEGY, BigDecimal.valueOf(openByStrategy.getOrDefault(strategy, 0) + reservedOpen), BigDecimal.ONE);
     }
     long second = now.getEpochSecond();
@@ -145,8 +145,11 @@ public final class RiskBook {
     }
     if (reserve) {
       windows.put(strategy, new Window(second, inWindow + 1));
-      reservations.put(r.clientOrderId(), new Reservation(strategy, r.symbol(), r.side(), r.quantity(),
-          notional == null ? BigDecimal.ZERO : notional, today, now));
+      Reservation res = new Reservation(strategy, r.symbol(), r.side(), r.quantity(), notional == null ? BigDecimal.ZERO : notional, today, now);
+      reservations.put(r.clientOrderId(), res);
+      reservedNotional.merge(symbolKey(today, res.symbol()), res.notional(), BigDecimal::add);
+      reservedNotional.merge(strategyKey(today, strategy), res.notional(), BigDecimal::add);
+      reservedCount.merge(strategy, 1, Integer::sum);
     }
     return null;
   }
@@ -238,12 +241,36 @@ public final class RiskBook {
     };
   }
 
+  /** Takes a reservation out of the running sums (null: there was none). */
+  private void unreserve(Reservation res) {
+    if (res == null) return;
+    reservedNotional.computeIfPresent(symbolKey(res.day(), res.symbol()), (k, v) -> zeroToNull(v.subtract(res.notional())));
+    reservedNotional.computeIfPresent(strategyKey(res.day(), res.strategy()), (k, v) -> zeroToNull(v.subtract(res.notional())));
+    reservedCount.computeIfPresent(res.strategy(), (k, v) -> v > 1 ? v - 1 : null);
+  }
+
+  private static BigDecimal zeroToNull(BigDecimal v) {
+    return v.signum() == 0 ? null : v;
+  }
+
+  /** A running sum's key: the day's notional reserved for one symbol ({@code bySymbol}) or one strategy. */
+  private record SumKey(LocalDate day, boolean bySymbol, String name) {}
+
+  private static SumKey symbolKey(LocalDate day, String symbol) {
+    return new SumKey(day, true, symbol);
+  }
+
+  private static SumKey strategyKey(LocalDate day, String strategy) {
+    return new SumKey(day, false, strategy);
+  }
+
   private void expireReservations(Instant now) {
     Instant oldest = now.minus(reservationTtl);
     for (Iterator<Reservation> it = reservations.values().iterator(); it.hasNext(); ) {
       Reservation res = it.next();
       if (!res.at().isBefore(oldest)) break; // insertion order = time order
       it.remove();
+      unreserve(res);
       log.debug("event=risk_reservation_expired strategy={} symbol={}", res.strategy(), res.symbol());
     }
   }
