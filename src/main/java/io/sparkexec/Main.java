@@ -32,6 +32,9 @@ public final class Main {
         ws-bench-server PORT EVENTS_FILE COUNT
                 the feed alone, replaying order-event lines, for the WebSocket benchmark
                 against a Node ws server (docs/bench/run-ws-bench.sh)
+        index-bench [ORDERS]
+                what the order index costs: claim of a new id, find of an old one, in a
+                fresh index of ORDERS orders (default 1000000; docs/performance.md)
         migrate-journal --from DIR --to DIR
                 copy a journal written by Pekko's built-in LevelDB plugin into a new
                 group-commit journal directory (docs/journal.md)
@@ -67,6 +70,7 @@ public final class Main {
       case "bench" -> io.sparkexec.bench.Bench.main(rest);
       case "chaos-drill" -> io.sparkexec.bench.ChaosDrill.main(rest);
       case "ws-bench-server" -> io.sparkexec.bench.WsFeedBench.main(rest);
+      case "index-bench" -> io.sparkexec.order.OrderIndexBench.main(rest);
       case "migrate-journal" -> {
         useConfLogback();
         io.sparkexec.journal.JournalMigration.main(rest);

@@ -166,8 +166,13 @@ public final class OrderDesk
   public static final class State {
     private final Map<String, Order> open = new HashMap<>();
     private final LinkedHashMap<String, Order> recentFinals;
+    private final int recentBound;
+    // the empty state Pekko starts every recovery of an incarnation from: never changed itself
+    private final boolean template;
 
-    State(int recentBound) {
+    private State(int recentBound, boolean template) {
+      this.recentBound = recentBound;
+      this.template = template;
       this.recentFinals = new LinkedHashMap<>(16, 0.75f, false) {
         @Override
         protected boolean removeEldestEntry(Map.Entry<String, Order> eldest) {
@@ -186,7 +191,15 @@ public final class OrderDesk
       return java.util.Collections.unmodifiableMap(open);
     }
 
+    /** A fresh state to fill (recovery from a snapshot). */
+    static State fresh(int recentBound) {
+      return new State(recentBound, false);
+    }
+
     State apply(Event event) {
+      // Pekko applies events before the write completes and, after a failed write, recovers again
+      // from the empty state it was given once: that one must stay empty
+      if (template) return fresh(recentBound).apply(event);
       if (event instanceof OrderAccepted accepted) {
         open.put(accepted.clientOrderId(), Order.accepted(accepted));
         return this;
@@ -299,7 +312,7 @@ public final class OrderDesk
 
   @Override
   public State emptyState() {
-    return new State(deps.settings().recentFinals());
+    return new State(deps.settings().recentFinals(), true);
   }
 
   @Override
@@ -327,7 +340,7 @@ public final class OrderDesk
 
       @Override
       public State fromJournal(Object from) {
-        State state = emptyState();
+        State state = State.fresh(deps.settings().recentFinals());
         Snapshot s = (Snapshot) from;
         for (Order o : s.open()) state.open.put(o.clientOrderId(), o);
         for (Order o : s.unindexedFinals()) state.recentFinals.put(o.clientOrderId(), o);

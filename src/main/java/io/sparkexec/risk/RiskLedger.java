@@ -120,10 +120,11 @@ public final class RiskLedger extends EventSourcedBehaviorWithEnforcedReplies<Ri
       Map<String, Map<String, BigDecimal>> positions, Map<String, OpenOrder> open, Map<String, OpenOrder> recentlyClosed)
       implements CborSerializable {
 
-    /** A fresh empty state: each ledger incarnation owns its recently-closed set. */
-    public static State empty() {
-      return new State(0, null, Map.of(), Map.of(), Map.of(), Map.of(), new RecentlyClosed());
-    }
+    /**
+     * Never changed: Pekko keeps the empty state for every recovery of an incarnation (a restart
+     * after a failed write starts from it again), so the first fold makes the mutable set.
+     */
+    public static final State EMPTY = new State(0, null, Map.of(), Map.of(), Map.of(), Map.of(), Map.of());
 
     public BigDecimal position(String strategy, String symbol) {
       return positions.getOrDefault(strategy, Map.of()).getOrDefault(symbol, BigDecimal.ZERO);
@@ -260,7 +261,7 @@ public final class RiskLedger extends EventSourcedBehaviorWithEnforcedReplies<Ri
 
   @Override
   public State emptyState() {
-    return State.empty();
+    return State.EMPTY;
   }
 
   @Override

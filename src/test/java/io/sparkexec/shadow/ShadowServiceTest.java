@@ -5,6 +5,7 @@ import static org.junit.jupiter.api.Assertions.assertInstanceOf;
 import static org.junit.jupiter.api.Assertions.assertNull;
 
 import com.typesafe.config.ConfigFactory;
+import io.sparkexec.AppConfig;
 import io.sparkexec.order.OrderRequest;
 import io.sparkexec.order.Rejection;
 import io.sparkexec.order.Scope;
@@ -13,7 +14,6 @@ import io.sparkexec.venue.OrderType;
 import io.sparkexec.venue.Side;
 import io.sparkexec.venue.SymbolRule;
 import io.sparkexec.venue.TimeInForce;
-import java.io.File;
 import java.math.BigDecimal;
 import java.time.Clock;
 import java.time.Duration;
@@ -50,7 +50,7 @@ class ShadowServiceTest {
 
   static final Instant NOW = Instant.parse("2026-03-01T10:00:00Z");
   static final Map<String, SymbolRule> RULES =
-      SymbolRule.fromConfig(ConfigFactory.parseFile(new File("conf/spark.conf")).resolve().getConfig("spark.venue"));
+      SymbolRule.fromConfig(AppConfig.load().getConfig("spark.venue"));
   static final MarketData MARKET = symbol -> new MarketData.Quote(symbol, new BigDecimal("65000.00"), new BigDecimal("65000.01"), NOW);
   static final long SEED = 1234;
   static final int ACK_MS = 3;
