@@ -12,6 +12,9 @@
 #   WRK_DURATION=20s  WRK_CONNECTIONS=32  WRK_THREADS=1  HEAP=512m  OUT=/tmp/spark-bench-<time>
 #   PROFILE=1  also record a 30-s JFR (settings=profile) of the server during the order run at the
 #              highest rate: $OUT/fsync-<mode>.jfr (summarise with docs/bench/jfr-top.py)
+#   ONE_CLIENT=1  also one client at 20 requests/s for 20 s (hey -c 1 -q 20), orders then health
+#   JAR=path   the jar to run (default target/spark-executor.jar, built if missing)
+#   SERVER_JAVA_OPTS  more JVM options for the server
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 
@@ -37,12 +40,12 @@ done
 command -v wrk >/dev/null || { echo "run-bench: wrk not found (apt-get install wrk)" >&2; exit 2; }
 mkdir -p "$OUT"
 
-if [ ! -f target/spark-executor.jar ]; then
+if [ -z "${JAR:-}" ] && [ ! -f target/spark-executor.jar ]; then
   say "building target/spark-executor.jar"
   mvn -B -q -DskipTests package
 fi
 # the server and the bench run from a copy: a rebuild during the run cannot pull classes from under them
-cp target/spark-executor.jar "$OUT/spark-executor.jar"
+cp "${JAR:-target/spark-executor.jar}" "$OUT/spark-executor.jar"
 JAR=$OUT/spark-executor.jar
 
 {
@@ -79,17 +82,20 @@ start_server() { # $1 = fsync mode
   say "starting server: fsync=$1 port=$port heap=$HEAP dirs=$work_dir"
   HTTP_PORT=$port CLUSTER_PORT=0 JOURNAL_FSYNC=$1 \
     JOURNAL_DIR=$work_dir/journal SNAPSHOT_STORE_DIR=$work_dir/snapshots \
-    java -Xms"$HEAP" -Xmx"$HEAP" -jar "$JAR" serve > "$OUT/server-fsync-$1.log" 2>&1 &
+    java -Xms"$HEAP" -Xmx"$HEAP" ${SERVER_JAVA_OPTS:-} -jar "$JAR" serve > "$OUT/server-fsync-$1.log" 2>&1 &
   server_pid=$!
-  for _ in $(seq 120); do
+  local started_ns; started_ns=$(date +%s%N)
+  for _ in $(seq 480); do
     kill -0 "$server_pid" 2>/dev/null || { say "server exited; see $OUT/server-fsync-$1.log"; tail -20 "$OUT/server-fsync-$1.log"; exit 1; }
     # the port was free a moment ago; make sure the one answering is ours
     if curl -sf "http://127.0.0.1:$port/api/public/ready" >/dev/null \
         && ss -ltnp "sport = :$port" 2>/dev/null | grep -q "pid=$server_pid,"; then
-      say "server ready (pid $server_pid)"
+      local ready_ms=$(( ($(date +%s%N) - started_ns) / 1000000 ))
+      say "server ready (pid $server_pid) after ${ready_ms} ms"
+      echo "fsync=$1 start-to-ready-ms=$ready_ms" >> "$OUT/summary.txt"
       return 0
     fi
-    sleep 0.5
+    sleep 0.125
   done
   say "server not ready after 60 s; see $OUT/server-fsync-$1.log"
   exit 1
@@ -120,6 +126,18 @@ wrk_run() { # $1 = fsync mode, $2 = target
     "$(grep -h '^wrk-status' "$log" || true)" >> "$OUT/summary.txt"
 }
 
+one_client() { # $1 = fsync mode, $2 = target: hey, one connection, 20 requests/s, for 20 s
+  local log=$OUT/fsync-$1-one-client-$2.txt args=(http://127.0.0.1:$port/api/public/health)
+  if [ "$2" = order ]; then
+    args=(-m POST -H "X-API-Key: ${BENCH_KEY:-trader-dev-key}" -T application/json
+      -d '{"symbol":"BTCUSDT","side":"BUY","type":"MARKET","quantity":"0.001"}' "http://127.0.0.1:$port/api/private/order")
+  fi
+  say "one client (hey -c 1 -q 20 -z 20s): $2"
+  hey -c 1 -q 20 -z 20s "${args[@]}" > "$log" 2>&1 || say "hey failed"
+  echo "fsync=$1 one-client target=$2 $(awk '/Requests\/sec/{printf "rps=%s ", $2} / 50% in/{printf "p50=%ss ", $3} / 90% in/{printf "p90=%ss ", $3} / 99% in/{printf "p99=%ss ", $3}' "$log")" \
+    "$(grep -E '^ +\[[0-9]+\]' "$log" | tr -s ' ' | tr '\n' ' ')" >> "$OUT/summary.txt"
+}
+
 for mode in "${MODES[@]}"; do
   echo "fsync=$mode load before: $(uptime)" >> "$OUT/machine.txt"
   say "load before fsync=$mode:$(uptime | sed 's/.*load average//')"
@@ -130,6 +148,12 @@ for mode in "${MODES[@]}"; do
   done
   wrk_run "$mode" order
   wrk_run "$mode" health
+  if [ "${ONE_CLIENT:-0}" = 1 ]; then
+    command -v hey >/dev/null || { echo "run-bench: hey not found (apt-get install hey)" >&2; exit 2; }
+    one_client "$mode" order
+    one_client "$mode" health
+  fi
+  echo "fsync=$mode server-rss-kb=$(ps -o rss= -p "$server_pid" | tr -d ' ')" >> "$OUT/summary.txt"
   say "stopping server"
   stop_server
   echo "fsync=$mode load after: $(uptime)" >> "$OUT/machine.txt"

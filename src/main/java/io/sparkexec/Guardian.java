@@ -77,6 +77,8 @@ import org.apache.pekko.cluster.sharding.typed.javadsl.Entity;
 import org.apache.pekko.http.javadsl.ServerBinding;
 import org.apache.pekko.http.javadsl.server.Route;
 import org.apache.pekko.stream.UniqueKillSwitch;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 
 /** Wiring only: spawns the rooms, joins the single-node cluster, opens the gates, binds HTTP. */
 public final class Guardian {
@@ -100,6 +102,8 @@ public final class Guardian {
   }
 
   private static final Duration RECOVERY_RETRY = Duration.ofSeconds(5);
+  // for callbacks that run outside the guardian (the venue's threads), where ctx.getLog() must not be used
+  private static final Logger log = LoggerFactory.getLogger(Guardian.class);
 
   private record VenueStarted(HttpVenue.Info info, Throwable error) implements Command {}
 
@@ -175,8 +179,11 @@ public final class Guardian {
     sharding.init(Entity.of(OrderDesk.ENTITY_KEY, ec -> OrderDesk.create(ec.getEntityId(), deps))
         .withStopMessage(OrderDesk.Stop.INSTANCE)
         .withSettings(ClusterShardingSettings.create(ctx.getSystem()).withNoPassivationStrategy()));
-    venue.onExecutionReport(report ->
-        sharding.entityRefFor(OrderDesk.ENTITY_KEY, report.symbol()).tell(new OrderDesk.ApplyVenueReport(report)));
+    venue.onExecutionReport(report -> {
+      // a report names its symbol, and so its desk; one that does not cannot be placed anywhere
+      if (report.symbol() == null) log.warn("event=venue_report_without_symbol clientOrderId={}", report.clientOrderId());
+      else sharding.entityRefFor(OrderDesk.ENTITY_KEY, report.symbol()).tell(new OrderDesk.ApplyVenueReport(report));
+    });
 
     ActorRef<JournalHealth.Command> journalHealth = ctx.spawn(JournalHealth.create(Duration.ofSeconds(3), Duration.ofSeconds(2),
         new JournalHealth.Listener() {

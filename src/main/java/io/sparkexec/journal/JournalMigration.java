@@ -4,9 +4,6 @@ import java.io.File;
 import java.io.IOException;
 import java.nio.ByteBuffer;
 import java.nio.charset.StandardCharsets;
-import java.util.ArrayList;
-import java.util.List;
-import java.util.concurrent.ExecutionException;
 import org.apache.pekko.persistence.serialization.MessageFormats;
 import org.fusesource.leveldbjni.JniDBFactory;
 import org.iq80.leveldb.DB;
@@ -130,7 +127,7 @@ public final class JournalMigration {
   private static final class Copy {
     private final DB source;
     private final JournalStore target;
-    private final List<GroupCommitWriter.ImportOp> ops = new ArrayList<>();
+    private final ImportBatches writes;
     private int currentNid = -1;
     private String currentName;
     long events;
@@ -141,6 +138,7 @@ public final class JournalMigration {
     Copy(DB source, JournalStore target) {
       this.source = source;
       this.target = target;
+      this.writes = new ImportBatches(target, OPS_PER_BATCH);
     }
 
     void run() throws IOException {
@@ -160,8 +158,7 @@ public final class JournalMigration {
           else if (!deletedAfter) copy(seqNr, entry.getValue());
         }
       }
-      flush();
-      await(target.importBatch(List.of(), true));
+      writes.finish();
     }
 
     /** Moves to numeric id {@code nid}; false when it has no name (nothing to copy). */
@@ -181,37 +178,28 @@ public final class JournalMigration {
     }
 
     private void highest(long highest) throws IOException {
-      if (isTag()) add(new GroupCommitWriter.ImportTagHighest(currentName.substring(TAG_PREFIX.length()), highest));
-      else add(new GroupCommitWriter.ImportHighest(currentName, highest));
+      if (isTag()) writes.add(new GroupCommitWriter.ImportTagHighest(currentName.substring(TAG_PREFIX.length()), highest));
+      else writes.add(new GroupCommitWriter.ImportHighest(currentName, highest));
     }
 
     private void copy(long seqNr, byte[] value) throws IOException {
       MessageFormats.PersistentMessage m = MessageFormats.PersistentMessage.parseFrom(value);
       if (m.getDeleted()) return;
       if (isTag()) {
-        add(new GroupCommitWriter.ImportTagEntry(currentName.substring(TAG_PREFIX.length()), seqNr, m.getPersistenceId(), m.getSequenceNr()));
+        writes.add(new GroupCommitWriter.ImportTagEntry(currentName.substring(TAG_PREFIX.length()), seqNr, m.getPersistenceId(), m.getSequenceNr()));
         tagEntries++;
         return;
       }
       MessageFormats.PersistentPayload p = m.getPayload();
       StoredEvent event = new StoredEvent(currentName, seqNr, p.getSerializerId(), p.getPayloadManifest().toStringUtf8(), m.getManifest(),
           m.getWriterUuid(), m.getTimestamp(), p.getPayload().toByteArray());
-      add(new GroupCommitWriter.ImportEvent(currentName, seqNr, event.encodeValue()));
+      writes.add(new GroupCommitWriter.ImportEvent(currentName, seqNr, event.encodeValue()));
       if (++events % PROGRESS_EVERY == 0) {
         log.info("event=journal_migration_progress events={} tagEntries={} persistenceIds={}", events, tagEntries, persistenceIds);
       }
     }
 
-    private void add(GroupCommitWriter.ImportOp op) throws IOException {
-      ops.add(op);
-      if (ops.size() >= OPS_PER_BATCH) flush();
-    }
 
-    private void flush() throws IOException {
-      if (ops.isEmpty()) return;
-      await(target.importBatch(List.copyOf(ops), false));
-      ops.clear();
-    }
 
     private static boolean isDeletionMarkerOf(byte[] key, int nid, long seqNr) {
       if (key.length < 16) return false;
@@ -219,15 +207,5 @@ public final class JournalMigration {
       return k.getInt() == nid && k.getLong() == seqNr && k.getInt() == 1;
     }
 
-    private static void await(java.util.concurrent.CompletableFuture<Void> done) throws IOException {
-      try {
-        done.get();
-      } catch (InterruptedException e) {
-        Thread.currentThread().interrupt();
-        throw new IOException("migration interrupted", e);
-      } catch (ExecutionException e) {
-        throw new IOException("migration write failed: " + e.getCause(), e.getCause());
-      }
-    }
   }
 }

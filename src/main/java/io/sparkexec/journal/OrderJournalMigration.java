@@ -12,15 +12,12 @@ import java.io.File;
 import java.io.IOException;
 import java.nio.ByteBuffer;
 import java.nio.charset.StandardCharsets;
-import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
 import java.util.TreeMap;
 import java.util.UUID;
-import java.util.concurrent.CompletableFuture;
-import java.util.concurrent.ExecutionException;
 import java.util.concurrent.TimeUnit;
 import org.apache.pekko.actor.ActorSystem;
 import org.apache.pekko.serialization.jackson.JacksonObjectMapperProvider;
@@ -134,7 +131,7 @@ public final class OrderJournalMigration {
     private final Codec codec;
     private final long progressEvery;
     private final String writerUuid = UUID.randomUUID().toString();
-    private final List<GroupCommitWriter.ImportOp> ops = new ArrayList<>();
+    private final ImportBatches writes;
     private final LruCache<Long, String> names = new LruCache<>(10_000);
     /** Open (non-final) orders by clientOrderId: the only orders held. */
     final Map<String, Order> open = new HashMap<>();
@@ -150,6 +147,7 @@ public final class OrderJournalMigration {
     Upgrade(DB source, JournalStore target, OrderIndex.Loader index, Codec codec, long progressEvery) {
       this.source = source;
       this.target = target;
+      this.writes = new ImportBatches(target, OPS_PER_BATCH);
       this.index = index;
       this.codec = codec;
       this.progressEvery = progressEvery;
@@ -158,9 +156,8 @@ public final class OrderJournalMigration {
     void run() throws IOException {
       copyPersistenceIds();
       copyTags();
-      for (Map.Entry<String, Long> desk : deskSeqs.entrySet()) add(new GroupCommitWriter.ImportHighest(DESK_PREFIX + desk.getKey(), desk.getValue()));
-      flush();
-      await(target.importBatch(List.of(), true));
+      for (Map.Entry<String, Long> desk : deskSeqs.entrySet()) writes.add(new GroupCommitWriter.ImportHighest(DESK_PREFIX + desk.getKey(), desk.getValue()));
+      writes.finish();
       for (Order o : open.values()) index.put(o);
       if (orderEvents != legacyEvents) {
         throw new IOException((legacyEvents - orderEvents) + " of " + legacyEvents + " old order events are not in the '" + OrderDesk.TAG
@@ -189,14 +186,14 @@ public final class OrderJournalMigration {
                 legacyEvents++;
                 continue;
               }
-              add(new GroupCommitWriter.ImportEvent(name, Keys.numberOf(e.getKey()), e.getValue()));
+              writes.add(new GroupCommitWriter.ImportEvent(name, Keys.numberOf(e.getKey()), e.getValue()));
               if (++copiedEvents % progressEvery == 0) progress("copy");
             }
           }
-          if (!legacy) add(new GroupCommitWriter.ImportHighest(name, Keys.longOf(source.get(Keys.highestSeq(nid)))));
+          if (!legacy) writes.add(new GroupCommitWriter.ImportHighest(name, Keys.longOf(source.get(Keys.highestSeq(nid)))));
         }
       }
-      flush();
+      writes.flush();
     }
 
     /** Every tag in offset order: entries of copied ids as they were, old order events rewritten at their offset. */
@@ -210,10 +207,10 @@ public final class OrderJournalMigration {
           String tag = new String(key, 1, key.length - 1, StandardCharsets.UTF_8);
           long tid = Keys.longOf(entry.getValue());
           copyTag(tag, tid);
-          add(new GroupCommitWriter.ImportTagHighest(tag, Keys.longOf(source.get(Keys.tagHighest(tid)))));
+          writes.add(new GroupCommitWriter.ImportTagHighest(tag, Keys.longOf(source.get(Keys.tagHighest(tid)))));
         }
       }
-      flush();
+      writes.flush();
     }
 
     private void copyTag(String tag, long tid) throws IOException {
@@ -235,7 +232,7 @@ public final class OrderJournalMigration {
             if (!tag.equals(OrderDesk.TAG)) throw new IOException("old order event " + name + "/" + seqNr + " in unexpected tag '" + tag + "'");
             rewrite(offset, StoredEvent.decode(name, seqNr, value));
           } else {
-            add(new GroupCommitWriter.ImportTagEntry(tag, offset, name, seqNr));
+            writes.add(new GroupCommitWriter.ImportTagEntry(tag, offset, name, seqNr));
           }
         }
       }
@@ -266,8 +263,8 @@ public final class OrderJournalMigration {
       Payloads.Serialized s = codec.payloads.serialize(event);
       StoredEvent rewritten = new StoredEvent(desk, deskSeq, s.serializerId(), s.manifest(), old.eventManifest(), writerUuid, old.timestamp(),
           s.bytes());
-      add(new GroupCommitWriter.ImportEvent(desk, deskSeq, rewritten.encodeValue()));
-      add(new GroupCommitWriter.ImportTagEntry(OrderDesk.TAG, offset, desk, deskSeq));
+      writes.add(new GroupCommitWriter.ImportEvent(desk, deskSeq, rewritten.encodeValue()));
+      writes.add(new GroupCommitWriter.ImportTagEntry(OrderDesk.TAG, offset, desk, deskSeq));
       if (++orderEvents % progressEvery == 0) progress("orders");
     }
 
@@ -292,27 +289,8 @@ public final class OrderJournalMigration {
           phase, orderEvents, orders, open.size(), deskSeqs.size(), copiedEvents, tagEntries);
     }
 
-    private void add(GroupCommitWriter.ImportOp op) throws IOException {
-      ops.add(op);
-      if (ops.size() >= OPS_PER_BATCH) flush();
-    }
 
-    private void flush() throws IOException {
-      if (ops.isEmpty()) return;
-      await(target.importBatch(List.copyOf(ops), false));
-      ops.clear();
-    }
 
-    private static void await(CompletableFuture<Void> done) throws IOException {
-      try {
-        done.get();
-      } catch (InterruptedException e) {
-        Thread.currentThread().interrupt();
-        throw new IOException("migration interrupted", e);
-      } catch (ExecutionException e) {
-        throw new IOException("migration write failed: " + e.getCause(), e.getCause());
-      }
-    }
   }
 
   /**

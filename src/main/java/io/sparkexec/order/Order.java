@@ -2,9 +2,6 @@ package io.sparkexec.order;
 
 import io.sparkexec.CborSerializable;
 import io.sparkexec.venue.OrderSpec;
-import io.sparkexec.venue.OrderType;
-import io.sparkexec.venue.Side;
-import io.sparkexec.venue.TimeInForce;
 import io.sparkexec.venue.Venue.Fill;
 import java.math.BigDecimal;
 import java.time.Instant;
@@ -27,7 +24,7 @@ public record Order(
     String reason,
     Timestamps timestamps,
     int version)
-    implements CborSerializable {
+    implements CborSerializable, OrderSpec.Carrier {
 
   public enum Status {
     ACCEPTED,
@@ -96,34 +93,6 @@ public record Order(
 
   public BigDecimal remainingQty() {
     return spec.quantity().subtract(executedQty);
-  }
-
-  public String symbol() {
-    return spec.symbol();
-  }
-
-  public Side side() {
-    return spec.side();
-  }
-
-  public OrderType type() {
-    return spec.type();
-  }
-
-  public TimeInForce timeInForce() {
-    return spec.timeInForce();
-  }
-
-  public BigDecimal quantity() {
-    return spec.quantity();
-  }
-
-  public BigDecimal price() {
-    return spec.price();
-  }
-
-  public String strategy() {
-    return spec.strategy();
   }
 
   public boolean acknowledgedByVenue() {

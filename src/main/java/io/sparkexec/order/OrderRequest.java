@@ -15,7 +15,7 @@ import java.util.regex.Pattern;
  * A place request that passed field validation: every field typed, quantities and prices as
  * exact decimals. {@link #parse} names the first bad field and the rule it breaks.
  */
-public record OrderRequest(String clientOrderId, OrderSpec spec, RespType respType) implements CborSerializable {
+public record OrderRequest(String clientOrderId, OrderSpec spec, RespType respType) implements CborSerializable, OrderSpec.Carrier {
 
   public OrderRequest(String clientOrderId, String symbol, Side side, OrderType type, TimeInForce timeInForce, BigDecimal quantity,
       BigDecimal price, String strategy, RespType respType) {
@@ -40,34 +40,6 @@ public record OrderRequest(String clientOrderId, OrderSpec spec, RespType respTy
   /** Same order as {@code other}: what idempotency compares (respType is how to answer, not what). */
   public boolean sameOrderAs(OrderRequest other) {
     return spec.sameAs(other.spec);
-  }
-
-  public String symbol() {
-    return spec.symbol();
-  }
-
-  public Side side() {
-    return spec.side();
-  }
-
-  public OrderType type() {
-    return spec.type();
-  }
-
-  public TimeInForce timeInForce() {
-    return spec.timeInForce();
-  }
-
-  public BigDecimal quantity() {
-    return spec.quantity();
-  }
-
-  public BigDecimal price() {
-    return spec.price();
-  }
-
-  public String strategy() {
-    return spec.strategy();
   }
 
   /**

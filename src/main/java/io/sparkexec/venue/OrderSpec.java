@@ -31,6 +31,42 @@ public record OrderSpec(
         && Objects.equals(strategy, other.strategy);
   }
 
+  /**
+   * Something that carries a spec (the request, the order, the venue submit), read through as if
+   * the spec's fields were its own.
+   */
+  public interface Carrier {
+    OrderSpec spec();
+
+    default String symbol() {
+      return spec().symbol();
+    }
+
+    default Side side() {
+      return spec().side();
+    }
+
+    default OrderType type() {
+      return spec().type();
+    }
+
+    default TimeInForce timeInForce() {
+      return spec().timeInForce();
+    }
+
+    default BigDecimal quantity() {
+      return spec().quantity();
+    }
+
+    default BigDecimal price() {
+      return spec().price();
+    }
+
+    default String strategy() {
+      return spec().strategy();
+    }
+  }
+
   /** The same order for another quantity (a resubmit of what is left). */
   public OrderSpec withQuantity(BigDecimal newQuantity) {
     return new OrderSpec(symbol, side, type, timeInForce, newQuantity, price, strategy);

@@ -34,34 +34,10 @@ public interface Venue {
   boolean isSimulator();
 
   /** An order as sent: the order's spec (for a resubmit, with what is left of its quantity). */
-  record VenueOrder(String clientOrderId, OrderSpec spec) implements CborSerializable {
+  record VenueOrder(String clientOrderId, OrderSpec spec) implements CborSerializable, OrderSpec.Carrier {
     public VenueOrder(String clientOrderId, String symbol, Side side, OrderType type, TimeInForce timeInForce, BigDecimal quantity,
         BigDecimal price) {
       this(clientOrderId, new OrderSpec(symbol, side, type, timeInForce, quantity, price, null));
-    }
-
-    public String symbol() {
-      return spec.symbol();
-    }
-
-    public Side side() {
-      return spec.side();
-    }
-
-    public OrderType type() {
-      return spec.type();
-    }
-
-    public TimeInForce timeInForce() {
-      return spec.timeInForce();
-    }
-
-    public BigDecimal quantity() {
-      return spec.quantity();
-    }
-
-    public BigDecimal price() {
-      return spec.price();
     }
   }
 

@@ -890,6 +890,18 @@ class OrderDeskTest {
     return b.orders().stream().map(Venue.VenueOrder::clientOrderId).toList();
   }
 
+  /** Places {@code n} new orders on a new desk: the first alone, the rest while its journal write is held; then lets the write go. */
+  private List<String> placeWhileTheFirstWriteIsHeld(Fixture f, GatedWrites gate, int n, RespType respType) throws Exception {
+    ActorRef<Command> desk = testKit.spawn(OrderDesk.create(f.deskId, f.deps));
+    List<String> ids = new ArrayList<>();
+    for (int i = 0; i < n; i++) ids.add(f.newId());
+    desk.tell(new Place(f.request(ids.get(0), respType), RECEIVED, f.client.ref()));
+    gate.awaitFirstWrite();
+    for (String id : ids.subList(1, n)) desk.tell(new Place(f.request(id, respType), RECEIVED, f.client.ref()));
+    gate.release.countDown();
+    return ids;
+  }
+
   @Test
   void aBurstWhileTheDeskIsWritingBecomesOneWriteAndOneVenueBatch() throws Exception {
     Fixture f = new Fixture(SETTINGS, 20, false, false);
@@ -897,14 +909,8 @@ class OrderDeskTest {
     GatedWrites gate = new GatedWrites(f.persistenceId());
     journal.withPolicy(gate);
     try {
-      ActorRef<Command> desk = testKit.spawn(OrderDesk.create(f.deskId, f.deps));
-      List<String> ids = new ArrayList<>();
-      for (int i = 0; i < 6; i++) ids.add(f.newId());
-      desk.tell(new Place(f.request(ids.get(0), RespType.ACKNOWLEDGED), RECEIVED, f.client.ref()));
-      gate.awaitFirstWrite();
       // five more while the first write is in flight: they wait in the desk's stash
-      for (String id : ids.subList(1, 6)) desk.tell(new Place(f.request(id, RespType.ACKNOWLEDGED), RECEIVED, f.client.ref()));
-      gate.release.countDown();
+      List<String> ids = placeWhileTheFirstWriteIsHeld(f, gate, 6, RespType.ACKNOWLEDGED);
 
       List<Batcher.SubmitBatch> batches = batches(f, 6);
       assertEquals(List.of(List.of(ids.get(0)), ids.subList(1, 6)), batches.stream().map(OrderDeskTest::idsOf).toList(),
@@ -933,14 +939,8 @@ class OrderDeskTest {
     GatedWrites gate = new GatedWrites(f.persistenceId());
     journal.withPolicy(gate);
     try {
-      ActorRef<Command> desk = testKit.spawn(OrderDesk.create(f.deskId, f.deps));
-      List<String> ids = new ArrayList<>();
-      for (int i = 0; i < 8; i++) ids.add(f.newId());
-      desk.tell(new Place(f.request(ids.get(0), RespType.ACCEPTED), RECEIVED, f.client.ref()));
-      gate.awaitFirstWrite();
       // seven stashed places: unbounded they would be one write of seven
-      for (String id : ids.subList(1, 8)) desk.tell(new Place(f.request(id, RespType.ACCEPTED), RECEIVED, f.client.ref()));
-      gate.release.countDown();
+      List<String> ids = placeWhileTheFirstWriteIsHeld(f, gate, 8, RespType.ACCEPTED);
 
       List<Batcher.SubmitBatch> batches = batches(f, 8);
       for (int i = 0; i < 8; i++) foundOn(f.client);
