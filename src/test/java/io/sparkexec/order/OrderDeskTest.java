@@ -210,6 +210,13 @@ class OrderDeskTest {
       return id;
     }
 
+    /** A client's cancel of the order; its answer arrives on the probe. */
+    TestProbe<Reply> cancel(String id) {
+      TestProbe<Reply> canceller = testKit.createTestProbe();
+      kit.runCommand(new Cancel(id, canceller.ref()));
+      return canceller;
+    }
+
     /** The way the batcher answers: one message for the venue call, through the desk's adapter. */
     void answer(Batcher.SubmitBatch submit, Venue.SubmitResult... results) {
       submit.replyTo().tell(new Batcher.Outcomes(SENT, List.of(results)));
@@ -456,8 +463,7 @@ class OrderDeskTest {
     String id = f.newId();
     Batcher.SubmitBatch submit = f.place(id, RespType.ACCEPTED);
     foundOn(f.client);
-    TestProbe<Reply> canceller = testKit.createTestProbe();
-    f.kit.runCommand(new Cancel(id, canceller.ref()));
+    TestProbe<Reply> canceller = f.cancel(id);
     f.settle();
     assertEquals(0, f.venue.pendingCalls(), "no venue cancel before the venue knows the order");
     assertEquals(1, f.journal().size());
@@ -481,8 +487,7 @@ class OrderDeskTest {
     Fixture f = new Fixture();
     String id = f.placeAndAck();
     String other = f.placeAndAck();
-    TestProbe<Reply> canceller = testKit.createTestProbe();
-    f.kit.runCommand(new Cancel(id, canceller.ref()));
+    TestProbe<Reply> canceller = f.cancel(id);
     f.venue.expectCancel().answer().complete(new Venue.Canceled(f.report(id, VenueStatus.CANCELED, fill("t1", "0.5"))));
     Order canceled = foundOn(canceller);
     assertEquals(Status.CANCELED, canceled.status());
@@ -497,8 +502,7 @@ class OrderDeskTest {
   void cancelRefusedBecauseFilledAnswersNotOpenWithTheFills() {
     Fixture f = new Fixture();
     String id = f.placeAndAck();
-    TestProbe<Reply> canceller = testKit.createTestProbe();
-    f.kit.runCommand(new Cancel(id, canceller.ref()));
+    TestProbe<Reply> canceller = f.cancel(id);
     f.venue.expectCancel().answer().complete(new Venue.CancelRefused("order is FILLED", f.report(id, VenueStatus.FILLED, fill("t1", "2"))));
     Order filled = assertInstanceOf(NotOpen.class, canceller.receiveMessage(WAIT)).order();
     assertEquals(Status.FILLED, filled.status());
@@ -509,8 +513,7 @@ class OrderDeskTest {
   void cancelRefusedWhileStillOpenAtTheVenueAnswersAtOnceAndKeepsTheFill() {
     Fixture f = new Fixture();
     String id = f.placeAndAck();
-    TestProbe<Reply> canceller = testKit.createTestProbe();
-    f.kit.runCommand(new Cancel(id, canceller.ref()));
+    TestProbe<Reply> canceller = f.cancel(id);
     f.venue.expectCancel().answer().complete(
         new Venue.CancelRefused("cancel rejected", f.report(id, VenueStatus.PARTIALLY_FILLED, fill("t1", "1"))));
     // answered with the order as it was, not left waiting for a final state that is not coming
@@ -524,8 +527,7 @@ class OrderDeskTest {
   void cancelWithUnknownOutcomeAnswersTheOpenOrder() {
     Fixture f = new Fixture();
     String id = f.placeAndAck();
-    TestProbe<Reply> canceller = testKit.createTestProbe();
-    f.kit.runCommand(new Cancel(id, canceller.ref()));
+    TestProbe<Reply> canceller = f.cancel(id);
     f.venue.expectCancel().answer().completeExceptionally(new RuntimeException("link down"));
     assertEquals(Status.ACKNOWLEDGED, foundOn(canceller).status());
     f.settle();
