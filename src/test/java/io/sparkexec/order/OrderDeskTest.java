@@ -66,7 +66,7 @@ import org.apache.pekko.persistence.journal.Tagged;
 import org.apache.pekko.persistence.testkit.JournalOperation;
 import org.apache.pekko.persistence.testkit.ProcessingPolicy;
 import org.apache.pekko.persistence.testkit.ProcessingResult;
-import org.apache.pekko.persistence.testkit.ProcessingSuccess$;
+import org.apache.pekko.persistence.testkit.ProcessingSuccess;
 import org.apache.pekko.persistence.testkit.ReadEvents;
 import org.apache.pekko.persistence.testkit.WriteEvents;
 import org.apache.pekko.persistence.testkit.javadsl.EventSourcedBehaviorTestKit;
@@ -863,7 +863,7 @@ class OrderDeskTest {
           Thread.currentThread().interrupt();
         }
       }
-      return ProcessingSuccess$.MODULE$;
+      return ProcessingSuccess.getInstance();
     }
 
     void awaitFirstWrite() throws InterruptedException {
@@ -1072,7 +1072,7 @@ class OrderDeskTest {
       if (pid.equals(persistenceId) && op instanceof ReadEvents r) {
         for (Object o : r.getBatch()) read.add((PersistentRepr) o);
       }
-      return ProcessingSuccess$.MODULE$;
+      return ProcessingSuccess.getInstance();
     }
 
     /** "seqNr:event" of each event read, tags taken off. */
