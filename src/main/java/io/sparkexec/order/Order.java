@@ -6,6 +6,7 @@ import io.sparkexec.venue.Venue.Fill;
 import java.math.BigDecimal;
 import java.time.Instant;
 import java.util.ArrayList;
+import java.util.Comparator;
 import java.util.List;
 
 /**
@@ -90,6 +91,10 @@ public record Order(
         cumQuoteQty, fills, decisionPrice, why,
         new Timestamps(t.received(), t.accepted(), t.sent(), t.acknowledged(), t.firstFill(), t.lastFill(), at), version + 1);
   }
+
+  /** How open-order listings are ordered: oldest accepted first, ties by id (one desk or many merged). */
+  public static final Comparator<Order> OLDEST_FIRST =
+      Comparator.comparing((Order o) -> o.timestamps().accepted()).thenComparing(Order::clientOrderId);
 
   public BigDecimal remainingQty() {
     return spec.quantity().subtract(executedQty);

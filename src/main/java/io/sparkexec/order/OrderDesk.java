@@ -11,7 +11,6 @@ import java.time.Clock;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;
-import java.util.Comparator;
 import java.util.HashMap;
 import java.util.HashSet;
 import java.util.Iterator;
@@ -424,7 +423,7 @@ public final class OrderDesk
   private OpenOrders openOrders(State state, String strategy) {
     List<Order> list = new ArrayList<>();
     for (Order o : state.open.values()) if (strategy == null || strategy.equals(o.strategy())) list.add(o);
-    list.sort(Comparator.comparing((Order o) -> o.timestamps().accepted()).thenComparing(Order::clientOrderId));
+    list.sort(Order.OLDEST_FIRST);
     return new OpenOrders(symbol, list);
   }
 
@@ -575,7 +574,8 @@ public final class OrderDesk
       trackInDoubt(order, t);
       notifyWaiters(order, t);
       replyCancelWaiters(order, t);
-      replyReconcileWaiters(t, new Reconciled(order, corrections(events, id)));
+      // corrections scan the write's events: only worth it when reconciliation waits for them
+      if (!t.reconcileWaiters.isEmpty()) replyReconcileWaiters(t, new Reconciled(order, corrections(events, id)));
       tracking.remove(id);
       return;
     }

@@ -5,7 +5,6 @@ import io.sparkexec.metrics.Metrics;
 import java.time.Clock;
 import java.time.Duration;
 import java.time.Instant;
-import java.util.Comparator;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
@@ -228,7 +227,7 @@ public final class OrderService {
             settings.askTimeout()))
         .runWith(Sink.seq(), system)
         .thenApply(listings -> listings.stream().flatMap(l -> l.orders().stream()).filter(scope::permits)
-            .sorted(Comparator.comparing((Order o) -> o.timestamps().accepted()).thenComparing(Order::clientOrderId)).toList());
+            .sorted(Order.OLDEST_FIRST).toList());
   }
 
   private interface Current<T> {
