@@ -137,14 +137,20 @@ public final class OrderService {
       return done(refuse(new Rejection(Rejection.Kind.UNAVAILABLE, "NOT_READY", "the executor is not ready for orders", null,
           Map.of("gates", readiness.gates())), request));
     }
-    for (OrderGuard guard : scope.internal() ? syntheticGuards : guards) {
-      Rejection r = guard.check(request);
-      if (r != null) return done(refuse(r, request));
-    }
+    // the bound comes before the guards: an order refused for load must take nothing from them
     if (inFlight.incrementAndGet() > settings.maxInFlight()) {
       inFlight.decrementAndGet();
       return done(refuse(new Rejection(Rejection.Kind.TOO_MANY, "TOO_MANY_IN_FLIGHT", "too many orders in flight; retry shortly", null,
           Map.of("maxInFlight", settings.maxInFlight())), request));
+    }
+    List<OrderGuard> chain = scope.internal() ? syntheticGuards : guards;
+    for (int i = 0; i < chain.size(); i++) {
+      Rejection r = chain.get(i).check(request);
+      if (r != null) {
+        release(chain, i, request);
+        inFlight.decrementAndGet();
+        return done(refuse(r, request));
+      }
     }
     Metrics.ORDERS_IN_FLIGHT.withoutTags().increment();
     // the executor's own orders go to the symbol's synthetic desk: same path, no trace in user data
@@ -162,6 +168,8 @@ public final class OrderService {
     return outcome.whenComplete((r, e) -> {
       inFlight.decrementAndGet();
       Metrics.ORDERS_IN_FLIGHT.withoutTags().decrement();
+      // should an order the desk did not answer be journaled after all, the ledger counts it when it folds it
+      if (!(r instanceof Placed p && receivedAt.equals(p.order().timestamps().received()))) release(chain, chain.size(), request);
       try {
         // internal callers (canary, warm-up) are synthetic: they must not move real orders' SLOs
         if (!scope.internal()) placeListener.placed(request, receivedAt, r != null ? r : new OutcomeUnknown(e.toString()));
@@ -170,6 +178,11 @@ public final class OrderService {
         log.error("event=place_listener_failed error=\"{}\"", listenerError.toString());
       }
     });
+  }
+
+  /** The first {@code passed} guards of the chain let the request through; it was not journaled by it. */
+  private static void release(List<OrderGuard> chain, int passed, OrderRequest request) {
+    for (int i = 0; i < passed; i++) chain.get(i).release(request);
   }
 
   /** Any order in the journal's history. Another strategy's order is not found for a scoped caller. */

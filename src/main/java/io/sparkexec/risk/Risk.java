@@ -93,8 +93,7 @@ public final class Risk {
 
   /** Net positions by strategy, then symbol, from the ledger; empty before it recovered. */
   public Map<String, Map<String, BigDecimal>> positions() {
-    RiskLedger.State ledger = book.ledger();
-    return ledger == null ? Map.of() : ledger.positions();
+    return book.positions();
   }
 
   /** Spawns the actors and starts the projection; {@code ready} runs once the state and the ledger are recovered. */
@@ -111,10 +110,11 @@ public final class Risk {
           book.guardrailsChanged(state);
           readyOnce.run();
         }, this::changed)), "guardrails");
-    ActorRef<RiskLedger.Command> ledger = ctx.spawn(RiskLedger.create(new RiskLedger.Deps(settings.snapshotEvery(), (state, facts) -> {
-      book.ledgerChanged(state, facts);
-      readyOnce.run();
-    })), "risk-ledger");
+    ActorRef<RiskLedger.Command> ledger = ctx.spawn(RiskLedger.create(new RiskLedger.Deps(settings.snapshotEvery(), book, book::ledgerFolded,
+        state -> {
+          book.ledgerRecovered(state);
+          readyOnce.run();
+        })), "risk-ledger");
     deadMan = ctx.spawn(DeadManSwitch.create(clock, strategy -> orders.cancelOpen(null, strategy, Scope.ALL)
         .thenApply(OrderService.MassCanceled::matched), events), "dead-man-switch");
     RiskProjection.start(system, readJournalId, ledger, settings.ledgerBatchSize(), settings.ledgerBatchWindow(), askTimeout);

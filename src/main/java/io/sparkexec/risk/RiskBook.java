@@ -26,14 +26,19 @@ import org.slf4j.LoggerFactory;
  * The guards' view of the guardrails: the trading state and limits ({@link Guardrails}), the
  * ledger ({@link RiskLedger}), and what the guard itself let through that the ledger has not seen
  * journaled yet (reservations), so a burst cannot overrun a limit while the tag stream catches up.
- * Every method holds the lock only for in-memory arithmetic: nothing here waits on I/O or actors.
+ * Every method holds the lock (this book's monitor) only for O(1) in-memory arithmetic (running
+ * sums, never a scan of orders or reservations): nothing here waits on I/O or actors. The ledger
+ * folds each batch under the same lock and the book releases the batch's reservations in that
+ * step ({@link #ledgerFolded}), so an order is counted exactly once.
  */
 public final class RiskBook {
 
   private static final Logger log = LoggerFactory.getLogger(RiskBook.class);
   private static final BigDecimal HUNDRED = BigDecimal.valueOf(100);
 
-  private record Reservation(String strategy, String symbol, Side side, BigDecimal quantity, BigDecimal notional, LocalDate day, Instant at) {}
+  /** {@code request}: the very request that took it, so only that request's outcome gives it back. */
+  private record Reservation(OrderRequest request, String strategy, String symbol, Side side, BigDecimal quantity, BigDecimal notional,
+      LocalDate day, Instant at) {}
 
   private record Window(long second, int count) {}
 
@@ -44,11 +49,12 @@ public final class RiskBook {
   private Guardrails.State guardrails;
   private Map<Limit, BigDecimal> limits;
   private RiskLedger.State ledger;
-  private Map<String, Integer> openByStrategy = Map.of();
+  private boolean ledgerRecovered;
   private final Map<String, Reservation> reservations = new LinkedHashMap<>();
   // running sums over the reservations, kept with every add and remove so a check is O(1), not O(reserved)
   private final Map<SumKey, BigDecimal> reservedNotional = new HashMap<>();
   private final Map<String, Integer> reservedCount = new HashMap<>();
+  private final Map<SideKey, BigDecimal> reservedQuantity = new HashMap<>();
   private final Map<String, Window> windows = new HashMap<>();
 
   public RiskBook(Clock clock, MarketData marketData, Map<Limit, BigDecimal> defaults, Duration reservationTtl) {
@@ -59,9 +65,22 @@ public final class RiskBook {
     this.limits = Map.copyOf(defaults);
   }
 
-  /** The guard for real orders: a passed order is counted against the limits. */
+  /**
+   * The guard for real orders: a passed order is counted against the limits until the ledger has
+   * folded it, or until its request gives the reservation back because it was not journaled.
+   */
   public OrderGuard guard() {
-    return r -> check(r, true);
+    return new OrderGuard() {
+      @Override
+      public Rejection check(OrderRequest request) {
+        return RiskBook.this.check(request, true);
+      }
+
+      @Override
+      public void release(OrderRequest request) {
+        RiskBook.this.release(request);
+      }
+    };
   }
 
   /** The same checks, counting nothing: for shadow orders, which never reach a venue. */
@@ -75,17 +94,19 @@ public final class RiskBook {
     Metrics.TRADING_STATE.withoutTags().update(state.tradingState().gaugeValue());
   }
 
-  /** A ledger batch was journaled: what it folded is no longer reserved. */
-  public synchronized void ledgerChanged(RiskLedger.State state, List<RiskLedger.Fact> folded) {
+  /** The ledger folded a batch (called under this lock, see {@link RiskLedger.Deps}): what it folded is no longer reserved. */
+  public synchronized void ledgerFolded(RiskLedger.State state, List<RiskLedger.Fact> folded) {
     ledger = state;
     for (RiskLedger.Fact f : folded) if (f instanceof RiskLedger.Accepted) unreserve(reservations.remove(f.orderId()));
-    Map<String, Integer> counts = new HashMap<>();
-    for (RiskLedger.OpenOrder o : state.open().values()) counts.merge(o.strategy(), 1, Integer::sum);
-    openByStrategy = counts;
+  }
+
+  public synchronized void ledgerRecovered(RiskLedger.State state) {
+    ledger = state;
+    ledgerRecovered = true;
   }
 
   public synchronized boolean isReady() {
-    return guardrails != null && ledger != null;
+    return guardrails != null && ledgerRecovered;
   }
 
   public synchronized Guardrails.State guardrails() {
@@ -96,8 +117,9 @@ public final class RiskBook {
     return limits;
   }
 
-  public synchronized RiskLedger.State ledger() {
-    return ledger;
+  /** Net positions by strategy, then symbol (a copy); empty before the ledger recovered. */
+  public synchronized Map<String, Map<String, BigDecimal>> positions() {
+    return ledgerRecovered ? ledger.positions() : Map.of();
   }
 
   private synchronized Rejection check(OrderRequest r, boolean reserve) {
@@ -109,10 +131,7 @@ public final class RiskBook {
     Rejection byState = checkTradingState(r, strategy);
     if (byState != null) return byState;
     // a retry of an order already counted adds no exposure (the order room answers it idempotently)
-    if (reservations.containsKey(r.clientOrderId()) || ledger.open().containsKey(r.clientOrderId())
-        || ledger.recentlyClosed().containsKey(r.clientOrderId())) {
-      return null;
-    }
+    if (reservations.containsKey(r.clientOrderId()) || ledger.counted(r.clientOrderId())) return null;
     expireReservations(now);
     MarketData.Quote quote = marketData.quote(r.symbol());
     BigDecimal touch = quote == null ? null : quote.touch(r.side());
@@ -124,16 +143,16 @@ public final class RiskBook {
     if (hit == null && notional != null) hit = atMost(Limit.MAX_ORDER_NOTIONAL, BigDecimal.ZERO, notional);
     if (hit == null && r.type() == OrderType.LIMIT && touch != null) hit = collar(r.side(), r.price(), touch);
     if (hit == null && notional != null) {
-      BigDecimal usedSymbol = ledger.notionalToday(today, ledger.notionalBySymbol(), r.symbol());
-      BigDecimal usedStrategy = ledger.notionalToday(today, ledger.notionalByStrategy(), strategy);
-      usedSymbol = usedSymbol.add(reservedNotional.getOrDefault(symbolKey(today, r.symbol()), BigDecimal.ZERO));
-      usedStrategy = usedStrategy.add(reservedNotional.getOrDefault(strategyKey(today, strategy), BigDecimal.ZERO));
+      BigDecimal usedSymbol = reservedNotional.getOrDefault(symbolKey(today, r.symbol()), BigDecimal.ZERO)
+          .add(ledger.symbolNotionalToday(today, r.symbol()));
+      BigDecimal usedStrategy = reservedNotional.getOrDefault(strategyKey(today, strategy), BigDecimal.ZERO)
+          .add(ledger.strategyNotionalToday(today, strategy));
       hit = atMost(Limit.DAILY_NOTIONAL_PER_SYMBOL, usedSymbol, notional);
       if (hit == null) hit = atMost(Limit.DAILY_NOTIONAL_PER_STRATEGY, usedStrategy, notional);
     }
     if (hit == null) {
       long reservedOpen = reservedCount.getOrDefault(strategy, 0);
-      hit = atMost(Limit.MAX_OPEN_ORDERS_PER_STRATEGY, BigDecimal.valueOf(openByStrategy.getOrDefault(strategy, 0) + reservedOpen), BigDecimal.ONE);
+      hit = atMost(Limit.MAX_OPEN_ORDERS_PER_STRATEGY, BigDecimal.valueOf(ledger.openCount(strategy) + reservedOpen), BigDecimal.ONE);
     }
     long second = now.getEpochSecond();
     Window window = windows.get(strategy);
@@ -145,13 +164,27 @@ public final class RiskBook {
     }
     if (reserve) {
       windows.put(strategy, new Window(second, inWindow + 1));
-      Reservation res = new Reservation(strategy, r.symbol(), r.side(), r.quantity(), notional == null ? BigDecimal.ZERO : notional, today, now);
+      Reservation res = new Reservation(r, strategy, r.symbol(), r.side(), r.quantity(), notional == null ? BigDecimal.ZERO : notional, today, now);
       reservations.put(r.clientOrderId(), res);
       reservedNotional.merge(symbolKey(today, res.symbol()), res.notional(), BigDecimal::add);
       reservedNotional.merge(strategyKey(today, strategy), res.notional(), BigDecimal::add);
       reservedCount.merge(strategy, 1, Integer::sum);
+      reservedQuantity.merge(new SideKey(strategy, res.symbol(), res.side()), res.quantity(), BigDecimal::add);
     }
     return null;
+  }
+
+  /** The request's order was not journaled: its reservation and its slot in the rate window are given back. */
+  private synchronized void release(OrderRequest r) {
+    Reservation res = reservations.get(r.clientOrderId());
+    // a retry finds the first request's reservation and takes none: its outcome must not give that one back
+    if (res == null || res.request() != r) return;
+    reservations.remove(r.clientOrderId());
+    unreserve(res);
+    Window window = windows.get(res.strategy());
+    if (window != null && window.second() == res.at().getEpochSecond() && window.count() > 0) {
+      windows.put(res.strategy(), new Window(window.second(), window.count() - 1));
+    }
   }
 
   private Rejection checkTradingState(OrderRequest r, String strategy) {
@@ -167,17 +200,10 @@ public final class RiskBook {
     }
     // REDUCING: the position after this order and every open or just-passed order on the same side
     // must stay on the same side of zero, so reducing orders together can never cross it
-    BigDecimal position = ledger.position(strategy, r.symbol());
-    BigDecimal pending = BigDecimal.ZERO;
-    for (RiskLedger.OpenOrder o : ledger.open().values()) {
-      if (o.strategy().equals(strategy) && o.symbol().equals(r.symbol()) && o.side() == r.side()) pending = pending.add(o.remaining());
-    }
-    for (Map.Entry<String, Reservation> e : reservations.entrySet()) {
-      Reservation res = e.getValue();
-      if (!ledger.open().containsKey(e.getKey()) && res.strategy().equals(strategy) && res.symbol().equals(r.symbol()) && res.side() == r.side()) {
-        pending = pending.add(res.quantity());
-      }
-    }
+    BigDecimal reserved = reservedQuantity.getOrDefault(new SideKey(strategy, r.symbol(), r.side()), BigDecimal.ZERO);
+    RiskLedger.Exposure exposure = ledger.exposure(strategy, r.symbol(), r.side());
+    BigDecimal position = exposure.position();
+    BigDecimal pending = exposure.openSameSide().add(reserved);
     BigDecimal reducible = r.side() == Side.SELL ? position : position.negate();
     BigDecimal room = reducible.subtract(pending).max(BigDecimal.ZERO);
     if (r.quantity().compareTo(room) <= 0) return null;
@@ -247,6 +273,7 @@ public final class RiskBook {
     reservedNotional.computeIfPresent(symbolKey(res.day(), res.symbol()), (k, v) -> zeroToNull(v.subtract(res.notional())));
     reservedNotional.computeIfPresent(strategyKey(res.day(), res.strategy()), (k, v) -> zeroToNull(v.subtract(res.notional())));
     reservedCount.computeIfPresent(res.strategy(), (k, v) -> v > 1 ? v - 1 : null);
+    reservedQuantity.computeIfPresent(new SideKey(res.strategy(), res.symbol(), res.side()), (k, v) -> zeroToNull(v.subtract(res.quantity())));
   }
 
   private static BigDecimal zeroToNull(BigDecimal v) {
@@ -255,6 +282,9 @@ public final class RiskBook {
 
   /** A running sum's key: the day's notional reserved for one symbol ({@code bySymbol}) or one strategy. */
   private record SumKey(LocalDate day, boolean bySymbol, String name) {}
+
+  /** The quantity reserved on one side of one (strategy, symbol): what REDUCING adds to the open orders. */
+  private record SideKey(String strategy, String symbol, Side side) {}
 
   private static SumKey symbolKey(LocalDate day, String symbol) {
     return new SumKey(day, true, symbol);

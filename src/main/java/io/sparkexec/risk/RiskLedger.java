@@ -2,6 +2,7 @@ package io.sparkexec.risk;
 
 import com.fasterxml.jackson.annotation.JsonSubTypes;
 import com.fasterxml.jackson.annotation.JsonTypeInfo;
+import com.fasterxml.jackson.databind.JsonNode;
 import io.sparkexec.CborSerializable;
 import io.sparkexec.order.OrderDesk;
 import io.sparkexec.venue.Side;
@@ -13,15 +14,11 @@ import java.time.ZoneOffset;
 import java.util.ArrayList;
 import java.util.Collections;
 import java.util.HashMap;
-import java.util.AbstractMap;
-import java.util.LinkedHashSet;
-import java.util.Set;
-import java.util.concurrent.ConcurrentHashMap;
-import java.util.concurrent.ConcurrentLinkedDeque;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.function.BiConsumer;
+import java.util.function.Consumer;
 import org.apache.pekko.Done;
 import org.apache.pekko.actor.typed.ActorRef;
 import org.apache.pekko.actor.typed.Behavior;
@@ -36,6 +33,7 @@ import org.apache.pekko.persistence.typed.javadsl.EventSourcedBehaviorWithEnforc
 import org.apache.pekko.persistence.typed.javadsl.ReplyEffect;
 import org.apache.pekko.persistence.typed.javadsl.RetentionCriteria;
 import org.apache.pekko.persistence.typed.javadsl.SignalHandler;
+import org.apache.pekko.serialization.jackson.JacksonMigration;
 
 /**
  * What the limits need to remember across restarts, folded from the order room's tag stream
@@ -103,7 +101,8 @@ public final class RiskLedger extends EventSourcedBehaviorWithEnforcedReplies<Ri
   /** Entries at or below the ledger's offset were folded already and are skipped (at-least-once stream). */
   public record Apply(List<Entry> entries, ActorRef<Done> replyTo) implements Command {}
 
-  public record Get(ActorRef<State> replyTo) implements Command {}
+  /** The offset the ledger has folded up to: where the projection resumes. */
+  public record GetOffset(ActorRef<Long> replyTo) implements Command {}
 
   public sealed interface Event extends CborSerializable {}
 
@@ -111,142 +110,232 @@ public final class RiskLedger extends EventSourcedBehaviorWithEnforcedReplies<Ri
 
   public record OpenOrder(String strategy, String symbol, Side side, BigDecimal remaining) implements CborSerializable {}
 
+  /** What the guard needs of the ledger in one consistent read, for REDUCING: the position and what open orders on one side may still add. */
+  public record Exposure(BigDecimal position, BigDecimal openSameSide) {}
+
   /**
-   * {@code day}: the UTC day of the latest accepted order; the notional maps count that day only.
-   * {@code positions}: strategy -> symbol -> net filled quantity (buys minus sells).
-   * {@code recentlyClosed}: closed orders remembered (bounded, oldest first) for fills that trail a cancel.
+   * The ledger as journaled in a snapshot (the same shape the ledger's state record had, so older
+   * snapshots still load: see {@link SnapshotMigration}). {@code recentlyClosed} is in closing order.
    */
-  public record State(long offset, LocalDate day, Map<String, BigDecimal> notionalBySymbol, Map<String, BigDecimal> notionalByStrategy,
+  public record Snapshot(long offset, LocalDate day, Map<String, BigDecimal> notionalBySymbol, Map<String, BigDecimal> notionalByStrategy,
       Map<String, Map<String, BigDecimal>> positions, Map<String, OpenOrder> open, Map<String, OpenOrder> recentlyClosed)
-      implements CborSerializable {
+      implements CborSerializable {}
+
+  /**
+   * The folded ledger. Mutable and folded in place, so a batch costs O(its facts), never O(open
+   * orders or history); copied only into a {@link Snapshot}. Written by the ledger's thread alone,
+   * read by the guards on any thread: both hold {@link Deps#guardLock()}, the guards for O(1) reads,
+   * the ledger while it folds a batch, so a guard sees a batch folded whole or not at all.
+   *
+   * <p>{@code day}: the UTC day of the latest accepted order; the notional maps count that day only.
+   * {@code positions}: (strategy, symbol) -> net filled quantity (buys minus sells). The open counts
+   * and the open remaining per (strategy, symbol, side) are running sums over {@code open}.
+   * {@code recentlyClosed}: the last {@value #RECENTLY_CLOSED} closed orders, for fills that trail a
+   * cancel and for retries of a closed order.
+   */
+  public static final class State {
 
     /**
      * Never changed: Pekko keeps the empty state for every recovery of an incarnation (a restart
-     * after a failed write starts from it again), so the first fold makes the mutable set.
+     * after a failed write starts from it again), so the first fold makes the mutable state.
      */
-    public static final State EMPTY = new State(0, null, Map.of(), Map.of(), Map.of(), Map.of(), Map.of());
+    static final State EMPTY = new State(true);
+
+    private final boolean template;
+    private long offset;
+    private LocalDate day;
+    private final Map<String, BigDecimal> notionalBySymbol = new HashMap<>();
+    private final Map<String, BigDecimal> notionalByStrategy = new HashMap<>();
+    private final Map<PositionKey, BigDecimal> positions = new HashMap<>();
+    private final Map<String, OpenOrder> open = new HashMap<>();
+    private final Map<String, Integer> openByStrategy = new HashMap<>();
+    private final Map<SideKey, BigDecimal> openRemaining = new HashMap<>();
+    private final LinkedHashMap<String, OpenOrder> recentlyClosed = new LinkedHashMap<>(16, 0.75f, false) {
+      @Override
+      protected boolean removeEldestEntry(Map.Entry<String, OpenOrder> eldest) {
+        return size() > RECENTLY_CLOSED;
+      }
+    };
+
+    private record PositionKey(String strategy, String symbol) {}
+
+    private record SideKey(String strategy, String symbol, Side side) {}
+
+    private State(boolean template) {
+      this.template = template;
+    }
+
+    static State of(Snapshot s) {
+      State state = new State(false);
+      state.offset = s.offset();
+      state.day = s.day();
+      state.notionalBySymbol.putAll(s.notionalBySymbol());
+      state.notionalByStrategy.putAll(s.notionalByStrategy());
+      s.positions().forEach((strategy, bySymbol) -> bySymbol.forEach((symbol, q) -> state.positions.put(new PositionKey(strategy, symbol), q)));
+      s.open().forEach(state::opened);
+      state.recentlyClosed.putAll(s.recentlyClosed());
+      return state;
+    }
+
+    public long offset() {
+      return offset;
+    }
+
+    public LocalDate day() {
+      return day;
+    }
 
     public BigDecimal position(String strategy, String symbol) {
-      return positions.getOrDefault(strategy, Map.of()).getOrDefault(symbol, BigDecimal.ZERO);
+      return positions.getOrDefault(new PositionKey(strategy, symbol), BigDecimal.ZERO);
     }
 
-    /** Notional placed on {@code today}: zero when the ledger's day is another one (roll-over). */
-    public BigDecimal notionalToday(LocalDate today, Map<String, BigDecimal> byKey, String key) {
-      return today.equals(day) ? byKey.getOrDefault(key, BigDecimal.ZERO) : BigDecimal.ZERO;
+    /** Notional placed on {@code today} for one symbol: zero when the ledger's day is another one (roll-over). */
+    public BigDecimal symbolNotionalToday(LocalDate today, String symbol) {
+      return today.equals(day) ? notionalBySymbol.getOrDefault(symbol, BigDecimal.ZERO) : BigDecimal.ZERO;
     }
 
-    /**
-     * Fold of one batch; one copy of each small map per batch, not per fact. The recently-closed
-     * set is the one thing too large to copy per batch: it is appended to in place (only this
-     * ledger's thread writes it; readers of older states see it only grow newer).
-     */
+    /** Notional placed on {@code today} by one strategy: zero when the ledger's day is another one. */
+    public BigDecimal strategyNotionalToday(LocalDate today, String strategy) {
+      return today.equals(day) ? notionalByStrategy.getOrDefault(strategy, BigDecimal.ZERO) : BigDecimal.ZERO;
+    }
+
+    public int openCount(String strategy) {
+      return openByStrategy.getOrDefault(strategy, 0);
+    }
+
+    public Exposure exposure(String strategy, String symbol, Side side) {
+      return new Exposure(position(strategy, symbol), openRemaining.getOrDefault(new SideKey(strategy, symbol, side), BigDecimal.ZERO));
+    }
+
+    /** The ledger has counted this order already (open, or closed recently). */
+    public boolean counted(String orderId) {
+      return open.containsKey(orderId) || recentlyClosed.containsKey(orderId);
+    }
+
+    /** A copy: strategy -> symbol -> net filled quantity. */
+    public Map<String, Map<String, BigDecimal>> positions() {
+      Map<String, Map<String, BigDecimal>> copy = new HashMap<>();
+      positions.forEach((k, q) -> copy.computeIfAbsent(k.strategy(), s -> new HashMap<>()).put(k.symbol(), q));
+      return copy;
+    }
+
+    /** A copy of the open orders by id. */
+    public Map<String, OpenOrder> open() {
+      return Map.copyOf(open);
+    }
+
+    /** A copy of everything, as journaled in a snapshot (and compared by the restart tests). */
+    public Snapshot snapshot() {
+      Map<String, Map<String, BigDecimal>> pos = new HashMap<>();
+      positions().forEach((strategy, bySymbol) -> pos.put(strategy, Map.copyOf(bySymbol)));
+      return new Snapshot(offset, day, Map.copyOf(notionalBySymbol), Map.copyOf(notionalByStrategy), Map.copyOf(pos), Map.copyOf(open),
+          Collections.unmodifiableMap(new LinkedHashMap<>(recentlyClosed)));
+    }
+
     State apply(Applied e) {
-      LocalDate d = day;
-      Map<String, BigDecimal> bySymbol = new HashMap<>(notionalBySymbol);
-      Map<String, BigDecimal> byStrategy = new HashMap<>(notionalByStrategy);
-      Map<String, Map<String, BigDecimal>> pos = new HashMap<>(positions);
-      Map<String, OpenOrder> opened = new HashMap<>(open);
-      RecentlyClosed closed = RecentlyClosed.of(recentlyClosed);
+      State s = template ? new State(false) : this;
+      s.fold(e);
+      return s;
+    }
+
+    private void fold(Applied e) {
+      offset = e.offset();
       for (Fact fact : e.facts()) {
         if (fact instanceof Accepted a) {
           LocalDate factDay = utcDay(a.at());
-          if (d == null || factDay.isAfter(d)) {
-            d = factDay;
-            bySymbol.clear();
-            byStrategy.clear();
+          if (day == null || factDay.isAfter(day)) {
+            day = factDay;
+            notionalBySymbol.clear();
+            notionalByStrategy.clear();
           }
           // an order accepted before midnight but folded after it counts for its own (past) day: not at all
-          if (factDay.equals(d)) {
-            bySymbol.merge(a.symbol(), a.notional(), BigDecimal::add);
-            byStrategy.merge(a.strategy(), a.notional(), BigDecimal::add);
+          if (factDay.equals(day)) {
+            notionalBySymbol.merge(a.symbol(), a.notional(), BigDecimal::add);
+            notionalByStrategy.merge(a.strategy(), a.notional(), BigDecimal::add);
           }
-          opened.put(a.orderId(), new OpenOrder(a.strategy(), a.symbol(), a.side(), a.quantity()));
+          opened(a.orderId(), new OpenOrder(a.strategy(), a.symbol(), a.side(), a.quantity()));
         } else if (fact instanceof Filled f) {
-          OpenOrder o = opened.get(f.orderId());
-          if (o == null) o = closed.get(f.orderId());
-          if (o == null) continue;
-          BigDecimal signed = o.side() == Side.BUY ? f.quantity() : f.quantity().negate();
-          Map<String, BigDecimal> bySym = new HashMap<>(pos.getOrDefault(o.strategy(), Map.of()));
-          bySym.merge(o.symbol(), signed, BigDecimal::add);
-          pos.put(o.strategy(), Map.copyOf(bySym));
-          if (opened.containsKey(f.orderId())) {
-            BigDecimal remaining = o.remaining().subtract(f.quantity());
-            if (remaining.signum() > 0) opened.put(f.orderId(), new OpenOrder(o.strategy(), o.symbol(), o.side(), remaining));
-            else close(f.orderId(), opened, closed);
-          }
+          filled(f);
         } else {
-          close(fact.orderId(), opened, closed);
+          closed(fact.orderId());
         }
       }
-      return new State(e.offset(), d, Map.copyOf(bySymbol), Map.copyOf(byStrategy), Map.copyOf(pos), Map.copyOf(opened), closed);
     }
 
-    private static void close(String id, Map<String, OpenOrder> opened, RecentlyClosed closed) {
-      OpenOrder o = opened.remove(id);
+    private void filled(Filled f) {
+      OpenOrder o = open.get(f.orderId());
+      boolean isOpen = o != null;
+      if (!isOpen) o = recentlyClosed.get(f.orderId());
       if (o == null) return;
-      closed.add(id, new OpenOrder(o.strategy(), o.symbol(), o.side(), BigDecimal.ZERO));
+      BigDecimal signed = o.side() == Side.BUY ? f.quantity() : f.quantity().negate();
+      positions.merge(new PositionKey(o.strategy(), o.symbol()), signed, BigDecimal::add);
+      if (!isOpen) return;
+      BigDecimal remaining = o.remaining().subtract(f.quantity());
+      if (remaining.signum() <= 0) {
+        closed(f.orderId());
+        return;
+      }
+      open.put(f.orderId(), new OpenOrder(o.strategy(), o.symbol(), o.side(), remaining));
+      openRemaining.merge(new SideKey(o.strategy(), o.symbol(), o.side()), f.quantity().negate(), State::sumOrNull);
     }
 
-    /** The state as a snapshot: an immutable copy of the recently-closed set, in closing order. */
-    State forSnapshot() {
-      return new State(offset, day, notionalBySymbol, notionalByStrategy, positions, open,
-          Collections.unmodifiableMap(new LinkedHashMap<>(recentlyClosed)));
+    private void opened(String id, OpenOrder o) {
+      OpenOrder before = open.put(id, o);
+      if (before != null) forget(before);
+      openByStrategy.merge(o.strategy(), 1, Integer::sum);
+      openRemaining.merge(new SideKey(o.strategy(), o.symbol(), o.side()), o.remaining(), State::sumOrNull);
+    }
+
+    private void closed(String id) {
+      OpenOrder o = open.remove(id);
+      if (o == null) return;
+      forget(o);
+      recentlyClosed.put(id, new OpenOrder(o.strategy(), o.symbol(), o.side(), BigDecimal.ZERO));
+    }
+
+    // takes an open order out of the running sums
+    private void forget(OpenOrder o) {
+      openByStrategy.computeIfPresent(o.strategy(), (k, n) -> n > 1 ? n - 1 : null);
+      openRemaining.merge(new SideKey(o.strategy(), o.symbol(), o.side()), o.remaining().negate(), State::sumOrNull);
+    }
+
+    // a sum that reaches zero leaves the map, so the maps hold only what is live
+    private static BigDecimal sumOrNull(BigDecimal a, BigDecimal b) {
+      BigDecimal sum = a.add(b);
+      return sum.signum() == 0 ? null : sum;
     }
   }
 
   /**
-   * The last {@value #RECENTLY_CLOSED} closed orders, oldest first: written by the ledger's thread
-   * only, read from any (the risk guard's retry check), so lookups are concurrent-safe and adding
-   * one costs O(1), never a copy.
+   * Snapshots written before the ledger's state became mutable were the state record itself
+   * ({@code RiskLedger$State}), with the fields {@link Snapshot} has: read them as one.
    */
-  static final class RecentlyClosed extends AbstractMap<String, OpenOrder> {
-    private final ConcurrentHashMap<String, OpenOrder> byId = new ConcurrentHashMap<>();
-    private final ConcurrentLinkedDeque<String> order = new ConcurrentLinkedDeque<>();
-
-    static RecentlyClosed of(Map<String, OpenOrder> closed) {
-      if (closed instanceof RecentlyClosed rc) return rc;
-      RecentlyClosed rc = new RecentlyClosed();
-      closed.forEach(rc::add);
-      return rc;
-    }
-
-    void add(String id, OpenOrder o) {
-      if (byId.put(id, o) == null) order.addLast(id);
-      while (byId.size() > RECENTLY_CLOSED) {
-        String oldest = order.pollFirst();
-        if (oldest == null) break;
-        byId.remove(oldest);
-      }
+  public static final class SnapshotMigration extends JacksonMigration {
+    @Override
+    public int currentVersion() {
+      return 2;
     }
 
     @Override
-    public OpenOrder get(Object id) {
-      return byId.get(id);
+    public String transformClassName(int fromVersion, String className) {
+      return Snapshot.class.getName();
     }
 
     @Override
-    public boolean containsKey(Object id) {
-      return byId.containsKey(id);
-    }
-
-    @Override
-    public int size() {
-      return byId.size();
-    }
-
-    @Override
-    public Set<Map.Entry<String, OpenOrder>> entrySet() {
-      Set<Map.Entry<String, OpenOrder>> entries = new LinkedHashSet<>();
-      for (String id : order) {
-        OpenOrder o = byId.get(id);
-        if (o != null) entries.add(new SimpleImmutableEntry<>(id, o));
-      }
-      return entries;
+    public JsonNode transform(int fromVersion, JsonNode json) {
+      return json;
     }
   }
 
-  /** {@code publish}: the state after recovery (no facts) and after every batch (the facts it folded). */
-  public record Deps(int snapshotEvery, BiConsumer<State, List<Fact>> publish) {}
+  /**
+   * {@code guardLock}: held while a batch is folded; the guards read the ledger and their own
+   * reservations under it. {@code folded}: called under that lock as each batch is folded (also in
+   * replay), with the state and the batch's facts, so the guards release what they reserved for
+   * those orders in the same step: an order counts once, never twice and never not at all.
+   * Pekko folds a batch before its write is confirmed; the facts come from the durable order
+   * journal, so counting them at once is right. {@code recovered}: the state once recovery is done.
+   */
+  public record Deps(int snapshotEvery, Object guardLock, BiConsumer<State, List<Fact>> folded, Consumer<State> recovered) {}
 
   public static Behavior<Command> create(Deps deps) {
     return Behaviors.setup(ctx -> new RiskLedger(deps));
@@ -270,14 +359,12 @@ public final class RiskLedger extends EventSourcedBehaviorWithEnforcedReplies<Ri
       @Override
       public Object toJournal(State state) {
         // on the ledger's thread: the copy is consistent with the snapshot's offset
-        return state.forSnapshot();
+        return state.snapshot();
       }
 
       @Override
       public State fromJournal(Object from) {
-        State s = (State) from;
-        return new State(s.offset(), s.day(), s.notionalBySymbol(), s.notionalByStrategy(), s.positions(), s.open(),
-            RecentlyClosed.of(s.recentlyClosed()));
+        return State.of((Snapshot) from);
       }
     };
   }
@@ -289,14 +376,14 @@ public final class RiskLedger extends EventSourcedBehaviorWithEnforcedReplies<Ri
 
   @Override
   public SignalHandler<State> signalHandler() {
-    return newSignalHandlerBuilder().onSignal(RecoveryCompleted.instance(), s -> deps.publish().accept(s, List.of())).build();
+    return newSignalHandlerBuilder().onSignal(RecoveryCompleted.instance(), s -> deps.recovered().accept(s)).build();
   }
 
   @Override
   public CommandHandlerWithReply<Command, Event, State> commandHandler() {
     return newCommandHandlerWithReplyBuilder().forAnyState()
         .onCommand(Apply.class, this::onApply)
-        .onCommand(Get.class, (s, c) -> Effect().reply(c.replyTo(), s))
+        .onCommand(GetOffset.class, (s, c) -> Effect().reply(c.replyTo(), s.offset()))
         .build();
   }
 
@@ -311,13 +398,19 @@ public final class RiskLedger extends EventSourcedBehaviorWithEnforcedReplies<Ri
     // events the limits ignore are not journaled; after a restart they are read again, harmlessly
     if (facts.isEmpty()) return Effect().reply(c.replyTo(), Done.getInstance());
     Applied applied = new Applied(offset, List.copyOf(facts));
-    return Effect().persist(applied)
-        .thenRun(next -> deps.publish().accept(next, applied.facts()))
-        .thenReply(c.replyTo(), next -> Done.getInstance());
+    return Effect().persist(applied).thenReply(c.replyTo(), next -> Done.getInstance());
   }
 
   @Override
   public EventHandler<State, Event> eventHandler() {
-    return newEventHandlerBuilder().forAnyState().onEvent(Applied.class, State::apply).build();
+    return newEventHandlerBuilder().forAnyState().onEvent(Applied.class, this::onApplied).build();
+  }
+
+  private State onApplied(State s, Applied e) {
+    synchronized (deps.guardLock()) {
+      State next = s.apply(e);
+      deps.folded().accept(next, e.facts());
+      return next;
+    }
   }
 }

@@ -35,10 +35,10 @@ public final class RiskProjection {
     EventsByTagQuery query = PersistenceQuery.get(system).getReadJournalFor(EventsByTagQuery.class, readJournalId);
     RestartSettings restart = RestartSettings.create(Duration.ofMillis(500), Duration.ofSeconds(10), 0.2);
     RestartSource.withBackoff(restart, () ->
-            Source.completionStage(AskPattern.<RiskLedger.Command, RiskLedger.State>ask(ledger, RiskLedger.Get::new, askTimeout, system.scheduler()))
-                .flatMapConcat(state -> {
-                  log.info("event=risk_projection_started readJournal={} fromOffset={}", readJournalId, state.offset());
-                  return query.eventsByTag(OrderDesk.TAG, Sequence.apply(state.offset()));
+            Source.completionStage(AskPattern.<RiskLedger.Command, Long>ask(ledger, RiskLedger.GetOffset::new, askTimeout, system.scheduler()))
+                .flatMapConcat(offset -> {
+                  log.info("event=risk_projection_started readJournal={} fromOffset={}", readJournalId, offset);
+                  return query.eventsByTag(OrderDesk.TAG, Sequence.apply(offset));
                 })
                 .map(RiskProjection::entry)
                 .groupedWithin(batchSize, batchWindow)

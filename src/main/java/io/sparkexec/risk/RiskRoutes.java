@@ -138,15 +138,12 @@ public final class RiskRoutes {
   }
 
   private Map<String, Object> positions(String strategy, Scope scope) {
-    RiskLedger.State ledger = risk.book().ledger();
     List<Map<String, Object>> rows = new ArrayList<>();
-    if (ledger != null) {
-      ledger.positions().entrySet().stream()
-          .filter(e -> (strategy == null || strategy.equals(e.getKey())) && scope.permits(e.getKey()))
-          .sorted(Map.Entry.comparingByKey())
-          .forEach(e -> e.getValue().entrySet().stream().sorted(Map.Entry.comparingByKey()).forEach(pos -> rows.add(
-              Map.of("strategy", e.getKey(), "symbol", pos.getKey(), "quantity", pos.getValue().stripTrailingZeros().toPlainString()))));
-    }
+    risk.positions().entrySet().stream()
+        .filter(e -> (strategy == null || strategy.equals(e.getKey())) && scope.permits(e.getKey()))
+        .sorted(Map.Entry.comparingByKey())
+        .forEach(e -> e.getValue().entrySet().stream().sorted(Map.Entry.comparingByKey()).forEach(pos -> rows.add(
+            Map.of("strategy", e.getKey(), "symbol", pos.getKey(), "quantity", pos.getValue().stripTrailingZeros().toPlainString()))));
     return Map.of("positions", rows);
   }
 

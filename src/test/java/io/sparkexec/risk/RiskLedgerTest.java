@@ -35,14 +35,16 @@ class RiskLedgerTest {
   static final Instant DAY1 = Instant.parse("2026-03-01T23:59:00Z");
   static final Instant DAY2 = Instant.parse("2026-03-02T00:01:00Z");
 
-  final List<RiskLedger.State> published = new ArrayList<>();
+  final List<RiskLedger.Snapshot> published = new ArrayList<>();
   EventSourcedBehaviorTestKit<RiskLedger.Command, RiskLedger.Event, RiskLedger.State> kit;
   long offset;
 
   @BeforeEach
   void fresh() {
     // snapshot every 3 events: the restart tests recover from a snapshot plus events
-    kit = EventSourcedBehaviorTestKit.create(testKit.system(), RiskLedger.create(new RiskLedger.Deps(3, (s, facts) -> published.add(s))));
+    kit = EventSourcedBehaviorTestKit.create(testKit.system(), RiskLedger.create(new RiskLedger.Deps(3, new Object(), (s, facts) -> { }, s -> published.add(s.snapshot()))),
+        // the state is folded in place and never serialized itself: its snapshot form is (restart tests)
+        EventSourcedBehaviorTestKit.enabledSerializationSettings().withVerifyState(false));
     kit.clear();
     kit.restart();
     offset = 0;
@@ -101,19 +103,19 @@ class RiskLedgerTest {
         "b1", accepted("b1", "beta", "ETHUSDT", Side.BUY, "1", "50", DAY1));
     LocalDate d1 = LocalDate.parse("2026-03-01");
     assertEquals(d1, s.day());
-    assertEquals(0, new BigDecimal("300").compareTo(s.notionalToday(d1, s.notionalBySymbol(), "BTCUSDT")), "LIMIT at its price, MARKET at the touch");
-    assertEquals(0, new BigDecimal("300").compareTo(s.notionalToday(d1, s.notionalByStrategy(), "alpha")));
-    assertEquals(0, new BigDecimal("50").compareTo(s.notionalToday(d1, s.notionalByStrategy(), "beta")));
-    assertEquals(0, BigDecimal.ZERO.compareTo(s.notionalToday(d1.plusDays(1), s.notionalBySymbol(), "BTCUSDT")),
+    assertEquals(0, new BigDecimal("300").compareTo(s.symbolNotionalToday(d1, "BTCUSDT")), "LIMIT at its price, MARKET at the touch");
+    assertEquals(0, new BigDecimal("300").compareTo(s.strategyNotionalToday(d1, "alpha")));
+    assertEquals(0, new BigDecimal("50").compareTo(s.strategyNotionalToday(d1, "beta")));
+    assertEquals(0, BigDecimal.ZERO.compareTo(s.symbolNotionalToday(d1.plusDays(1), "BTCUSDT")),
         "asked on the next day, before any order of that day: nothing used yet");
 
     s = apply("a2", accepted("a2", "alpha", "BTCUSDT", Side.BUY, "1", "100", DAY2),
         "late", accepted("late", "alpha", "BTCUSDT", Side.BUY, "5", "100", DAY1));
     LocalDate d2 = LocalDate.parse("2026-03-02");
     assertEquals(d2, s.day());
-    assertEquals(0, new BigDecimal("100").compareTo(s.notionalToday(d2, s.notionalBySymbol(), "BTCUSDT")),
+    assertEquals(0, new BigDecimal("100").compareTo(s.symbolNotionalToday(d2, "BTCUSDT")),
         "the new day starts from zero; an order of the past day folded late does not count for today");
-    assertFalse(s.notionalByStrategy().containsKey("beta"));
+    assertFalse(s.snapshot().notionalByStrategy().containsKey("beta"));
   }
 
   @Test
@@ -139,13 +141,55 @@ class RiskLedgerTest {
       String id = "o" + i;
       apply(id, accepted(id, "alpha", "SOLUSDT", i % 2 == 0 ? Side.BUY : Side.SELL, "1." + i, "10", DAY1), id, filled("1"));
     }
-    RiskLedger.State before = kit.getState();
+    RiskLedger.Snapshot before = kit.getState().snapshot();
     published.clear();
 
     kit.restart();
 
-    assertEquals(before, kit.getState());
+    assertEquals(before, kit.getState().snapshot());
     assertEquals(List.of(before), published, "the recovered ledger is published for the guard");
     assertEquals(10, kit.getState().offset(), "the projection resumes after the last folded offset");
+  }
+
+  @Test
+  void openCountsAndSameSideRemainingAreRunningSumsOverTheOpenOrders() {
+    RiskLedger.State s = apply(
+        "a1", accepted("a1", "alpha", "BTCUSDT", Side.BUY, "2", "100", DAY1),
+        "a2", accepted("a2", "alpha", "BTCUSDT", Side.BUY, "3", "100", DAY1),
+        "a3", accepted("a3", "alpha", "BTCUSDT", Side.SELL, "1", "100", DAY1),
+        "b1", accepted("b1", "beta", "BTCUSDT", Side.BUY, "7", "100", DAY1),
+        "a1", filled("0.5"));
+    assertEquals(3, s.openCount("alpha"));
+    assertEquals(new RiskLedger.Exposure(new BigDecimal("0.5"), new BigDecimal("4.5")), s.exposure("alpha", "BTCUSDT", Side.BUY),
+        "a partial fill moves the position and takes its quantity off what the order may still add");
+    assertEquals(0, BigDecimal.ONE.compareTo(s.exposure("alpha", "BTCUSDT", Side.SELL).openSameSide()));
+
+    s = apply("a2", new OrderDesk.OrderCanceled("a2", "canceled by client", DAY1), "a1", filled("1.5"));
+    assertEquals(1, s.openCount("alpha"), "canceled and fully filled orders are no longer counted");
+    assertEquals(0, BigDecimal.ZERO.compareTo(s.exposure("alpha", "BTCUSDT", Side.BUY).openSameSide()));
+    assertEquals(0, new BigDecimal("2").compareTo(s.position("alpha", "BTCUSDT")));
+    assertTrue(s.counted("a2"), "a closed order is remembered: its retry adds no exposure");
+    assertEquals(1, s.openCount("beta"));
+    assertFalse(s.counted("never"));
+  }
+
+  @Test
+  void replayOfTheJournalAloneGivesTheSameLedger() {
+    var journalOnly = EventSourcedBehaviorTestKit.<RiskLedger.Command, RiskLedger.Event, RiskLedger.State>create(testKit.system(),
+        RiskLedger.create(new RiskLedger.Deps(10_000, new Object(), (st, facts) -> { }, st -> { })),
+        EventSourcedBehaviorTestKit.enabledSerializationSettings().withVerifyState(false));
+    journalOnly.clear();
+    kit = journalOnly;
+    apply("a1", accepted("a1", "alpha", "BTCUSDT", Side.BUY, "2", "100", DAY1),
+        "a2", accepted("a2", "beta", "ETHUSDT", Side.SELL, "1", null, DAY1),
+        "a1", filled("0.5"),
+        "a2", new OrderDesk.OrderExpired("a2", "IOC", DAY1));
+    apply("a3", accepted("a3", "alpha", "BTCUSDT", Side.SELL, "1", "100", DAY2));
+    RiskLedger.Snapshot before = journalOnly.getState().snapshot();
+
+    journalOnly.restart();
+
+    assertEquals(before, journalOnly.getState().snapshot());
+    assertEquals(2, journalOnly.getState().openCount("alpha"), "a1 and a3 are open");
   }
 }
