@@ -35,6 +35,9 @@ public final class Main {
         index-bench [ORDERS]
                 what the order index costs: claim of a new id, find of an old one, in a
                 fresh index of ORDERS orders (default 1000000; docs/performance.md)
+        risk-bench [SECONDS]
+                what the risk guard costs per order with 0 / 100000 orders in the
+                ledger and 0 / 5000 open, ACTIVE and REDUCING (docs/performance.md)
         migrate-journal --from DIR --to DIR
                 copy a journal written by Pekko's built-in LevelDB plugin into a new
                 group-commit journal directory (docs/journal.md)
@@ -71,6 +74,7 @@ public final class Main {
       case "chaos-drill" -> io.sparkexec.bench.ChaosDrill.main(rest);
       case "ws-bench-server" -> io.sparkexec.bench.WsFeedBench.main(rest);
       case "index-bench" -> io.sparkexec.order.OrderIndexBench.main(rest);
+      case "risk-bench" -> io.sparkexec.risk.RiskBench.main(rest);
       case "migrate-journal" -> {
         useConfLogback();
         io.sparkexec.journal.JournalMigration.main(rest);
