@@ -32,10 +32,17 @@ public record OrderRequest(String clientOrderId, OrderSpec spec, RespType respTy
   /** Either a request or why the body is not one. */
   public record Parsed(OrderRequest request, Rejection rejection) {}
 
-  private static final Pattern CLIENT_ORDER_ID = Pattern.compile("[A-Za-z0-9._:/-]{1,36}");
+  // "." and ".." are URL dot segments: clients drop them from a path, so GET and DELETE could never reach such an order
+  private static final Pattern CLIENT_ORDER_ID = Pattern.compile("(?!\\.\\.?$)[A-Za-z0-9._:/-]{1,36}");
+  public static final String CLIENT_ORDER_ID_RULE = "must be 1-36 characters of A-Z a-z 0-9 . _ : / -, and not . or ..";
   private static final Pattern SYMBOL = Pattern.compile("[A-Z0-9]{2,20}");
   private static final Set<String> FIELDS =
       Set.of("clientOrderId", "symbol", "side", "type", "timeInForce", "quantity", "price", "strategy", "respType");
+
+  /** A clientOrderId an order can have: what a path id is checked against before any lookup. */
+  public static boolean isClientOrderId(String id) {
+    return CLIENT_ORDER_ID.matcher(id).matches();
+  }
 
   /** Same order as {@code other}: what idempotency compares (respType is how to answer, not what). */
   public boolean sameOrderAs(OrderRequest other) {
@@ -48,7 +55,7 @@ public record OrderRequest(String clientOrderId, OrderSpec spec, RespType respTy
    */
   public static Parsed parse(JsonNode body, String respTypeParam, Supplier<String> newId) {
     BodyFields f = new BodyFields(body, FIELDS);
-    String clientOrderId = f.matching("clientOrderId", CLIENT_ORDER_ID, "must be 1-36 characters of A-Z a-z 0-9 . _ : / -", false);
+    String clientOrderId = f.matching("clientOrderId", CLIENT_ORDER_ID, CLIENT_ORDER_ID_RULE, false);
     String symbol = f.matching("symbol", SYMBOL, "must be 2-20 characters of A-Z 0-9", true);
     Side side = f.enumValue("side", Side.class, true);
     OrderType type = f.enumValue("type", OrderType.class, true);

@@ -26,6 +26,7 @@ import java.util.Map;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionStage;
 import java.util.function.Function;
+import java.util.function.Supplier;
 import org.apache.pekko.http.javadsl.model.HttpResponse;
 import org.apache.pekko.http.javadsl.model.MediaTypes;
 import org.apache.pekko.http.javadsl.model.StatusCodes;
@@ -59,8 +60,8 @@ public final class OrderRoutes {
             pathEnd(() -> RouteMetrics.template("/api/private/order", () ->
                 post(() -> auth.require(Auth.Role.TRADER, p -> place(scope(p)))))),
             path(id -> RouteMetrics.template("/api/private/order/{clientOrderId}", () -> concat(
-                get(() -> auth.require(Auth.Role.TRADER, p -> getOrder(id, scope(p)))),
-                delete(() -> auth.require(Auth.Role.TRADER, p -> cancel(id, scope(p))))))))),
+                get(() -> auth.require(Auth.Role.TRADER, p -> orderId(id, () -> getOrder(id, scope(p))))),
+                delete(() -> auth.require(Auth.Role.TRADER, p -> orderId(id, () -> cancel(id, scope(p)))))))))),
         path("open-orders", () -> RouteMetrics.template("/api/private/open-orders", () -> concat(
             get(() -> auth.require(Auth.Role.TRADER, p -> openOrders(scope(p)))),
             delete(() -> auth.require(Auth.Role.TRADER, p -> cancelOpen(scope(p))))))))));
@@ -113,12 +114,19 @@ public final class OrderRoutes {
         return Json.response(early ? StatusCodes.ACCEPTED : StatusCodes.OK, OrderJson.of(placed.order()));
       }
       if (outcome instanceof OrderService.Conflicting conflict) {
+        // another strategy's order is not shown to a key that may not see it
         return ApiErrors.response(409, "IDEMPOTENCY_CONFLICT", "clientOrderId " + request.clientOrderId() + " is taken by an order with another body",
-            "clientOrderId", Map.of("existing", OrderJson.of(conflict.existing())));
+            "clientOrderId", conflict.existing() == null ? null : Map.of("existing", OrderJson.of(conflict.existing())));
       }
       if (outcome instanceof OrderService.Refused refused) return refused(refused.rejection());
       return outcomeUnknown(((OrderService.OutcomeUnknown) outcome).message());
     });
+  }
+
+  /** An id no order can have is refused as such, without a lookup and without echoing it (it may hold CR, LF or NUL). */
+  private static Route orderId(String id, Supplier<Route> inner) {
+    if (OrderRequest.isClientOrderId(id)) return inner.get();
+    return complete(ApiErrors.response(400, "INVALID_FORMAT", "clientOrderId " + OrderRequest.CLIENT_ORDER_ID_RULE, "clientOrderId", null));
   }
 
   private Route getOrder(String id, Scope scope) {

@@ -50,6 +50,7 @@ public final class OrderService {
 
   public record Refused(Rejection rejection) implements PlaceOutcome {}
 
+  /** {@code existing}: the order holding the clientOrderId, or null when the caller's scope may not see it. */
   public record Conflicting(Order existing) implements PlaceOutcome {}
 
   /** No answer in time: the caller retries with the same clientOrderId, which is safe. */
@@ -161,7 +162,7 @@ public final class OrderService {
         .<OrderDesk.Reply>ask(replyTo -> new OrderDesk.Place(request, receivedAt, replyTo), settings.responseTimeout())
         .<PlaceOutcome>thenApply(reply -> {
           if (reply instanceof OrderDesk.Found found) return new Placed(found.order(), false);
-          if (reply instanceof OrderDesk.Conflict conflict) return new Conflicting(conflict.existing());
+          if (reply instanceof OrderDesk.Conflict conflict) return new Conflicting(scope.permits(conflict.existing()) ? conflict.existing() : null);
           throw new IllegalStateException("unexpected reply to Place: " + reply);
         })
         .exceptionallyCompose(error -> afterTimeout(desk, id, error, Placed::new, OutcomeUnknown::new));

@@ -120,6 +120,9 @@ class BadInputIT {
         post("clientOrderId with a space", order("bad id"), 400, "INVALID_FORMAT", "clientOrderId"),
         post("clientOrderId too long", order("bad-" + "x".repeat(40)), 400, "INVALID_FORMAT", "clientOrderId"),
         post("clientOrderId a number", order("bad-num").replace("\"bad-num\"", "42"), 400, "INVALID_TYPE", "clientOrderId"),
+        // dot segments: a client drops them from GET/DELETE paths, so no one could reach the order
+        post("clientOrderId a dot", order("."), 400, "INVALID_FORMAT", "clientOrderId"),
+        post("clientOrderId two dots", order(".."), 400, "INVALID_FORMAT", "clientOrderId"),
         post("strategy too long", order("bad-strategy", "strategy", "s".repeat(65)), 400, "INVALID_FORMAT", "strategy"),
         post("unknown field", order("bad-unknown-field", "leverage", "10"), 400, "UNKNOWN_FIELD", "leverage"),
         // numbers
@@ -154,7 +157,13 @@ class BadInputIT {
         Named.of("PUT open-orders", new Case("PUT", "/api/private/open-orders", null, null, false, 405, "METHOD_NOT_ALLOWED", null, null)),
         Named.of("unknown path", new Case("POST", "/api/private/orders", "application/json", order("bad-path"), false, 404, "NOT_FOUND", null,
             "bad-path")),
-        Named.of("unknown public path", new Case("GET", "/api/public/nope", null, null, false, 404, "NOT_FOUND", null, null)));
+        Named.of("unknown public path", new Case("GET", "/api/public/nope", null, null, false, 404, "NOT_FOUND", null, null)),
+        // ids no order can have: refused as such, not looked up and not echoed
+        Named.of("GET an id with CR LF", new Case("GET", ORDER + "/bad%0D%0Aevent=forged", null, null, false, 400, "INVALID_FORMAT",
+            "clientOrderId", null)),
+        Named.of("DELETE an id with NUL", new Case("DELETE", ORDER + "/bad%00id", null, null, false, 400, "INVALID_FORMAT", "clientOrderId", null)),
+        Named.of("GET a 2000-character id", new Case("GET", ORDER + "/" + "x".repeat(2000), null, null, false, 400, "INVALID_FORMAT",
+            "clientOrderId", null)));
   }
 
   @ParameterizedTest(name = "{0}")
@@ -178,7 +187,11 @@ class BadInputIT {
     assertFalse(error.path("message").asText("").isBlank(), "a message for people");
     if (c.status() == 405) assertTrue(r.header("Allow").filter(a -> !a.isBlank()).isPresent(), () -> "405 names the allowed methods: " + r.headers().map());
 
-    if (c.clientOrderId() != null) assertEquals(404, server.getOrder(c.clientOrderId()).status(), "order was not created");
+    if (c.path().contains("forged")) assertFalse(r.text().contains("forged"), () -> "the id is not echoed: " + r);
+    // an id no order can have is refused at GET too (400); any other must be unknown
+    if (c.clientOrderId() != null) {
+      assertEquals(OrderRequest.isClientOrderId(c.clientOrderId()) ? 404 : 400, server.getOrder(c.clientOrderId()).status(), "order was not created");
+    }
     assertEquals(eventsBefore, server.orderEventCount(), "the journal gained no order event");
   }
 
