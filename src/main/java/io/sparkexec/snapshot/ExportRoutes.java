@@ -47,6 +47,8 @@ public final class ExportRoutes {
       if (f == null) return invalid("from", from);
       Instant t = to == null ? now : instant(to);
       if (t == null) return invalid("to", to);
+      if (outOfRange(f)) return outOfRange("from");
+      if (outOfRange(t)) return outOfRange("to");
       if (!t.isAfter(f)) return new Query(null, null, null, Rejection.invalid("to", "INVALID_RANGE", "to must be after from"));
       FillExport.Format fmt;
       try {
@@ -60,6 +62,17 @@ public final class ExportRoutes {
     private static Query invalid(String field, String value) {
       return new Query(null, null, null, Rejection.invalid(field, "INVALID_FORMAT",
           field + " must be an ISO-8601 instant (2026-03-01T12:00:00Z) or a date (2026-03-01), not " + value));
+    }
+
+    // Instant reaches the year -1e9, far past what epoch milliseconds (the journal's timestamps) can hold
+    private static final Instant LATEST = Instant.parse("9999-12-31T23:59:59Z");
+
+    private static boolean outOfRange(Instant i) {
+      return i.isBefore(Instant.EPOCH) || i.isAfter(LATEST);
+    }
+
+    private static Query outOfRange(String field) {
+      return new Query(null, null, null, Rejection.invalid(field, "INVALID_RANGE", field + " must be between 1970-01-01 and 9999-12-31"));
     }
 
     private static Instant instant(String s) {
