@@ -28,8 +28,9 @@ import org.apache.pekko.stream.javadsl.Sink;
 import org.apache.pekko.stream.javadsl.Source;
 
 /**
- * Queue benchmark, not a test: {@code java -Xmx512m -cp target/spark-executor.jar io.sparkexec.queue.QueueBench [seconds [rate]]}.
- * For fsync on and off, in one JVM, each on a fresh group-commit journal in a temp directory:
+ * Queue benchmark, not a test: {@code java -Xmx512m -cp target/spark-executor.jar io.sparkexec.queue.QueueBench [seconds [rate]]},
+ * or {@code ... QueueBench history [jobs [processed]]}. For fsync on and off, in one JVM, each on a fresh group-commit journal in a
+ * temp directory. The default mode measures
  * <ol>
  *   <li>throughput: producers enqueue batches of {@value #BATCH} while consumers claim batches
  *       of {@value #BATCH} and ack each claim with one batch ack (closed loop, at most
@@ -37,7 +38,11 @@ import org.apache.pekko.stream.javadsl.Source;
  *   <li>lag under steady load: jobs enqueued at {@code rate}/s (every 5 ms, what is owed) and
  *       consumed as above; lag = claim time - enqueue time, per job.
  * </ol>
- * Progress goes to stderr, the markdown table to stdout. Defaults: 10 s, 2000 jobs/s.
+ * The history mode measures whether a queue's cost grows with the jobs it has processed: after a
+ * warm-up on a queue of its own, throughput as above over a fresh queue's first {@code jobs} jobs
+ * (phase A), then, once that queue has acked {@code processed} jobs, over its next {@code jobs}
+ * (phase B). Progress goes to stderr, the markdown table to stdout. Defaults: 10 s, 2000 jobs/s;
+ * history 20000 jobs, 100000 processed.
  */
 public final class QueueBench {
 
@@ -45,6 +50,8 @@ public final class QueueBench {
   private static final int MAX_BACKLOG = 2_000;
   private static final int PRODUCERS = 2;
   private static final int CONSUMERS = 2;
+  // a history phase ends by count; this only bounds a run that stalls
+  private static final Duration MAX_PHASE = Duration.ofMinutes(5);
 
   private record Throughput(double jobsPerSecond, long jobs) {}
 
@@ -52,35 +59,73 @@ public final class QueueBench {
 
   private QueueBench() {}
 
+  /** One measurement on a fresh system; answers its table row. */
+  private interface Measurement {
+    String row(ActorSystem<?> system, boolean fsync) throws Exception;
+  }
+
   public static void main(String[] args) throws Exception {
-    int seconds = args.length > 0 ? Integer.parseInt(args[0]) : 10;
-    int rate = args.length > 1 ? Integer.parseInt(args[1]) : 2000;
-    List<String> rows = new ArrayList<>();
-    for (boolean fsync : new boolean[] {true, false}) {
-      Path dir = Files.createTempDirectory("queue-bench-");
-      ActorSystem<Void> system = ActorSystem.create(Behaviors.empty(), "queue-bench", config(dir, fsync));
-      try {
-        QueueService queue = queue(system, "bench-throughput");
-        run(queue, system, 1); // warm-up
-        Throughput t = run(queue, system, seconds);
-        System.err.printf("fsync=%s throughput: %.0f jobs/s%n", fsync, t.jobsPerSecond());
-        Lag lag = lag(queue(system, "bench-lag"), system, seconds, rate);
-        System.err.printf("fsync=%s lag at %d/s: p50 %.2f ms p99 %.2f ms%n", fsync, rate, lag.lagMicros().getValueAtPercentile(50) / 1000.0,
-            lag.lagMicros().getValueAtPercentile(99) / 1000.0);
-        rows.add(String.format("| %s | %,.0f | %,.0f / %,.0f | %.2f | %.2f | %.2f |", fsync ? "on" : "off", t.jobsPerSecond(),
-            lag.offeredPerSecond(), lag.ackedPerSecond(), lag.lagMicros().getValueAtPercentile(50) / 1000.0,
-            lag.lagMicros().getValueAtPercentile(99) / 1000.0, lag.lagMicros().getMaxValue() / 1000.0));
-      } finally {
-        system.terminate();
-        system.getWhenTerminated().toCompletableFuture().get(30, TimeUnit.SECONDS);
-      }
+    if (args.length > 0 && args[0].equals("history")) {
+      history(args.length > 1 ? Integer.parseInt(args[1]) : 20_000, args.length > 2 ? Integer.parseInt(args[2]) : 100_000);
+    } else {
+      steady(args.length > 0 ? Integer.parseInt(args[0]) : 10, args.length > 1 ? Integer.parseInt(args[1]) : 2000);
     }
+    System.exit(0);
+  }
+
+  private static void steady(int seconds, int rate) throws Exception {
+    List<String> rows = perFsync((system, fsync) -> {
+      QueueService queue = queue(system, "bench-throughput");
+      run(queue, system, Duration.ofSeconds(1), Long.MAX_VALUE); // warm-up
+      Throughput t = run(queue, system, Duration.ofSeconds(seconds), Long.MAX_VALUE);
+      System.err.printf("fsync=%s throughput: %.0f jobs/s%n", fsync, t.jobsPerSecond());
+      Lag lag = lag(queue(system, "bench-lag"), system, seconds, rate);
+      System.err.printf("fsync=%s lag at %d/s: p50 %.2f ms p99 %.2f ms%n", fsync, rate, lag.lagMicros().getValueAtPercentile(50) / 1000.0,
+          lag.lagMicros().getValueAtPercentile(99) / 1000.0);
+      return String.format("| %s | %,.0f | %,.0f / %,.0f | %.2f | %.2f | %.2f |", fsync ? "on" : "off", t.jobsPerSecond(),
+          lag.offeredPerSecond(), lag.ackedPerSecond(), lag.lagMicros().getValueAtPercentile(50) / 1000.0,
+          lag.lagMicros().getValueAtPercentile(99) / 1000.0, lag.lagMicros().getMaxValue() / 1000.0);
+    });
     System.out.printf("%d s per run, batches of %d, %d producers, %d consumers; lag run offered %d jobs/s%n%n", seconds, BATCH, PRODUCERS,
         CONSUMERS, rate);
     System.out.println("| fsync | enqueue+claim+ack jobs/s | lag run: offered / acked jobs/s | lag p50 ms | lag p99 ms | lag max ms |");
     System.out.println("|---|---|---|---|---|---|");
     rows.forEach(System.out::println);
-    System.exit(0);
+  }
+
+  private static void history(int jobs, int processed) throws Exception {
+    List<String> rows = perFsync((system, fsync) -> {
+      run(queue(system, "bench-warm-up"), system, MAX_PHASE, jobs);
+      QueueService queue = queue(system, "bench-history");
+      Throughput a = run(queue, system, MAX_PHASE, jobs);
+      System.err.printf("fsync=%s phase A: %.0f jobs/s%n", fsync, a.jobsPerSecond());
+      long before = a.jobs() + run(queue, system, MAX_PHASE, processed - a.jobs()).jobs();
+      Throughput b = run(queue, system, MAX_PHASE, jobs);
+      System.err.printf("fsync=%s phase B (after %d jobs): %.0f jobs/s%n", fsync, before, b.jobsPerSecond());
+      return String.format("| %s | %,d / %,d | %,.0f | %,d | %,d / %,d | %,.0f | %.2f |", fsync ? "on" : "off", a.jobs(), jobs,
+          a.jobsPerSecond(), before, b.jobs(), jobs, b.jobsPerSecond(), b.jobsPerSecond() / a.jobsPerSecond());
+    });
+    System.out.printf("phases of %d jobs, B after %d processed; batches of %d, %d producers, %d consumers%n%n", jobs, processed, BATCH,
+        PRODUCERS, CONSUMERS);
+    System.out.println("| fsync | A: jobs acked / asked | A: jobs/s | processed before B | B: jobs acked / asked | B: jobs/s | B / A |");
+    System.out.println("|---|---|---|---|---|---|---|");
+    rows.forEach(System.out::println);
+  }
+
+  /** The measurement once per fsync setting, each in its own system on a fresh journal. */
+  private static List<String> perFsync(Measurement measurement) throws Exception {
+    List<String> rows = new ArrayList<>();
+    for (boolean fsync : new boolean[] {true, false}) {
+      Path dir = Files.createTempDirectory("queue-bench-");
+      ActorSystem<Void> system = ActorSystem.create(Behaviors.empty(), "queue-bench", config(dir, fsync));
+      try {
+        rows.add(measurement.row(system, fsync));
+      } finally {
+        system.terminate();
+        system.getWhenTerminated().toCompletableFuture().get(30, TimeUnit.SECONDS);
+      }
+    }
+    return rows;
   }
 
   private static Config config(Path dir, boolean fsync) {
@@ -97,8 +142,11 @@ public final class QueueBench {
         Props.empty()), s);
   }
 
-  /** Closed loop: producers keep at most MAX_BACKLOG jobs unacked; consumers claim and batch-ack. */
-  private static Throughput run(QueueService queue, ActorSystem<?> system, int seconds) throws Exception {
+  /**
+   * Closed loop for {@code maxTime} or until {@code maxJobs} are acked, whichever comes first:
+   * producers keep at most MAX_BACKLOG jobs unacked; consumers claim and batch-ack.
+   */
+  private static Throughput run(QueueService queue, ActorSystem<?> system, Duration maxTime, long maxJobs) throws Exception {
     AtomicLong enqueued = new AtomicLong();
     AtomicLong acked = new AtomicLong();
     AtomicLong ids = new AtomicLong();
@@ -112,11 +160,16 @@ public final class QueueBench {
         return queue.enqueue(jobs).thenApply(r -> (int) enqueued.addAndGet(BATCH));
       }));
     }
+    CompletableFuture<Void> done = new CompletableFuture<Void>().completeOnTimeout(null, maxTime.toMillis(), TimeUnit.MILLISECONDS);
     long start = System.nanoTime();
-    long ackedAtStart = acked.get();
-    for (int c = 0; c < CONSUMERS; c++) switches.add(loop(system, () -> consumeOnce(queue, system, acked, null)));
-    measureFor(seconds);
-    long jobs = acked.get() - ackedAtStart;
+    for (int c = 0; c < CONSUMERS; c++) {
+      switches.add(loop(system, () -> consumeOnce(queue, system, acked, null).thenApply(n -> {
+        if (acked.get() >= maxJobs) done.complete(null);
+        return n;
+      })));
+    }
+    done.join();
+    long jobs = acked.get();
     double elapsed = (System.nanoTime() - start) / 1e9;
     switches.forEach(UniqueKillSwitch::shutdown);
     drain(queue);
