@@ -9,6 +9,7 @@ import java.time.Clock;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.CompletableFuture;
@@ -29,7 +30,7 @@ import org.apache.pekko.stream.javadsl.Source;
 
 /**
  * Queue benchmark, not a test: {@code java -Xmx512m -cp target/spark-executor.jar io.sparkexec.queue.QueueBench [seconds [rate]]},
- * or {@code ... QueueBench history [jobs [processed]]}. For fsync on and off, in one JVM, each on a fresh group-commit journal in a
+ * or {@code ... QueueBench history [jobs [processed [runs]]]}. For fsync on and off, in one JVM, each on a fresh group-commit journal in a
  * temp directory. The default mode measures
  * <ol>
  *   <li>throughput: producers enqueue batches of {@value #BATCH} while consumers claim batches
@@ -38,11 +39,12 @@ import org.apache.pekko.stream.javadsl.Source;
  *   <li>lag under steady load: jobs enqueued at {@code rate}/s (every 5 ms, what is owed) and
  *       consumed as above; lag = claim time - enqueue time, per job.
  * </ol>
- * The history mode measures whether a queue's cost grows with the jobs it has processed: after a
- * warm-up on a queue of its own, throughput as above over a fresh queue's first {@code jobs} jobs
- * (phase A), then, once that queue has acked {@code processed} jobs, over its next {@code jobs}
- * (phase B). Progress goes to stderr, the markdown table to stdout. Defaults: 10 s, 2000 jobs/s;
- * history 20000 jobs, 100000 processed.
+ * The history mode measures whether a queue's cost grows with the jobs it has processed:
+ * throughput as above over a fresh queue's first {@code jobs} jobs (phase A), then, once that
+ * queue has acked {@code processed} jobs, over its next {@code jobs} (phase B); {@code runs}
+ * times, each on a fresh queue, after one such run as warm-up. Progress goes to stderr, the
+ * markdown table to stdout. Defaults: 10 s, 2000 jobs/s; history 10000 jobs, 100000 processed,
+ * 3 runs.
  */
 public final class QueueBench {
 
@@ -55,6 +57,9 @@ public final class QueueBench {
 
   private record Throughput(double jobsPerSecond, long jobs) {}
 
+  /** {@code before}: jobs the queue had acked when phase B began. */
+  private record Phases(Throughput a, long before, Throughput b) {}
+
   private record Lag(double offeredPerSecond, double ackedPerSecond, Histogram lagMicros) {}
 
   private QueueBench() {}
@@ -66,7 +71,8 @@ public final class QueueBench {
 
   public static void main(String[] args) throws Exception {
     if (args.length > 0 && args[0].equals("history")) {
-      history(args.length > 1 ? Integer.parseInt(args[1]) : 20_000, args.length > 2 ? Integer.parseInt(args[2]) : 100_000);
+      history(args.length > 1 ? Integer.parseInt(args[1]) : 10_000, args.length > 2 ? Integer.parseInt(args[2]) : 100_000,
+          args.length > 3 ? Integer.parseInt(args[3]) : 3);
     } else {
       steady(args.length > 0 ? Integer.parseInt(args[0]) : 10, args.length > 1 ? Integer.parseInt(args[1]) : 2000);
     }
@@ -93,23 +99,36 @@ public final class QueueBench {
     rows.forEach(System.out::println);
   }
 
-  private static void history(int jobs, int processed) throws Exception {
+  private static void history(int jobs, int processed, int repetitions) throws Exception {
     List<String> rows = perFsync((system, fsync) -> {
-      run(queue(system, "bench-warm-up"), system, MAX_PHASE, jobs);
-      QueueService queue = queue(system, "bench-history");
-      Throughput a = run(queue, system, MAX_PHASE, jobs);
-      System.err.printf("fsync=%s phase A: %.0f jobs/s%n", fsync, a.jobsPerSecond());
-      long before = a.jobs() + run(queue, system, MAX_PHASE, processed - a.jobs()).jobs();
-      Throughput b = run(queue, system, MAX_PHASE, jobs);
-      System.err.printf("fsync=%s phase B (after %d jobs): %.0f jobs/s%n", fsync, before, b.jobsPerSecond());
-      return String.format("| %s | %,d / %,d | %,.0f | %,d | %,d / %,d | %,.0f | %.2f |", fsync ? "on" : "off", a.jobs(), jobs,
-          a.jobsPerSecond(), before, b.jobs(), jobs, b.jobsPerSecond(), b.jobsPerSecond() / a.jobsPerSecond());
+      phases(system, "bench-warm-up", jobs, processed); // JIT and journal warm-up, not reported
+      List<String> out = new ArrayList<>();
+      double[] ratios = new double[repetitions];
+      for (int r = 0; r < repetitions; r++) {
+        Phases p = phases(system, "bench-history-" + r, jobs, processed);
+        ratios[r] = p.b().jobsPerSecond() / p.a().jobsPerSecond();
+        System.err.printf("fsync=%s run %d: A %.0f jobs/s, B (after %d jobs) %.0f jobs/s%n", fsync, r + 1, p.a().jobsPerSecond(), p.before(),
+            p.b().jobsPerSecond());
+        out.add(String.format("| %s | %d | %,d | %,.0f | %,d | %,d | %,.0f | %.2f |", fsync ? "on" : "off", r + 1, p.a().jobs(),
+            p.a().jobsPerSecond(), p.before(), p.b().jobs(), p.b().jobsPerSecond(), ratios[r]));
+      }
+      Arrays.sort(ratios);
+      out.add(String.format("| %s | median | | | | | | **%.2f** |", fsync ? "on" : "off", ratios[repetitions / 2]));
+      return String.join("\n", out);
     });
-    System.out.printf("phases of %d jobs, B after %d processed; batches of %d, %d producers, %d consumers%n%n", jobs, processed, BATCH,
-        PRODUCERS, CONSUMERS);
-    System.out.println("| fsync | A: jobs acked / asked | A: jobs/s | processed before B | B: jobs acked / asked | B: jobs/s | B / A |");
-    System.out.println("|---|---|---|---|---|---|---|");
+    System.out.printf("phases of %d jobs, B after %d processed, %d runs on fresh queues after a warm-up run; batches of %d, %d producers, "
+        + "%d consumers%n%n", jobs, processed, repetitions, BATCH, PRODUCERS, CONSUMERS);
+    System.out.println("| fsync | run | A: jobs | A: jobs/s | processed before B | B: jobs | B: jobs/s | B / A |");
+    System.out.println("|---|---|---|---|---|---|---|---|");
     rows.forEach(System.out::println);
+  }
+
+  /** Phase A on a fresh queue's first {@code jobs} jobs, then on until {@code processed} are acked, then phase B. */
+  private static Phases phases(ActorSystem<?> system, String name, int jobs, int processed) throws Exception {
+    QueueService queue = queue(system, name);
+    Throughput a = run(queue, system, MAX_PHASE, jobs);
+    long before = a.jobs() + run(queue, system, MAX_PHASE, processed - a.jobs()).jobs();
+    return new Phases(a, before, run(queue, system, MAX_PHASE, jobs));
   }
 
   /** The measurement once per fsync setting, each in its own system on a fresh journal. */
