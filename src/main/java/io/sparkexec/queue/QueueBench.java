@@ -17,6 +17,7 @@ import java.util.concurrent.CompletionStage;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicLong;
 import org.HdrHistogram.Histogram;
+import org.apache.pekko.Done;
 import org.apache.pekko.NotUsed;
 import org.apache.pekko.actor.typed.ActorSystem;
 import org.apache.pekko.actor.typed.Props;
@@ -163,16 +164,17 @@ public final class QueueBench {
 
   /**
    * Closed loop for {@code maxTime} or until {@code maxJobs} are acked, whichever comes first:
-   * producers keep at most MAX_BACKLOG jobs unacked; consumers claim and batch-ack.
+   * producers keep at most MAX_BACKLOG jobs unacked; consumers claim and batch-ack. Ends with an
+   * empty queue, so the next run starts as this one did, without a backlog to speed it up.
    */
   private static Throughput run(QueueService queue, ActorSystem<?> system, Duration maxTime, long maxJobs) throws Exception {
     AtomicLong enqueued = new AtomicLong();
     AtomicLong acked = new AtomicLong();
     AtomicLong ids = new AtomicLong();
     String prefix = "t" + System.nanoTime() + "-";
-    List<UniqueKillSwitch> switches = new ArrayList<>();
+    List<Loop> producers = new ArrayList<>();
     for (int p = 0; p < PRODUCERS; p++) {
-      switches.add(loop(system, () -> {
+      producers.add(loop(system, () -> {
         if (enqueued.get() - acked.get() >= MAX_BACKLOG) return pause(system);
         List<DurableQueue.NewJob> jobs = new ArrayList<>(BATCH);
         for (int i = 0; i < BATCH; i++) jobs.add(new DurableQueue.NewJob(prefix + ids.incrementAndGet(), "{\"s\":1}"));
@@ -181,8 +183,9 @@ public final class QueueBench {
     }
     CompletableFuture<Void> done = new CompletableFuture<Void>().completeOnTimeout(null, maxTime.toMillis(), TimeUnit.MILLISECONDS);
     long start = System.nanoTime();
+    List<Loop> consumers = new ArrayList<>();
     for (int c = 0; c < CONSUMERS; c++) {
-      switches.add(loop(system, () -> consumeOnce(queue, system, acked, null).thenApply(n -> {
+      consumers.add(loop(system, () -> consumeOnce(queue, system, acked, null).thenApply(n -> {
         if (acked.get() >= maxJobs) done.complete(null);
         return n;
       })));
@@ -190,7 +193,10 @@ public final class QueueBench {
     done.join();
     long jobs = acked.get();
     double elapsed = (System.nanoTime() - start) / 1e9;
-    switches.forEach(UniqueKillSwitch::shutdown);
+    producers.forEach(Loop::stop);
+    long drainedBy = System.nanoTime() + maxTime.toNanos();
+    while (acked.get() < enqueued.get() && System.nanoTime() < drainedBy) Thread.sleep(1);
+    consumers.forEach(Loop::stop);
     drain(queue);
     return new Throughput(jobs / elapsed, jobs);
   }
@@ -220,14 +226,14 @@ public final class QueueBench {
         .toMat(Sink.ignore(), Keep.left())
         .run(system);
     long start = System.nanoTime();
-    List<UniqueKillSwitch> consumers = new ArrayList<>();
+    List<Loop> consumers = new ArrayList<>();
     for (int c = 0; c < CONSUMERS; c++) consumers.add(loop(system, () -> consumeOnce(queue, system, acked, lag)));
     measureFor(seconds);
     double elapsed = (System.nanoTime() - start) / 1e9;
     long offeredJobs = offered.get();
     long ackedJobs = acked.get();
     producer.shutdown();
-    consumers.forEach(UniqueKillSwitch::shutdown);
+    consumers.forEach(Loop::stop);
     drain(queue);
     return new Lag(offeredJobs / elapsed, ackedJobs / elapsed, lag);
   }
@@ -245,7 +251,15 @@ public final class QueueBench {
     });
   }
 
-  private static UniqueKillSwitch loop(ActorSystem<?> system, java.util.function.Supplier<CompletionStage<Integer>> step) {
+  /** A running loop; {@code stopped} completes once the step in progress at the stop has finished. */
+  private record Loop(UniqueKillSwitch killSwitch, CompletionStage<Done> stopped) {
+    void stop() {
+      killSwitch.shutdown();
+      stopped.toCompletableFuture().join();
+    }
+  }
+
+  private static Loop loop(ActorSystem<?> system, java.util.function.Supplier<CompletionStage<Integer>> step) {
     return Source.repeat(NotUsed.getInstance())
         .viaMat(KillSwitches.single(), Keep.right())
         .mapAsync(1, x -> step.get())
@@ -257,7 +271,7 @@ public final class QueueBench {
               System.err.println("bench loop failed: " + error);
             }
           });
-          return m.first();
+          return new Loop(m.first(), m.second());
         })
         .run(system);
   }
