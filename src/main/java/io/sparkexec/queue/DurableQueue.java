@@ -1,15 +1,23 @@
 package io.sparkexec.queue;
 
+import com.fasterxml.jackson.annotation.JsonCreator;
 import io.sparkexec.CborSerializable;
 import io.sparkexec.metrics.Metrics;
 import java.time.Clock;
 import java.time.Duration;
 import java.time.Instant;
+import java.util.ArrayDeque;
 import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.Collection;
+import java.util.Collections;
 import java.util.Iterator;
 import java.util.LinkedHashMap;
 import java.util.LinkedHashSet;
 import java.util.List;
+import java.util.Map;
+import java.util.Objects;
+import java.util.Set;
 import java.util.UUID;
 import org.apache.pekko.actor.typed.ActorRef;
 import org.apache.pekko.actor.typed.Behavior;
@@ -18,6 +26,7 @@ import org.apache.pekko.actor.typed.javadsl.ActorContext;
 import org.apache.pekko.actor.typed.javadsl.Behaviors;
 import org.apache.pekko.persistence.typed.PersistenceId;
 import org.apache.pekko.persistence.typed.RecoveryCompleted;
+import org.apache.pekko.persistence.typed.SnapshotAdapter;
 import org.apache.pekko.persistence.typed.javadsl.CommandHandlerWithReply;
 import org.apache.pekko.persistence.typed.javadsl.EventHandler;
 import org.apache.pekko.persistence.typed.javadsl.EventSourcedBehaviorWithEnforcedReplies;
@@ -32,8 +41,10 @@ import org.apache.pekko.persistence.typed.javadsl.SignalHandler;
  * once it has been delivered max-deliveries times. Claims are journaled with their deadline, so
  * after a restart jobs in flight become visible when their timeout runs out, not before.
  *
- * <p>The state is immutable: each event copies the collections it touches (O(jobs held)), which
- * keeps event handlers pure and snapshots safe to serialize while the queue moves on.
+ * <p>The state is mutable and confined to the actor: each event handler changes it in place in
+ * O(jobs in its event), so an event costs the same however many jobs the queue holds or has
+ * processed. Handlers stay pure (the same events give an equal state); replies and snapshots
+ * get copies, never the live collections.
  */
 public final class DurableQueue
     extends EventSourcedBehaviorWithEnforcedReplies<DurableQueue.Command, DurableQueue.Event, DurableQueue.State> {
@@ -134,33 +145,134 @@ public final class DurableQueue
   public record InFlight(Job job, String claimToken, Instant deadline) implements CborSerializable {}
 
   /**
-   * Never mutated after construction: every change builds new collections. Insertion order is
-   * the meaning of {@code ready} (the delivery line) and {@code recentIds} (oldest evicted first).
+   * The live queue: changed in place by the event handlers only, read by the command handlers.
+   * Insertion order is meaning: {@code ready} is the delivery line, {@code inFlight} the claim
+   * order (the expiry scan's), {@code recentIds} the dedupe window (oldest evicted first). Its
+   * serialized form is these four collections, the immutable record it replaced, so snapshots
+   * written before still load.
    */
-  public record State(
-      LinkedHashMap<String, Job> ready,
-      LinkedHashMap<String, InFlight> inFlight,
-      LinkedHashMap<String, Job> deadLetters,
-      LinkedHashSet<String> recentIds)
-      implements CborSerializable {
+  public static final class State implements CborSerializable {
 
-    static State empty() {
-      return new State(new LinkedHashMap<>(), new LinkedHashMap<>(), new LinkedHashMap<>(), new LinkedHashSet<>());
+    /**
+     * Never changed: Pekko keeps the empty state for every recovery of an incarnation (a restart
+     * after a failed write starts from it again), so the first event makes a live state.
+     */
+    static final State EMPTY = new State(Map.of(), Map.of(), Map.of(), List.of());
+
+    private final LinkedHashMap<String, Job> ready = new LinkedHashMap<>();
+    private final LinkedHashMap<String, InFlight> inFlight = new LinkedHashMap<>();
+    private final LinkedHashMap<String, Job> deadLetters = new LinkedHashMap<>();
+    private final LinkedHashSet<String> recentIds = new LinkedHashSet<>();
+    // the ready jobs no later ready job is older than, in line order: the first is the oldest ready job
+    private final transient ArrayDeque<Job> oldestReady = new ArrayDeque<>();
+
+    @JsonCreator
+    private State(Map<String, Job> ready, Map<String, InFlight> inFlight, Map<String, Job> deadLetters, Collection<String> recentIds) {
+      ready.values().forEach(this::toReady);
+      this.inFlight.putAll(inFlight);
+      this.deadLetters.putAll(deadLetters);
+      this.recentIds.addAll(recentIds);
+    }
+
+    /** A live state to change: this one, or a new one instead of {@link #EMPTY}. */
+    State live() {
+      return this == EMPTY ? copy() : this;
+    }
+
+    /** An equal state sharing no collection with this one (jobs are immutable records). */
+    State copy() {
+      return new State(ready, inFlight, deadLetters, recentIds);
+    }
+
+    public Map<String, Job> ready() {
+      return Collections.unmodifiableMap(ready);
+    }
+
+    public Map<String, InFlight> inFlight() {
+      return Collections.unmodifiableMap(inFlight);
+    }
+
+    public Map<String, Job> deadLetters() {
+      return Collections.unmodifiableMap(deadLetters);
+    }
+
+    /** The ready line in delivery order. */
+    public List<String> readyOrder() {
+      return List.copyOf(ready.keySet());
     }
 
     boolean knows(String jobId) {
       return recentIds.contains(jobId) || ready.containsKey(jobId) || inFlight.containsKey(jobId) || deadLetters.containsKey(jobId);
     }
 
-    /** The ready line in delivery order (LinkedHashMap equality ignores order, so tests compare this too). */
-    public List<String> readyOrder() {
-      return List.copyOf(ready.keySet());
+    long oldestReadyAgeSeconds(Instant now) {
+      Job oldest = oldestReady.peekFirst();
+      return oldest == null ? 0 : Math.max(0, Duration.between(oldest.enqueuedAt(), now).toSeconds());
     }
 
-    long oldestReadyAgeSeconds(Instant now) {
-      Instant oldest = null;
-      for (Job j : ready.values()) if (oldest == null || j.enqueuedAt().isBefore(oldest)) oldest = j.enqueuedAt();
-      return oldest == null ? 0 : Math.max(0, Duration.between(oldest, now).toSeconds());
+    State enqueued(JobsEnqueued e, int dedupeWindow) {
+      for (NewJob j : e.jobs()) {
+        toReady(new Job(j.jobId(), j.data(), e.at(), 0, null));
+        recentIds.add(j.jobId());
+      }
+      for (Iterator<String> it = recentIds.iterator(); recentIds.size() > dedupeWindow; ) {
+        it.next();
+        it.remove();
+      }
+      return this;
+    }
+
+    State claimed(JobsClaimed e) {
+      for (String id : e.jobIds()) inFlight.put(id, new InFlight(fromReady(id).delivered(), e.claimToken(), e.deadline()));
+      return this;
+    }
+
+    State acked(List<String> jobIds) {
+      for (String id : jobIds) inFlight.remove(id);
+      return this;
+    }
+
+    State released(JobsReleased e) {
+      for (Failure f : e.jobs()) toReady(inFlight.remove(f.jobId()).job().failed(f.error()));
+      return this;
+    }
+
+    State deadLettered(JobsDeadLettered e) {
+      for (Failure f : e.jobs()) deadLetters.put(f.jobId(), inFlight.remove(f.jobId()).job().failed(f.error()));
+      return this;
+    }
+
+    /** To the back of the line; the jobs there that are younger than it can no longer be the oldest. */
+    private void toReady(Job job) {
+      ready.put(job.jobId(), job);
+      while (!oldestReady.isEmpty() && oldestReady.peekLast().enqueuedAt().isAfter(job.enqueuedAt())) oldestReady.pollLast();
+      oldestReady.addLast(job);
+    }
+
+    /** Claims take jobs from the front of the line, where the oldest-ready line starts too. */
+    private Job fromReady(String jobId) {
+      Job job = ready.remove(jobId);
+      if (oldestReady.peekFirst() == job) oldestReady.pollFirst();
+      return job;
+    }
+
+    /** Equal collections in equal order (the derived oldest-ready line follows from the ready line). */
+    @Override
+    public boolean equals(Object o) {
+      return o instanceof State s && Arrays.equals(ready.entrySet().toArray(), s.ready.entrySet().toArray())
+          && Arrays.equals(inFlight.entrySet().toArray(), s.inFlight.entrySet().toArray())
+          && Arrays.equals(deadLetters.entrySet().toArray(), s.deadLetters.entrySet().toArray())
+          && Arrays.equals(recentIds.toArray(), s.recentIds.toArray());
+    }
+
+    @Override
+    public int hashCode() {
+      return Objects.hash(ready, inFlight, deadLetters, recentIds);
+    }
+
+    @Override
+    public String toString() {
+      return "State[ready=" + ready + ", inFlight=" + inFlight + ", deadLetters=" + deadLetters + ", recentIds=" + recentIds + "]";
     }
   }
 
@@ -196,7 +308,24 @@ public final class DurableQueue
 
   @Override
   public State emptyState() {
-    return State.empty();
+    return State.EMPTY;
+  }
+
+  @Override
+  public SnapshotAdapter<State> snapshotAdapter() {
+    return new SnapshotAdapter<>() {
+      @Override
+      public Object toJournal(State state) {
+        // on the queue's thread; the store serializes the copy later, while the queue moves on
+        return state.copy();
+      }
+
+      @Override
+      public State fromJournal(Object from) {
+        // a store that hands back objects, not bytes, would otherwise see the queue change its snapshot
+        return ((State) from).copy();
+      }
+    };
   }
 
   @Override
@@ -234,16 +363,12 @@ public final class DurableQueue
   // enqueue and claim are the hot path: DEBUG only, like accepted orders (the journal and the metrics count them)
   private ReplyEffect<Event, State> enqueue(State state, List<NewJob> jobs, ActorRef<Reply> replyTo) {
     List<NewJob> fresh = new ArrayList<>(jobs.size());
-    List<String> accepted = new ArrayList<>(jobs.size());
+    Set<String> accepted = new LinkedHashSet<>();
     List<String> duplicates = new ArrayList<>(0);
     for (NewJob job : jobs) {
       // a repeated id inside one batch is a duplicate of its first occurrence
-      if (state.knows(job.jobId()) || accepted.contains(job.jobId())) {
-        duplicates.add(job.jobId());
-      } else {
-        fresh.add(job);
-        accepted.add(job.jobId());
-      }
+      if (!state.knows(job.jobId()) && accepted.add(job.jobId())) fresh.add(job);
+      else duplicates.add(job.jobId());
     }
     Enqueued reply = new Enqueued(List.copyOf(accepted), List.copyOf(duplicates));
     if (fresh.isEmpty()) return Effect().reply(replyTo, reply);
@@ -280,11 +405,10 @@ public final class DurableQueue
   }
 
   private ReplyEffect<Event, State> onAckBatch(State state, AckBatch batch) {
-    List<String> acked = new ArrayList<>(batch.acks().size());
+    Set<String> acked = new LinkedHashSet<>();
     List<String> notHeld = new ArrayList<>(0);
     for (Acknowledgement a : batch.acks()) {
-      if (holds(state, a.jobId(), a.claimToken()) && !acked.contains(a.jobId())) acked.add(a.jobId());
-      else notHeld.add(a.jobId());
+      if (!holds(state, a.jobId(), a.claimToken()) || !acked.add(a.jobId())) notHeld.add(a.jobId());
     }
     AckedBatch reply = new AckedBatch(List.copyOf(acked), List.copyOf(notHeld));
     if (acked.isEmpty()) return Effect().reply(batch.replyTo(), reply);
@@ -367,64 +491,17 @@ public final class DurableQueue
 
   // ---- events ----
 
+  /** The dedupe window is the one setting an event handler reads: it only decides which old ids are forgotten. */
   @Override
   public EventHandler<State, Event> eventHandler() {
     return newEventHandlerBuilder().forAnyState()
-        .onEvent(JobsEnqueued.class, this::onEnqueued)
-        .onEvent(JobsClaimed.class, DurableQueue::onClaimed)
-        .onEvent(JobAcked.class, DurableQueue::onAcked)
-        .onEvent(JobsAcked.class, DurableQueue::onAckedAll)
-        .onEvent(JobsReleased.class, DurableQueue::onReleased)
-        .onEvent(JobsDeadLettered.class, DurableQueue::onDeadLettered)
+        .onEvent(JobsEnqueued.class, (s, e) -> s.live().enqueued(e, settings.dedupeWindow()))
+        .onEvent(JobsClaimed.class, (s, e) -> s.live().claimed(e))
+        .onEvent(JobAcked.class, (s, e) -> s.live().acked(List.of(e.jobId())))
+        .onEvent(JobsAcked.class, (s, e) -> s.live().acked(e.jobIds()))
+        .onEvent(JobsReleased.class, (s, e) -> s.live().released(e))
+        .onEvent(JobsDeadLettered.class, (s, e) -> s.live().deadLettered(e))
         .build();
-  }
-
-  /** The dedupe window is the one setting an event handler reads: it only decides which old ids are forgotten. */
-  private State onEnqueued(State s, JobsEnqueued e) {
-    LinkedHashMap<String, Job> ready = new LinkedHashMap<>(s.ready());
-    LinkedHashSet<String> recent = new LinkedHashSet<>(s.recentIds());
-    for (NewJob j : e.jobs()) {
-      ready.put(j.jobId(), new Job(j.jobId(), j.data(), e.at(), 0, null));
-      recent.add(j.jobId());
-    }
-    for (Iterator<String> it = recent.iterator(); recent.size() > settings.dedupeWindow() && it.hasNext(); ) {
-      it.next();
-      it.remove();
-    }
-    return new State(ready, s.inFlight(), s.deadLetters(), recent);
-  }
-
-  private static State onClaimed(State s, JobsClaimed e) {
-    LinkedHashMap<String, Job> ready = new LinkedHashMap<>(s.ready());
-    LinkedHashMap<String, InFlight> inFlight = new LinkedHashMap<>(s.inFlight());
-    for (String id : e.jobIds()) inFlight.put(id, new InFlight(ready.remove(id).delivered(), e.claimToken(), e.deadline()));
-    return new State(ready, inFlight, s.deadLetters(), s.recentIds());
-  }
-
-  private static State onAcked(State s, JobAcked e) {
-    LinkedHashMap<String, InFlight> inFlight = new LinkedHashMap<>(s.inFlight());
-    inFlight.remove(e.jobId());
-    return new State(s.ready(), inFlight, s.deadLetters(), s.recentIds());
-  }
-
-  private static State onAckedAll(State s, JobsAcked e) {
-    LinkedHashMap<String, InFlight> inFlight = new LinkedHashMap<>(s.inFlight());
-    for (String id : e.jobIds()) inFlight.remove(id);
-    return new State(s.ready(), inFlight, s.deadLetters(), s.recentIds());
-  }
-
-  private static State onReleased(State s, JobsReleased e) {
-    LinkedHashMap<String, Job> ready = new LinkedHashMap<>(s.ready());
-    LinkedHashMap<String, InFlight> inFlight = new LinkedHashMap<>(s.inFlight());
-    for (Failure f : e.jobs()) ready.put(f.jobId(), inFlight.remove(f.jobId()).job().failed(f.error()));
-    return new State(ready, inFlight, s.deadLetters(), s.recentIds());
-  }
-
-  private static State onDeadLettered(State s, JobsDeadLettered e) {
-    LinkedHashMap<String, InFlight> inFlight = new LinkedHashMap<>(s.inFlight());
-    LinkedHashMap<String, Job> dead = new LinkedHashMap<>(s.deadLetters());
-    for (Failure f : e.jobs()) dead.put(f.jobId(), inFlight.remove(f.jobId()).job().failed(f.error()));
-    return new State(s.ready(), inFlight, dead, s.recentIds());
   }
 
   /** The journal id of the queue called {@code name}. */

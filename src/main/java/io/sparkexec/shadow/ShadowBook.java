@@ -1,14 +1,20 @@
 package io.sparkexec.shadow;
 
+import com.fasterxml.jackson.annotation.JsonCreator;
 import io.sparkexec.CborSerializable;
 import java.time.Duration;
-import java.util.ArrayList;
+import java.util.ArrayDeque;
+import java.util.Arrays;
+import java.util.Collection;
+import java.util.HashMap;
 import java.util.List;
+import java.util.Map;
 import org.apache.pekko.actor.typed.ActorRef;
 import org.apache.pekko.actor.typed.Behavior;
 import org.apache.pekko.actor.typed.SupervisorStrategy;
 import org.apache.pekko.actor.typed.javadsl.Behaviors;
 import org.apache.pekko.persistence.typed.PersistenceId;
+import org.apache.pekko.persistence.typed.SnapshotAdapter;
 import org.apache.pekko.persistence.typed.javadsl.CommandHandlerWithReply;
 import org.apache.pekko.persistence.typed.javadsl.EventHandler;
 import org.apache.pekko.persistence.typed.javadsl.EventSourcedBehaviorWithEnforcedReplies;
@@ -18,7 +24,9 @@ import org.apache.pekko.persistence.typed.javadsl.RetentionCriteria;
 /**
  * The shadow orders, journaled apart from real ones (own persistence id, no "order" tag, so no
  * order projection ever sees them). Keeps the latest {@code keep} in memory for the API and the
- * report, and the order-stream offset the twins have reached.
+ * report, and the order-stream offset the twins have reached. The state is mutable and confined
+ * to the book: an order costs O(1) (append, evict the oldest, index its twin); replies and
+ * snapshots get copies.
  */
 public final class ShadowBook extends EventSourcedBehaviorWithEnforcedReplies<ShadowBook.Command, ShadowBook.Event, ShadowBook.State> {
 
@@ -35,17 +43,80 @@ public final class ShadowBook extends EventSourcedBehaviorWithEnforcedReplies<Sh
 
   public record ShadowRecorded(ShadowOrder order, long twinOffset) implements Event {}
 
-  public record State(List<ShadowOrder> orders, long twinOffset) implements CborSerializable {
+  /**
+   * The latest orders, oldest first, with the kept twins indexed by the real order they shadow
+   * (evicted together). Changed in place by the event handler only. Its serialized form is the
+   * record it replaced ({@code orders}, {@code twinOffset}), so snapshots written before still load.
+   */
+  public static final class State implements CborSerializable {
 
-    ShadowOrder twinOf(String clientOrderId) {
-      for (ShadowOrder o : orders) if (clientOrderId.equals(o.twinOf())) return o;
-      return null;
+    /**
+     * Never changed: Pekko keeps the empty state for every recovery of an incarnation (a restart
+     * after a failed write starts from it again), so the first event makes a live state.
+     */
+    static final State EMPTY = new State(List.of(), 0);
+
+    private final ArrayDeque<ShadowOrder> orders = new ArrayDeque<>();
+    private long twinOffset;
+    private final transient Map<String, ShadowOrder> twins = new HashMap<>();
+
+    @JsonCreator
+    private State(Collection<ShadowOrder> orders, long twinOffset) {
+      orders.forEach(this::add);
+      this.twinOffset = twinOffset;
     }
 
-    State apply(ShadowRecorded e, int keep) {
-      List<ShadowOrder> next = new ArrayList<>(orders.subList(Math.max(0, orders.size() - keep + 1), orders.size()));
-      next.add(e.order());
-      return new State(List.copyOf(next), Math.max(twinOffset, e.twinOffset()));
+    /** A live state to change: this one, or a new one instead of {@link #EMPTY}. */
+    State live() {
+      return this == EMPTY ? copy() : this;
+    }
+
+    /** An equal state sharing no collection with this one (orders are immutable records). */
+    State copy() {
+      return new State(orders, twinOffset);
+    }
+
+    public List<ShadowOrder> orders() {
+      return List.copyOf(orders);
+    }
+
+    public long twinOffset() {
+      return twinOffset;
+    }
+
+    ShadowOrder twinOf(String clientOrderId) {
+      return twins.get(clientOrderId);
+    }
+
+    State recorded(ShadowRecorded e, int keep) {
+      add(e.order());
+      while (orders.size() > keep) {
+        ShadowOrder evicted = orders.pollFirst();
+        if (evicted.twinOf() != null) twins.remove(evicted.twinOf(), evicted);
+      }
+      twinOffset = Math.max(twinOffset, e.twinOffset());
+      return this;
+    }
+
+    private void add(ShadowOrder o) {
+      orders.addLast(o);
+      if (o.twinOf() != null) twins.put(o.twinOf(), o);
+    }
+
+    /** Equal orders in equal order and the same offset (the twin index follows from the orders). */
+    @Override
+    public boolean equals(Object o) {
+      return o instanceof State s && twinOffset == s.twinOffset && Arrays.equals(orders.toArray(), s.orders.toArray());
+    }
+
+    @Override
+    public int hashCode() {
+      return 31 * Arrays.hashCode(orders.toArray()) + Long.hashCode(twinOffset);
+    }
+
+    @Override
+    public String toString() {
+      return "State[orders=" + orders + ", twinOffset=" + twinOffset + "]";
     }
   }
 
@@ -64,7 +135,24 @@ public final class ShadowBook extends EventSourcedBehaviorWithEnforcedReplies<Sh
 
   @Override
   public State emptyState() {
-    return new State(List.of(), 0);
+    return State.EMPTY;
+  }
+
+  @Override
+  public SnapshotAdapter<State> snapshotAdapter() {
+    return new SnapshotAdapter<>() {
+      @Override
+      public Object toJournal(State state) {
+        // on the book's thread; the store serializes the copy later, while the book moves on
+        return state.copy();
+      }
+
+      @Override
+      public State fromJournal(Object from) {
+        // a store that hands back objects, not bytes, would otherwise see the book change its snapshot
+        return ((State) from).copy();
+      }
+    };
   }
 
   @Override
@@ -76,7 +164,8 @@ public final class ShadowBook extends EventSourcedBehaviorWithEnforcedReplies<Sh
   public CommandHandlerWithReply<Command, Event, State> commandHandler() {
     return newCommandHandlerWithReplyBuilder().forAnyState()
         .onCommand(Record.class, this::onRecord)
-        .onCommand(Get.class, (s, c) -> Effect().reply(c.replyTo(), s))
+        // a copy: the reply is read on another thread while the book moves on
+        .onCommand(Get.class, (s, c) -> Effect().reply(c.replyTo(), s.copy()))
         .build();
   }
 
@@ -89,6 +178,6 @@ public final class ShadowBook extends EventSourcedBehaviorWithEnforcedReplies<Sh
 
   @Override
   public EventHandler<State, Event> eventHandler() {
-    return newEventHandlerBuilder().forAnyState().onEvent(ShadowRecorded.class, (s, e) -> s.apply(e, keep)).build();
+    return newEventHandlerBuilder().forAnyState().onEvent(ShadowRecorded.class, (s, e) -> s.live().recorded(e, keep)).build();
   }
 }

@@ -38,8 +38,11 @@ import io.sparkexec.queue.DurableQueue.NewJob;
 import io.sparkexec.queue.DurableQueue.Reply;
 import io.sparkexec.queue.DurableQueue.State;
 import io.sparkexec.queue.DurableQueue.Stats;
+import io.sparkexec.CborSerializable;
 import java.time.Duration;
 import java.time.Instant;
+import java.util.LinkedHashMap;
+import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.concurrent.atomic.AtomicInteger;
 import org.apache.pekko.actor.testkit.typed.annotations.JUnit5TestKit;
@@ -48,6 +51,9 @@ import org.apache.pekko.actor.testkit.typed.javadsl.JUnit5TestKitBuilder;
 import org.apache.pekko.actor.testkit.typed.javadsl.LogCapturingExtension;
 import org.apache.pekko.actor.testkit.typed.javadsl.TestKitJUnit5Extension;
 import org.apache.pekko.persistence.testkit.javadsl.EventSourcedBehaviorTestKit;
+import org.apache.pekko.serialization.Serialization;
+import org.apache.pekko.serialization.SerializationExtension;
+import org.apache.pekko.serialization.Serializer;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.TestInstance;
 import org.junit.jupiter.api.extension.ExtendWith;
@@ -266,6 +272,7 @@ class DurableQueueTest {
     assertEquals(new Nacked("b", true), nack.reply());
     assertEquals("still failing", nack.state().deadLetters().get("b").lastError());
     assertEquals(new Stats(0, 0, 2, 0), f.stats());
+    assertEquals(1, dead.jobs().size(), "the reply was a copy: it stays as it was while the queue moves on");
     // dead letters are remembered: the same job id is not enqueued again
     assertEquals(new Enqueued(List.of(), List.of("a")), f.enqueue("a"));
   }
@@ -293,10 +300,12 @@ class DurableQueueTest {
     restartRecoversAnEqualState(new Fixture(2, 100, 3));
   }
 
+  /** A mixed history whose oldest ready job is not at the front of the line; the restart must rebuild that too. */
   private void restartRecoversAnEqualState(Fixture f) {
-    f.enqueue("a", "b", "c", "d");
-    ClaimedJob a = f.claimOne("a");
-    f.nack(a, "boom");
+    f.enqueue("a");
+    f.clock.advance(Duration.ofSeconds(20));
+    f.enqueue("b", "c", "d", "e");
+    f.nack(f.claimOne("a"), "boom");
     ClaimedJob b = f.claimOne("b");
     f.kit.<Reply>runCommand(replyTo -> new Ack("b", b.claimToken(), replyTo));
     f.claimOne("c");
@@ -304,15 +313,69 @@ class DurableQueueTest {
     f.kit.runCommand(ExpireClaims.INSTANCE);
     f.claimOne("d");
     State before = f.kit.getState();
+    assertEquals(List.of("e", "a", "c"), before.readyOrder());
+    assertEquals(new Stats(3, 1, 0, 30), f.stats(), "a, enqueued first, is the oldest ready job though e is ahead of it");
 
     var restarted = f.kit.restart();
     assertEquals(before, restarted.state());
-    assertEquals(before.readyOrder(), restarted.state().readyOrder());
-    assertEquals(List.of("a", "c"), restarted.state().readyOrder());
+    assertEquals(new Stats(3, 1, 0, 30), f.stats());
     // the claim on d survived the restart with its deadline: in flight until then, visible after
     assertTrue(f.kit.runCommand(ExpireClaims.INSTANCE).hasNoEvents());
     f.clock.advance(VISIBILITY);
     assertFalse(f.kit.runCommand(ExpireClaims.INSTANCE).hasNoEvents());
-    assertEquals(List.of("a", "c", "d"), f.kit.getState().readyOrder());
+    assertEquals(List.of("e", "a", "c", "d"), f.kit.getState().readyOrder());
+    // the line moves on from the recovered state: claims take the front, the age follows the oldest left
+    f.claimOne("e");
+    f.claimOne("a");
+    assertEquals(new Stats(2, 2, 0, 20), f.stats());
+  }
+
+  @Test
+  void theDedupeWindowEvictsTheOldestIdAtItsBoundAndKeepsItAcrossARestart() {
+    Fixture f = new Fixture(3, 3, 2);
+    for (String id : List.of("a", "b", "c")) {
+      f.enqueue(id);
+      ClaimedJob job = f.claimOne(id);
+      f.kit.<Reply>runCommand(replyTo -> new Ack(id, job.claimToken(), replyTo));
+    }
+    // a, b, c have left the queue and fill the window; d pushes a, the oldest, out
+    f.enqueue("d");
+    f.kit.restart();
+    assertEquals(new Enqueued(List.of(), List.of("b", "c")), f.enqueue("b", "c"));
+    assertEquals(new Enqueued(List.of("a"), List.of()), f.enqueue("a"));
+    // the window came back in its order: a's return pushed b out, the oldest now
+    assertEquals(new Enqueued(List.of("b"), List.of()), f.enqueue("b"));
+  }
+
+  /** Pekko recovers again from the empty state it was given once, after a failed write too: the write's event must not stay in it. */
+  @Test
+  void aFailedWriteLeavesNoTraceInTheStateRecoveredAfterIt() {
+    Fixture f = new Fixture();
+    f.kit.persistenceTestKit().failNextPersisted();
+    var failed = f.kit.runCommand(new Enqueue(new NewJob("a", "{}"), testKit.<Reply>createTestProbe().ref()));
+    assertTrue(failed.hasNoEvents());
+    assertEquals(List.of(), failed.state().readyOrder());
+    assertEquals(new Enqueued(List.of("a"), List.of()), f.enqueue("a"));
+  }
+
+  /** What the queue journaled as a snapshot before its state became mutable (the record's four collections). */
+  record RecordShapedState(LinkedHashMap<String, Job> ready, LinkedHashMap<String, DurableQueue.InFlight> inFlight,
+      LinkedHashMap<String, Job> deadLetters, LinkedHashSet<String> recentIds) implements CborSerializable {}
+
+  @Test
+  void aSnapshotOfTheRecordShapedStateStillLoads() {
+    Fixture f = new Fixture(2, 100, 3);
+    f.enqueue("a", "b", "c");
+    ClaimedJob a = f.claimOne("a");
+    f.kit.<Reply>runCommand(replyTo -> new DeadLetter("a", a.claimToken(), "bad", replyTo));
+    f.claimOne("b");
+    State live = f.kit.getState();
+    RecordShapedState old = new RecordShapedState(new LinkedHashMap<>(live.ready()), new LinkedHashMap<>(live.inFlight()),
+        new LinkedHashMap<>(live.deadLetters()), new LinkedHashSet<>(List.of("a", "b", "c")));
+
+    Serialization serialization = SerializationExtension.get(testKit.system().classicSystem());
+    Serializer serializer = serialization.findSerializerFor(old);
+    Object loaded = serialization.deserialize(serializer.toBinary(old), serializer.identifier(), State.class.getName()).get();
+    assertEquals(live, loaded);
   }
 }
