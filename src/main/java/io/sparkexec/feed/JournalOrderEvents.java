@@ -24,10 +24,11 @@ import org.apache.pekko.stream.javadsl.Source;
  * {@code eventsByTag} stream per subscriber from the given offset covers replay and live with one
  * numbering, so a client resuming with {@code from=} sees no seam.
  *
- * <p>Only {@code OrderAccepted} carries the strategy, which the feed needs to scope every event.
- * The strategy of later events comes from a bounded clientOrderId cache shared by all
- * subscribers; on a miss (an order accepted before the replayed range, or evicted) it is asked of
- * {@code strategyOf} (the order room's index of every order).
+ * <p>Every event carries its order's strategy, which the feed needs to scope it, but events
+ * journaled before they did have it on {@code OrderAccepted} only. For those the strategy comes
+ * from a bounded clientOrderId cache shared by all subscribers; on a miss (an order accepted
+ * before the replayed range, or evicted) it is asked of {@code strategyOf} (the order room's
+ * index of every order).
  */
 public final class JournalOrderEvents implements OrderEventSource {
 
@@ -82,7 +83,7 @@ public final class JournalOrderEvents implements OrderEventSource {
   /** Null when the order is unknown to the index too: such events go to unscoped clients only. */
   private String strategyOf(OrderDesk.Event e) {
     String id = e.clientOrderId();
-    if (e instanceof OrderDesk.OrderAccepted a) return remember(id, a.spec().strategy());
+    if (e instanceof OrderDesk.OrderAccepted || e.strategy() != null) return remember(id, e.strategy());
     String cached;
     synchronized (strategies) {
       cached = strategies.get(id);
@@ -110,6 +111,7 @@ public final class JournalOrderEvents implements OrderEventSource {
     node.put("clientOrderId", e.clientOrderId());
     node.put("strategy", strategy);
     ObjectNode fields = (ObjectNode) Json.MAPPER.valueToTree(e);
+    fields.remove("strategy");
     if (fields.remove("spec") instanceof ObjectNode spec) {
       spec.remove("strategy");
       node.setAll(spec);
