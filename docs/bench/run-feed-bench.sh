@@ -8,7 +8,7 @@
 #   docs/bench/run-feed-bench.sh
 #
 # Env (defaults): SUBSCRIBERS=100  WRK_DURATION=20s  WARMUP=20s  WRK_CONNECTIONS=32  WRK_THREADS=1
-#   FSYNC=on  HEAP=512m  OUT=/tmp/spark-feed-bench-<time>  JAR=path (default target/spark-executor.jar)
+#   FSYNC=on  HEAP=512m  WS_BUFFER=8192  OUT=/tmp/spark-feed-bench-<time>  JAR=path (default target/spark-executor.jar)
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 
@@ -18,6 +18,9 @@ WARMUP=${WARMUP:-20s}
 WRK_CONNECTIONS=${WRK_CONNECTIONS:-32}
 WRK_THREADS=${WRK_THREADS:-1}
 FSYNC=${FSYNC:-on}
+# the subscribers share the cores with the server and wrk and stall now and then: with the default
+# queue of 1024, one or two of 100 were closed with 4002 in some runs (before and after the fan-out)
+WS_BUFFER=${WS_BUFFER:-8192}
 HEAP=${HEAP:-512m}
 OUT=${OUT:-/tmp/spark-feed-bench-$(date +%Y%m%d-%H%M%S)}
 RUN=$(printf '%x' "$(date +%s)")
@@ -54,13 +57,13 @@ url=http://127.0.0.1:$port
 {
   echo "date: $(date -Is)"
   echo "git: $(git rev-parse --short HEAD 2>/dev/null || echo '?') $(git status --porcelain 2>/dev/null | grep -q . && echo '(dirty)')"
-  echo "nproc: $(nproc); subscribers: $SUBSCRIBERS; wrk: $WRK_THREADS thread(s), $WRK_CONNECTIONS connections, $WRK_DURATION; fsync=$FSYNC heap=$HEAP"
+  echo "nproc: $(nproc); subscribers: $SUBSCRIBERS; wrk: $WRK_THREADS thread(s), $WRK_CONNECTIONS connections, $WRK_DURATION; fsync=$FSYNC heap=$HEAP ws_buffer=$WS_BUFFER"
   echo "load before: $(uptime)"
 } | tee "$OUT/machine.txt"
 
 say "starting server on port $port (dirs $work_dir)"
 # the per-strategy order rate limit (5,000/s) would refuse part of the closed loop without subscribers: lifted, so both phases measure the server
-RISK_MAX_ORDERS_PER_SECOND_PER_STRATEGY=1000000000 HTTP_PORT=$port CLUSTER_PORT=0 JOURNAL_FSYNC=$FSYNC JOURNAL_DIR=$work_dir/journal SNAPSHOT_STORE_DIR=$work_dir/snapshots \
+WS_BUFFER=$WS_BUFFER RISK_MAX_ORDERS_PER_SECOND_PER_STRATEGY=1000000000 HTTP_PORT=$port CLUSTER_PORT=0 JOURNAL_FSYNC=$FSYNC JOURNAL_DIR=$work_dir/journal SNAPSHOT_STORE_DIR=$work_dir/snapshots \
   java -Xms"$HEAP" -Xmx"$HEAP" -jar "$JAR" serve > "$OUT/server.log" 2>&1 &
 server_pid=$!
 for _ in $(seq 480); do
