@@ -32,6 +32,9 @@ public final class Main {
         ws-bench-server PORT EVENTS_FILE COUNT
                 the feed alone, replaying order-event lines, for the WebSocket benchmark
                 against a Node ws server (docs/bench/run-ws-bench.sh)
+        feed-subscribers --url URL --run RUN [--connections N]
+                N live orders-channel subscribers that check they got every order event
+                of a load run (docs/bench/run-feed-bench.sh; feed-subscribers --help)
         index-bench [ORDERS]
                 what the order index costs: claim of a new id, find of an old one, in a
                 fresh index of ORDERS orders (default 1000000; docs/performance.md)
@@ -73,6 +76,7 @@ public final class Main {
       case "bench" -> io.sparkexec.bench.Bench.main(rest);
       case "chaos-drill" -> io.sparkexec.bench.ChaosDrill.main(rest);
       case "ws-bench-server" -> io.sparkexec.bench.WsFeedBench.main(rest);
+      case "feed-subscribers" -> io.sparkexec.bench.FeedSubscribers.main(rest);
       case "index-bench" -> io.sparkexec.order.OrderIndexBench.main(rest);
       case "risk-bench" -> io.sparkexec.risk.RiskBench.main(rest);
       case "migrate-journal" -> {

@@ -15,6 +15,9 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Clock;
 import java.util.List;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CompletionStage;
+import org.apache.pekko.NotUsed;
 import org.apache.pekko.actor.typed.ActorSystem;
 import org.apache.pekko.actor.typed.javadsl.Behaviors;
 import org.apache.pekko.http.javadsl.Http;
@@ -50,8 +53,18 @@ public final class WsFeedBench {
         """.formatted(count + 64)));
     ActorSystem<Void> system = ActorSystem.create(Behaviors.empty(), "ws-bench", config);
     FeedSettings settings = FeedSettings.fromConfig(config.getConfig("spark.feed"));
-    OrderEventSource source = after -> Source.range(1, (int) count)
-        .map(i -> new OrderEventSource.Sequenced(i, null, events.get((i - 1) % events.size())));
+    // the file stands in for a journal whose head is COUNT: each from=0 client catches up through its own read of it
+    OrderEventSource source = new OrderEventSource() {
+      @Override
+      public Source<OrderEventSource.Sequenced, NotUsed> after(long afterSeq) {
+        return Source.range((int) afterSeq + 1, (int) count).map(i -> OrderEventSource.Sequenced.of(i, null, events.get((i - 1) % events.size())));
+      }
+
+      @Override
+      public CompletionStage<Long> head() {
+        return CompletableFuture.completedFuture(count);
+      }
+    };
     FeedHub hub = FeedHub.start(system, settings, Source.empty(), source, Clock.systemUTC());
     Auth auth = Auth.fromConfig(config.getConfig("spark.auth"), "paper");
     WsTokens tokens = new WsTokens(settings.tokenTtl(), settings.maxTokens(), Clock.systemUTC());

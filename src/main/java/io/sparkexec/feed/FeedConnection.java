@@ -12,27 +12,22 @@ import java.util.List;
 import java.util.Map;
 import java.util.Optional;
 import java.util.Set;
-import java.util.concurrent.CompletionStage;
+import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.ConcurrentLinkedQueue;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.AtomicLong;
+import java.util.concurrent.atomic.AtomicReference;
 import java.util.function.Predicate;
 import org.apache.pekko.Done;
 import org.apache.pekko.NotUsed;
-import org.apache.pekko.japi.Pair;
 import org.apache.pekko.http.javadsl.model.ws.Message;
 import org.apache.pekko.http.javadsl.model.ws.TextMessage;
-import org.apache.pekko.stream.AbruptStageTerminationException;
 import org.apache.pekko.stream.Attributes;
-import org.apache.pekko.stream.KillSwitches;
-import org.apache.pekko.stream.Materializer;
 import org.apache.pekko.stream.Outlet;
 import org.apache.pekko.stream.SourceShape;
-import org.apache.pekko.stream.UniqueKillSwitch;
 import org.apache.pekko.stream.javadsl.Flow;
-import org.apache.pekko.stream.javadsl.Keep;
 import org.apache.pekko.stream.javadsl.Sink;
 import org.apache.pekko.stream.javadsl.Source;
 import org.apache.pekko.stream.stage.AbstractOutHandler;
@@ -41,13 +36,17 @@ import org.apache.pekko.stream.stage.GraphStage;
 import org.apache.pekko.stream.stage.GraphStageLogic;
 
 /**
- * One client of the feed. Publishers (the hub, the orders source) never wait for it: they put
+ * One client of the feed. Publishers (the hub, the orders reader) never wait for it: they put
  * JSON into its outbox from any thread, and the outbox stage hands messages to Pekko as the
  * socket drains. Memory per connection is bounded: at most {@code buffer} queued messages
  * (control replies, orders, system events; one more closes the connection with the resume code)
- * plus one latest tick per market symbol (a newer tick replaces an unread one).
+ * plus one latest tick per market symbol (a newer tick replaces an unread one). An orders
+ * catch-up ({@code from=}) fills at most half the queue and waits for the rest to drain, so a
+ * resume goes at the client's pace and leaves room for what arrives live.
  */
-final class FeedConnection implements TrafficStats, Watchdog.CloseListener {
+final class FeedConnection implements TrafficStats, Watchdog.CloseListener, OrderFanout.Subscriber {
+
+  private static final CompletableFuture<Done> ROOM = CompletableFuture.completedFuture(Done.getInstance());
 
   record Status(long id, String principal, List<String> channels, String compression, String state,
       long messagesSent, long bytesRaw, long bytesWire, double ratio, int buffered, int bufferHighWater, int bufferLimit,
@@ -60,8 +59,8 @@ final class FeedConnection implements TrafficStats, Watchdog.CloseListener {
   private final Instant connectedAt;
   private final FeedHub hub;
   private final int bufferLimit;
+  private final int catchUpLimit;
   private final long maxClientMessageChars;
-  private final Materializer materializer;
   private final Closer closer = new Closer();
 
   private volatile Set<Channel> channels;
@@ -80,11 +79,12 @@ final class FeedConnection implements TrafficStats, Watchdog.CloseListener {
   private volatile boolean closing;
   private volatile int peerCloseCode;
   private volatile int sentCloseCode;
-  private UniqueKillSwitch orders;
+  private final AtomicReference<CompletableFuture<Done>> roomWaiter = new AtomicReference<>();
+  private OrderFanout.Subscription orders;
 
   /** {@code seesStrategy}: whether the principal may see a strategy's order events (the strategy may be null). */
   FeedConnection(long id, String principal, Predicate<String> seesStrategy, Optional<PermessageDeflate.Agreement> compression,
-      Set<Channel> channels, long from, FeedHub hub, FeedSettings settings, Materializer materializer, Instant now) {
+      Set<Channel> channels, long from, FeedHub hub, FeedSettings settings, Instant now) {
     this.id = id;
     this.principal = principal;
     this.seesStrategy = seesStrategy;
@@ -93,8 +93,8 @@ final class FeedConnection implements TrafficStats, Watchdog.CloseListener {
     this.initialFrom = from;
     this.hub = hub;
     this.bufferLimit = settings.buffer();
+    this.catchUpLimit = Math.max(1, bufferLimit / 2);
     this.maxClientMessageChars = settings.maxInflatedBytes();
-    this.materializer = materializer;
     this.connectedAt = now;
   }
 
@@ -125,7 +125,8 @@ final class FeedConnection implements TrafficStats, Watchdog.CloseListener {
   // ---------------------------------------------------------------- publishing (any thread)
 
   /** Queues one message; false (and the connection closing with the resume code) when it is too far behind. */
-  boolean offer(String json) {
+  @Override
+  public boolean offer(String json) {
     if (closing) return false;
     int d = depth.incrementAndGet();
     if (d > bufferLimit) {
@@ -150,6 +151,33 @@ final class FeedConnection implements TrafficStats, Watchdog.CloseListener {
       hub.tickConflated();
     }
     wake();
+  }
+
+  @Override
+  public boolean sees(String strategy) {
+    return seesStrategy.test(strategy);
+  }
+
+  @Override
+  public CompletableFuture<Done> room() {
+    if (depth.get() < catchUpLimit) return ROOM;
+    CompletableFuture<Done> waiter = new CompletableFuture<>();
+    roomWaiter.set(waiter);
+    // the outbox may have drained between the check and the set
+    if (depth.get() < catchUpLimit && roomWaiter.compareAndSet(waiter, null)) waiter.complete(Done.getInstance());
+    return waiter;
+  }
+
+  /** Called by the outbox as it takes a message: a waiting catch-up goes on once the queue is below half. */
+  private void roomMade() {
+    CompletableFuture<Done> waiter = roomWaiter.get();
+    if (waiter != null && depth.get() < catchUpLimit && roomWaiter.compareAndSet(waiter, null)) waiter.complete(Done.getInstance());
+  }
+
+  @Override
+  public void failed(Throwable error) {
+    // else the client would stay subscribed to a stream that ended
+    closer.close(CloseReason.ORDERS_FAILED, "order events failed: reconnect with from=<last seq received>");
   }
 
   private void wake() {
@@ -229,6 +257,8 @@ final class FeedConnection implements TrafficStats, Watchdog.CloseListener {
     if (op.equals("subscribe")) {
       now.addAll(named);
       channels = Set.copyOf(now);
+      // the reply first: a resume within the ring queues its events at once
+      offer(control("subscribed", Map.of("channels", channelNames())));
       if (named.contains(Channel.ORDERS)) startOrders(from.isMissingNode() ? -1 : from.asLong());
     } else {
       now.removeAll(named);
@@ -236,28 +266,17 @@ final class FeedConnection implements TrafficStats, Watchdog.CloseListener {
       if (named.contains(Channel.ORDERS)) stopOrders();
       if (named.contains(Channel.MARKET)) latestTicks.keySet().removeIf(key -> !key.startsWith(FeedHub.QUEUE_TICK_PREFIX));
       if (named.contains(Channel.QUEUE)) latestTicks.keySet().removeIf(key -> key.startsWith(FeedHub.QUEUE_TICK_PREFIX));
+      offer(control("unsubscribed", Map.of("channels", channelNames())));
     }
-    offer(control(op + "d", Map.of("channels", channelNames())));
   }
 
   private synchronized void startOrders(long after) {
     if (orders != null || closing) return;
-    Pair<UniqueKillSwitch, CompletionStage<Done>> running = hub.orderEvents().after(after)
-        .filter(e -> seesStrategy.test(e.strategy()))
-        .viaMat(KillSwitches.single(), Keep.right())
-        .toMat(Sink.foreach(e -> offer("{\"channel\":\"orders\",\"seq\":" + e.seq() + ",\"event\":" + e.json() + "}")), Keep.both())
-        .run(materializer);
-    orders = running.first();
-    running.second().whenComplete((done, error) -> {
-      // else the client would stay subscribed to a stream that ended; the materializer stopping at shutdown is not a failure
-      if (error != null && !(error instanceof AbruptStageTerminationException)) {
-        closer.close(CloseReason.ORDERS_FAILED, "order events failed: reconnect with from=<last seq received>");
-      }
-    });
+    orders = hub.orders().subscribe(after, this);
   }
 
   private synchronized void stopOrders() {
-    if (orders != null) orders.shutdown();
+    if (orders != null) orders.cancel();
     orders = null;
   }
 
@@ -387,7 +406,10 @@ final class FeedConnection implements TrafficStats, Watchdog.CloseListener {
           String next = ticksFirst ? nextTick() : null;
           if (next == null) {
             next = queue.poll();
-            if (next != null) depth.decrementAndGet();
+            if (next != null) {
+              depth.decrementAndGet();
+              roomMade();
+            }
           }
           if (next == null) next = nextTick();
           if (next == null) return;

@@ -46,8 +46,8 @@ import org.slf4j.LoggerFactory;
 
 /**
  * The feed's hub: the open connections, the fan-out of market ticks and system events to them,
- * the orders channel's source, the totals behind the status endpoint and the metrics. Publishing
- * never blocks: each connection buffers (bounded) or conflates on its own.
+ * the orders channel's one reader ({@link OrderFanout}), the totals behind the status endpoint
+ * and the metrics. Publishing never blocks: each connection buffers (bounded) or conflates on its own.
  */
 public final class FeedHub {
 
@@ -59,7 +59,7 @@ public final class FeedHub {
   public record Totals(long connectionsOpened, long messagesSent, long bytesRaw, long bytesWire, double ratio,
       long compressedFrames, long ticksConflated, long slowConsumerCloses) {}
 
-  public record Status(int connections, int compressedConnections, Totals totals, Map<String, Object> settings,
+  public record Status(int connections, int compressedConnections, Totals totals, OrderFanout.Status orders, Map<String, Object> settings,
       List<FeedConnection.Status> perConnection, List<FeedConnection.Status> recentlyClosed) {}
 
   /** Queue stats share the per-connection latest-tick slots with market ticks, under this key prefix. */
@@ -67,7 +67,7 @@ public final class FeedHub {
 
   private final FeedSettings settings;
   private volatile Consumer<String> closeListener = reason -> {};
-  private final OrderEventSource orderEvents;
+  private final OrderFanout orders;
   private final Materializer materializer;
   private final WebSocketShim shim;
   private final Clock clock;
@@ -92,8 +92,8 @@ public final class FeedHub {
   private FeedHub(ActorSystem<?> system, FeedSettings settings, OrderEventSource orderEvents, Clock clock) {
     this.system = system;
     this.settings = settings;
-    this.orderEvents = orderEvents;
     this.materializer = Materializer.matFromSystem(system);
+    this.orders = new OrderFanout(materializer, orderEvents, settings.ordersRing());
     this.shim = new WebSocketShim(system, settings.closeTimeout());
     this.clock = clock;
   }
@@ -213,8 +213,8 @@ public final class FeedHub {
     for (FeedConnection c : connections.values()) if (c.subscribed(Channel.SYSTEM)) c.offer(json);
   }
 
-  OrderEventSource orderEvents() {
-    return orderEvents;
+  OrderFanout orders() {
+    return orders;
   }
 
   // ---------------------------------------------------------------- connections
@@ -227,7 +227,7 @@ public final class FeedHub {
   Optional<HttpResponse> accept(HttpRequest request, Auth.Principal principal, Set<Channel> channels, long from) {
     Optional<PermessageDeflate.Agreement> agreed = settings.compress() ? PermessageDeflate.negotiate(extensionOffers(request)) : Optional.empty();
     FeedConnection c = new FeedConnection(ids.incrementAndGet(), principal.name(), seesStrategy(principal), agreed, channels, from, this,
-        settings, materializer, clock.instant());
+        settings, clock.instant());
     BidiFlow<WsFrame, WsFrame, WsFrame, WsFrame, NotUsed> layers = BidiFlow.fromGraph(
         new Watchdog(settings.pingInterval(), settings.pongTimeout(), c.closer(), agreed.isPresent() ? TrafficStats.NONE : c, c));
     if (agreed.isPresent()) {
@@ -325,6 +325,8 @@ public final class FeedHub {
     s.put("buffer", settings.buffer());
     s.put("maxInflatedBytes", settings.maxInflatedBytes());
     s.put("maxConnections", settings.maxConnections());
-    return new Status(open.size(), (int) connections.values().stream().filter(FeedConnection::compressed).count(), totals, s, open, closed);
+    s.put("ordersRing", settings.ordersRing());
+    return new Status(open.size(), (int) connections.values().stream().filter(FeedConnection::compressed).count(), totals, orders.status(), s,
+        open, closed);
   }
 }

@@ -16,11 +16,13 @@ public record FeedSettings(
     int maxTokens,
     Duration marketInterval,
     Duration closeTimeout,
-    int recentlyClosed) {
+    int recentlyClosed,
+    int ordersRing) {
 
   public FeedSettings {
     if (deflateLevel < 1 || deflateLevel > 9) throw new IllegalArgumentException("WS_DEFLATE_LEVEL must be 1..9, not " + deflateLevel);
     if (buffer < 1) throw new IllegalArgumentException("WS_BUFFER must be at least 1");
+    if (ordersRing < 1) throw new IllegalArgumentException("WS_ORDERS_RING must be at least 1");
   }
 
   public static FeedSettings fromConfig(Config feed) {
@@ -36,6 +38,7 @@ public record FeedSettings(
         feed.getInt("max-tokens"),
         Duration.ofMillis(feed.getLong("market-interval-ms")),
         feed.getDuration("close-timeout"),
-        feed.getInt("recently-closed"));
+        feed.getInt("recently-closed"),
+        feed.getInt("orders-ring"));
   }
 }

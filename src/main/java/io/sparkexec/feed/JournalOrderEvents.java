@@ -4,8 +4,8 @@ import com.fasterxml.jackson.databind.node.ObjectNode;
 import io.sparkexec.http.Json;
 import io.sparkexec.journal.TagHeadQuery;
 import io.sparkexec.order.OrderDesk;
-import java.util.LinkedHashMap;
-import java.util.Map;
+import java.util.concurrent.CompletionStage;
+import java.util.concurrent.atomic.AtomicLong;
 import java.util.function.Function;
 import org.apache.pekko.NotUsed;
 import org.apache.pekko.actor.typed.ActorSystem;
@@ -17,43 +17,33 @@ import org.apache.pekko.persistence.query.Sequence;
 import org.apache.pekko.persistence.query.javadsl.CurrentEventsByTagQuery;
 import org.apache.pekko.persistence.query.javadsl.EventsByTagQuery;
 import org.apache.pekko.persistence.query.javadsl.ReadJournal;
+import org.apache.pekko.stream.javadsl.Sink;
 import org.apache.pekko.stream.javadsl.Source;
 
 /**
- * The orders channel's source: the read journal's {@code order} tag stream. One
- * {@code eventsByTag} stream per subscriber from the given offset covers replay and live with one
- * numbering, so a client resuming with {@code from=} sees no seam.
- *
- * <p>Only {@code OrderAccepted} carries the strategy, which the feed needs to scope every event.
- * The strategy of later events comes from a bounded clientOrderId cache shared by all
- * subscribers; on a miss (an order accepted before the replayed range, or evicted) it is asked of
- * {@code strategyOf} (the order room's index of every order).
+ * The orders channel's source: the read journal's {@code order} tag stream, each event decoded
+ * and rendered as the channel's message, with the strategy the feed scopes it by.
  */
 public final class JournalOrderEvents implements OrderEventSource {
 
-  /** Enough for every order open or recently active; a miss costs one index lookup. */
-  static final int STRATEGY_CACHE_SIZE = 100_000;
-
+  private final ActorSystem<?> system;
   private final EventsByTagQuery byTag;
   private final CurrentEventsByTagQuery currentByTag;
   private final TagHeadQuery tagHead;
   private final Function<String, String> strategyOf;
-  private final Map<String, String> strategies = new LinkedHashMap<>(16, 0.75f, true) {
-    @Override
-    protected boolean removeEldestEntry(Map.Entry<String, String> eldest) {
-      return size() > STRATEGY_CACHE_SIZE;
-    }
-  };
+  // events above the first head this process read were written by this process, so they carry their strategy
+  private final AtomicLong writtenHereAfter = new AtomicLong(Long.MAX_VALUE);
 
   /**
    * {@code readJournalId}: the plugin of {@code spark.orders.read-journal}; it must answer tag queries.
-   * {@code strategyOf}: the strategy of any order by clientOrderId, or null.
+   * {@code strategyOf}: the strategy of any order by clientOrderId, or null (the order index).
    */
   public JournalOrderEvents(ActorSystem<?> system, String readJournalId, Function<String, String> strategyOf) {
     ReadJournal journal = PersistenceQuery.get(system).getReadJournalFor(ReadJournal.class, readJournalId);
     if (!(journal instanceof EventsByTagQuery t && journal instanceof CurrentEventsByTagQuery ct)) {
       throw new IllegalStateException("read journal " + readJournalId + " must support eventsByTag and currentEventsByTag");
     }
+    this.system = system;
     this.byTag = t;
     this.currentByTag = ct;
     this.tagHead = journal instanceof TagHeadQuery h ? h : null;
@@ -62,42 +52,39 @@ public final class JournalOrderEvents implements OrderEventSource {
 
   @Override
   public Source<Sequenced, NotUsed> after(long afterSeq) {
-    // live only: our journal names the tag's head from a counter; another read journal is read once to find it
-    Source<Long, NotUsed> start = afterSeq >= 0 ? Source.single(afterSeq)
-        : tagHead != null ? tagHead.tagHead(OrderDesk.TAG)
-        : currentByTag.currentEventsByTag(OrderDesk.TAG, NoOffset.getInstance()).fold(0L, (head, e) -> seq(e));
-    return start.flatMapConcat(from -> byTag.eventsByTag(OrderDesk.TAG, Offset.sequence(from)))
+    return byTag.eventsByTag(OrderDesk.TAG, Offset.sequence(afterSeq))
         .filter(e -> e.event() instanceof OrderDesk.Event)
         .map(e -> {
           OrderDesk.Event event = (OrderDesk.Event) e.event();
-          String strategy = strategyOf(event);
-          return new Sequenced(seq(e), strategy, json(event, strategy));
+          long seq = seq(e);
+          String strategy = strategy(event, seq);
+          return Sequenced.of(seq, strategy, json(event, strategy));
         });
+  }
+
+  @Override
+  public CompletionStage<Long> head() {
+    // our journal names the tag's head from a counter; another read journal is read once to find it
+    Source<Long, NotUsed> head = tagHead != null ? tagHead.tagHead(OrderDesk.TAG)
+        : currentByTag.currentEventsByTag(OrderDesk.TAG, NoOffset.getInstance()).fold(0L, (last, e) -> seq(e));
+    return head.runWith(Sink.head(), system).thenApply(h -> {
+      writtenHereAfter.accumulateAndGet(h, Math::min);
+      return h;
+    });
   }
 
   private static long seq(EventEnvelope e) {
     return ((Sequence) e.offset()).value();
   }
 
-  /** Null when the order is unknown to the index too: such events go to unscoped clients only. */
-  private String strategyOf(OrderDesk.Event e) {
-    String id = e.clientOrderId();
-    if (e instanceof OrderDesk.OrderAccepted a) return remember(id, a.spec().strategy());
-    String cached;
-    synchronized (strategies) {
-      cached = strategies.get(id);
-    }
-    if (cached != null) return cached;
-    String known = strategyOf.apply(id);
-    return known == null ? null : remember(id, known);
-  }
-
-  private String remember(String clientOrderId, String strategy) {
-    if (strategy == null) return null;
-    synchronized (strategies) {
-      strategies.put(clientOrderId, strategy);
-    }
-    return strategy;
+  /**
+   * The event's own strategy. Events journaled before they carried it (by an earlier build) decode with null, as do
+   * events of orders with no strategy: only when the event may be that old is the order index asked, which knows
+   * every order's strategy (null if the order is gone from it: such events go to unscoped clients only).
+   */
+  String strategy(OrderDesk.Event e, long seq) {
+    if (e.strategy() != null || e instanceof OrderDesk.OrderAccepted || seq > writtenHereAfter.get()) return e.strategy();
+    return strategyOf.apply(e.clientOrderId());
   }
 
   /**
@@ -110,6 +97,7 @@ public final class JournalOrderEvents implements OrderEventSource {
     node.put("clientOrderId", e.clientOrderId());
     node.put("strategy", strategy);
     ObjectNode fields = (ObjectNode) Json.MAPPER.valueToTree(e);
+    fields.remove("strategy");
     if (fields.remove("spec") instanceof ObjectNode spec) {
       spec.remove("strategy");
       node.setAll(spec);

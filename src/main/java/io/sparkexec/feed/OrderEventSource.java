@@ -1,24 +1,33 @@
 package io.sparkexec.feed;
 
+import java.util.concurrent.CompletionStage;
 import org.apache.pekko.NotUsed;
 import org.apache.pekko.stream.javadsl.Source;
 
 /**
  * Where the {@code orders} channel's events come from: the journal's "order" tag stream
- * ({@link JournalOrderEvents}), with {@code seq} its global, gap-free offset. The feed runs one source per
- * subscribed connection and never backpressures it: a connection that falls {@code WS_BUFFER}
- * messages behind is closed with {@link CloseReason#SLOW_CONSUMER_RESUME} and reconnects with
- * {@code from=<last seq it received>}.
+ * ({@link JournalOrderEvents}), with {@code seq} its global offset (gap-free but for deleted
+ * events). The feed reads it through {@link OrderFanout}: one live reader for every connection,
+ * and a cursor of its own only for a client resuming from further back than the fan-out keeps.
  */
-@FunctionalInterface
 public interface OrderEventSource {
 
   /**
    * One order event: its offset in the tag stream, the order's strategy (which scoped keys may see
-   * it; null when unknown: unscoped keys only) and the event as a JSON object.
+   * it; null when unknown: unscoped keys only) and the channel message as clients receive it,
+   * rendered once for all of them.
    */
-  record Sequenced(long seq, String strategy, String json) {}
+  record Sequenced(long seq, String strategy, String json) {
 
-  /** Every event with a seq above {@code afterSeq}, then the live ones; a negative {@code afterSeq} means live only. */
+    /** The message {"channel":"orders","seq":N,"event":EVENT} around an event's JSON object. */
+    public static Sequenced of(long seq, String strategy, String eventJson) {
+      return new Sequenced(seq, strategy, "{\"channel\":\"orders\",\"seq\":" + seq + ",\"event\":" + eventJson + "}");
+    }
+  }
+
+  /** Every event with a seq above {@code afterSeq} (0 or more), then the live ones; it never completes on its own. */
   Source<Sequenced, NotUsed> after(long afterSeq);
+
+  /** The newest seq now (0 before the first event). */
+  CompletionStage<Long> head();
 }

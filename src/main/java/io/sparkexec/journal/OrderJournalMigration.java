@@ -39,7 +39,8 @@ import org.slf4j.LoggerFactory;
  *       every tag entry that points at one keeps its tag and offset.
  *   <li>The {@code order} tag is walked in offset order; each old order event is decoded as a
  *       Jackson tree by its manifest (no legacy class), mapped onto the desk event, appended to
- *       the desk of the order's symbol (from its OrderAccepted) and written into the tag at the
+ *       the desk of the order's symbol (from its OrderAccepted), with the order's strategy on every event as the
+ *       desk writes them, and written into the tag at the
  *       <b>same offset</b>: the order of facts and every stored offset (risk ledger, shadow twins,
  *       feed clients) stay valid. Each desk's events get sequence nrs 1.. in tag order, the old
  *       timestamps, and one writer uuid for the whole run (Pekko's replay filter would drop the
@@ -240,11 +241,11 @@ public final class OrderJournalMigration {
 
     private void rewrite(long offset, StoredEvent old) throws IOException {
       String id = old.persistenceId().substring(LEGACY_PREFIX.length());
-      OrderDesk.Event event = codec.deskEvent(id, old);
-      Order before = event instanceof OrderDesk.OrderAccepted ? null : known(id);
+      Order before = known(id);
+      OrderDesk.Event event = codec.deskEvent(id, old, before == null ? null : before.strategy());
       Order after;
       if (event instanceof OrderDesk.OrderAccepted accepted) {
-        if (open.containsKey(id) || index.find(id).isPresent()) throw new IOException("order " + id + " accepted twice (tag offset " + offset + ")");
+        if (before != null) throw new IOException("order " + id + " accepted twice (tag offset " + offset + ")");
         after = Order.accepted(accepted);
         orders++;
       } else {
@@ -307,7 +308,7 @@ public final class OrderJournalMigration {
       this.system = system;
       this.cbor = JacksonObjectMapperProvider.get(system).getOrCreate("jackson-cbor", Optional.of(new CBORFactory()));
       this.payloads = new Payloads(system);
-      this.cborSerializerId = payloads.serialize(new OrderDesk.OrderCanceled("probe", "probe", java.time.Instant.EPOCH)).serializerId();
+      this.cborSerializerId = payloads.serialize(new OrderDesk.OrderCanceled("probe", null, "probe", java.time.Instant.EPOCH)).serializerId();
     }
 
     static Codec start() {
@@ -321,8 +322,11 @@ public final class OrderJournalMigration {
           """).withFallback(ConfigFactory.defaultReference())));
     }
 
-    /** The old event's fields, read as a tree by its manifest, as the desk event of order {@code id}. */
-    OrderDesk.Event deskEvent(String id, StoredEvent old) throws IOException {
+    /**
+     * The old event's fields, read as a tree by its manifest, as the desk event of order {@code id}; events after the
+     * acceptance get the order's {@code strategy}, as the desk writes them (the old ones had it on OrderAccepted only).
+     */
+    OrderDesk.Event deskEvent(String id, StoredEvent old, String strategy) throws IOException {
       String manifest = old.serializerManifest();
       if (old.serializerId() != cborSerializerId || !manifest.startsWith(LEGACY_MANIFEST_PREFIX)) {
         throw new IOException("unexpected old order event at " + old.persistenceId() + "/" + old.sequenceNr() + ": serializer "
@@ -343,6 +347,8 @@ public final class OrderJournalMigration {
         ObjectNode spec = mapped.putObject("spec");
         for (String f : SPEC_FIELDS) spec.set(f, fields.remove(f));
         fields.remove("clientOrderId");
+      } else {
+        mapped.put("strategy", strategy);
       }
       fields.fields().forEachRemaining(f -> {
         if (!f.getKey().equals("clientOrderId")) mapped.set(f.getKey(), f.getValue());

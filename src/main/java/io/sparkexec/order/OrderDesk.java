@@ -137,26 +137,39 @@ public final class OrderDesk
 
   public record OpenOrders(String symbol, List<Order> orders) implements CborSerializable {}
 
-  /** An order event; events are facts about one order of the desk, named by its clientOrderId. */
+  /**
+   * An order event; events are facts about one order of the desk, named by its clientOrderId.
+   * Each carries its order's strategy too, so a reader of the tag stream can scope it (the feed's
+   * strategy-bound keys) without looking the order up.
+   */
   public sealed interface Event extends CborSerializable {
     String clientOrderId();
+
+    /** Null when the order has none, and on events journaled before events carried it (the order index knows it then). */
+    String strategy();
   }
 
   public record OrderAccepted(String clientOrderId, OrderSpec spec, BigDecimal decisionPrice, Instant receivedAt, Instant acceptedAt)
-      implements Event {}
+      implements Event {
+    @Override
+    public String strategy() {
+      return spec.strategy();
+    }
+  }
 
   /** A submit's outcome is unknown: journaled so the doubt shows and survives a restart. Never on the happy path. */
-  public record OrderInDoubt(String clientOrderId, String reason, Instant at) implements Event {}
+  public record OrderInDoubt(String clientOrderId, String strategy, String reason, Instant at) implements Event {}
 
-  public record OrderAcknowledged(String clientOrderId, String venueOrderId, Instant sentAt, Instant acknowledgedAt) implements Event {}
+  public record OrderAcknowledged(String clientOrderId, String strategy, String venueOrderId, Instant sentAt, Instant acknowledgedAt)
+      implements Event {}
 
-  public record OrderFilled(String clientOrderId, Venue.Fill fill) implements Event {}
+  public record OrderFilled(String clientOrderId, String strategy, Venue.Fill fill) implements Event {}
 
-  public record OrderCanceled(String clientOrderId, String reason, Instant at) implements Event {}
+  public record OrderCanceled(String clientOrderId, String strategy, String reason, Instant at) implements Event {}
 
-  public record OrderRejected(String clientOrderId, String reason, String rejectedBy, Instant at) implements Event {}
+  public record OrderRejected(String clientOrderId, String strategy, String reason, String rejectedBy, Instant at) implements Event {}
 
-  public record OrderExpired(String clientOrderId, String reason, Instant at) implements Event {}
+  public record OrderExpired(String clientOrderId, String strategy, String reason, Instant at) implements Event {}
 
   /**
    * The desk's state: open orders by id, and the last {@code recentBound} final ones (oldest
@@ -614,7 +627,7 @@ public final class OrderDesk
   private ReplyEffect<Event, State> onSubmitResult(Order order, Venue.SubmitResult result, Instant sentAt) {
     if (result instanceof Venue.Acknowledged ack) return merge(order, ack.report(), sentAt);
     if (result instanceof Venue.Refused refused) {
-      return bufferAll(order, List.of(new OrderRejected(order.clientOrderId(), refused.reason(), "venue", deps.clock().instant())), null);
+      return bufferAll(order, List.of(new OrderRejected(order.clientOrderId(), order.strategy(), refused.reason(), "venue", deps.clock().instant())), null);
     }
     Venue.Unknown unknown = (Venue.Unknown) result;
     ctx.getLog().warn("event=order_submit_unknown desk={} clientOrderId={} error=\"{}\"", deskId, order.clientOrderId(), unknown.error());
@@ -651,24 +664,25 @@ public final class OrderDesk
 
   private List<Event> venueEvents(Order order, Venue.VenueOrderReport report, Instant sentAt) {
     String id = order.clientOrderId();
+    String strategy = order.strategy();
     Instant now = deps.clock().instant();
     List<Event> events = new ArrayList<>(2);
     if (!order.acknowledgedByVenue() && report.status() != Venue.VenueStatus.REJECTED) {
-      events.add(new OrderAcknowledged(id, report.venueOrderId(), sentAt, now));
+      events.add(new OrderAcknowledged(id, strategy, report.venueOrderId(), sentAt, now));
     }
     BigDecimal executed = order.executedQty();
     for (Venue.Fill fill : report.fills()) {
       if (!order.hasFill(fill.tradeId())) {
-        events.add(new OrderFilled(id, fill));
+        events.add(new OrderFilled(id, strategy, fill));
         executed = executed.add(fill.quantity());
       }
     }
     if (!order.status().isFinal() && executed.compareTo(order.quantity()) < 0) {
       Tracking t = tracking.get(id);
       switch (report.status()) {
-        case CANCELED -> events.add(new OrderCanceled(id, t != null && t.cancelRequested ? "canceled by client" : "canceled by venue", now));
-        case EXPIRED -> events.add(new OrderExpired(id, report.reason() != null ? report.reason() : "expired at venue", now));
-        case REJECTED -> events.add(new OrderRejected(id, report.reason(), "venue", now));
+        case CANCELED -> events.add(new OrderCanceled(id, strategy, t != null && t.cancelRequested ? "canceled by client" : "canceled by venue", now));
+        case EXPIRED -> events.add(new OrderExpired(id, strategy, report.reason() != null ? report.reason() : "expired at venue", now));
+        case REJECTED -> events.add(new OrderRejected(id, strategy, report.reason(), "venue", now));
         default -> { }
       }
     }
@@ -741,7 +755,7 @@ public final class OrderDesk
       return Effect().noReply();
     }
     ctx.getLog().warn("event=order_in_doubt desk={} clientOrderId={} reason=\"{}\"", deskId, id, reason);
-    return bufferAll(order, List.of(new OrderInDoubt(id, reason, deps.clock().instant())), () -> scheduleCheck(id));
+    return bufferAll(order, List.of(new OrderInDoubt(id, order.strategy(), reason, deps.clock().instant())), () -> scheduleCheck(id));
   }
 
   private void scheduleCheck(String id) {
@@ -777,7 +791,7 @@ public final class OrderDesk
     Metrics.ORDERS_IN_DOUBT_GIVEN_UP.withoutTags().increment();
     // should the venue have it after all, a cancel by clientOrderId takes it off the book (ignored once closed here)
     cancelAtVenue(order, t);
-    return bufferAll(order, List.of(new OrderRejected(order.clientOrderId(), reason, "executor", deps.clock().instant())), null);
+    return bufferAll(order, List.of(new OrderRejected(order.clientOrderId(), order.strategy(), reason, "executor", deps.clock().instant())), null);
   }
 
   private ReplyEffect<Event, State> onQueryOutcome(State state, QueryOutcome q) {
@@ -810,7 +824,7 @@ public final class OrderDesk
     }
     if (unacked && t.cancelRequested) {
       // the client canceled and the venue does not have it: do not send it again
-      return bufferAll(order, List.of(new OrderCanceled(id, "canceled by client before the venue had it", deps.clock().instant())),
+      return bufferAll(order, List.of(new OrderCanceled(id, order.strategy(), "canceled by client before the venue had it", deps.clock().instant())),
           () -> replyReconcileWaiters(t, new Reconciled(order, List.of("cancel"))));
     }
     if (unacked && t.resubmitted) {

@@ -95,6 +95,6 @@ public final class OrderIndexBench {
     Order accepted = Order.accepted(new OrderDesk.OrderAccepted(id,
         new OrderSpec("BTCUSDT", Side.BUY, OrderType.MARKET, TimeInForce.IOC, new BigDecimal("0.001"), null, "bench"),
         new BigDecimal("65000.01"), t, t));
-    return accepted.apply(new OrderDesk.OrderRejected(id, "bench", "venue", t));
+    return accepted.apply(new OrderDesk.OrderRejected(id, accepted.strategy(), "bench", "venue", t));
   }
 }

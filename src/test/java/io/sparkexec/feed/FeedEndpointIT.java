@@ -2,6 +2,7 @@ package io.sparkexec.feed;
 
 import static org.awaitility.Awaitility.await;
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertNull;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
@@ -150,11 +151,10 @@ class FeedEndpointIT {
 
   @Test
   void ordersArriveInSeqOrder() throws Exception {
-    try (JdkWsClient c = JdkWsClient.connect(server.ws("channels=orders"), FeedTestServer.TRADER_KEY)) {
-      long id = c.next("control").path("connectionId").asLong();
-      awaitOpen(id);
-      for (long seq = 1; seq <= 200; seq++) server.orders.publish(seq);
-      for (long seq = 1; seq <= 200; seq++) {
+    long after = server.orders.last();
+    try (JdkWsClient c = JdkWsClient.connect(server.ws("channels=orders&from=" + after), FeedTestServer.TRADER_KEY)) {
+      for (int i = 0; i < 200; i++) server.orders.publish();
+      for (long seq = after + 1; seq <= after + 200; seq++) {
         JsonNode m = c.next("orders");
         assertEquals(seq, m.path("seq").asLong());
         assertEquals("o-" + seq, m.path("event").path("clientOrderId").asText());
@@ -163,28 +163,30 @@ class FeedEndpointIT {
   }
 
   @Test
-  void aFailingOrderSourceClosesWith1011SoTheClientResumes() throws Exception {
-    int before = server.orders.subscribers();
-    try (JdkWsClient c = JdkWsClient.connect(server.ws("channels=orders"), FeedTestServer.TRADER_KEY)) {
-      c.next("control");
-      await().atMost(Duration.ofSeconds(60)).until(() -> server.orders.subscribers() == before + 1);
+  void aFailingOrderReaderRestartsFromItsLastSeqSoClientsSeeNoGap() throws Exception {
+    long after = server.orders.last();
+    try (JdkWsClient c = JdkWsClient.connect(server.ws("channels=orders&from=" + after), FeedTestServer.TRADER_KEY)) {
+      for (int i = 0; i < 10; i++) server.orders.publish();
+      for (long seq = after + 1; seq <= after + 10; seq++) assertEquals(seq, c.next("orders").path("seq").asLong());
       server.orders.fail();
-      assertEquals(1011, c.closed.get(60, TimeUnit.SECONDS));
+      for (int i = 0; i < 10; i++) server.orders.publish();
+      for (long seq = after + 11; seq <= after + 20; seq++) assertEquals(seq, c.next("orders").path("seq").asLong(), "no gap across the restart");
+      assertEquals(after + 10, server.orders.afters.get(server.orders.afters.size() - 1), "the reader went on after the last seq it had");
+      assertFalse(c.closed.isDone(), "the client stays connected");
     }
   }
 
   @Test
-  void fromReachesTheOrderSourceAtConnectAndOnSubscribe() throws Exception {
-    int before = server.orders.subscribers();
-    try (JdkWsClient c = JdkWsClient.connect(server.ws("channels=orders&from=41"), FeedTestServer.TRADER_KEY)) {
-      c.next("control");
-      await().atMost(Duration.ofSeconds(60)).until(() -> server.orders.subscribers() == before + 1);
-      assertEquals(41L, server.orders.afters.get(server.orders.afters.size() - 1));
+  void fromResumesAfterThatSeqAtConnectAndOnSubscribe() throws Exception {
+    long base = server.orders.last();
+    for (int i = 0; i < 80; i++) server.orders.publish();
+    try (JdkWsClient c = JdkWsClient.connect(server.ws("channels=orders&from=" + (base + 41)), FeedTestServer.TRADER_KEY)) {
+      assertEquals(base + 42, c.next("orders").path("seq").asLong());
       c.send("{\"op\":\"unsubscribe\",\"channels\":[\"orders\"]}");
-      c.next("control");
-      c.send("{\"op\":\"subscribe\",\"channels\":[\"orders\"],\"from\":77}");
-      c.next("control");
-      assertEquals(77L, server.orders.afters.get(server.orders.afters.size() - 1));
+      assertEquals("unsubscribed", c.next("control").path("type").asText());
+      c.send("{\"op\":\"subscribe\",\"channels\":[\"orders\"],\"from\":" + (base + 77) + "}");
+      assertEquals("subscribed", c.next("control").path("type").asText());
+      assertEquals(base + 78, c.next("orders").path("seq").asLong());
     }
     try (RawWsClient bad = RawWsClient.connect(server.port, "/ws/feed?channels=orders&from=-3", FeedTestServer.TRADER_KEY, null, 0)) {
       assertEquals(400, bad.status);

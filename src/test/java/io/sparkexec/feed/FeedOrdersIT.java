@@ -7,10 +7,9 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.typesafe.config.ConfigFactory;
-import io.sparkexec.order.Order;
-import io.sparkexec.order.OrderIndex;
 import io.sparkexec.testing.TestServer;
 import java.net.URI;
+import java.net.http.HttpRequest;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
@@ -169,19 +168,44 @@ class FeedOrdersIT {
   }
 
   @Test
-  void laterEventsOfAnOrderAcceptedBeforeTheResumePointStillCarryItsStrategy() throws Exception {
-    filled("miss-1", "alpha");
+  void everyEventCarriesItsOrdersStrategySoTheReaderNeverAsksTheIndex() throws Exception {
+    filled("own-1", "alpha");
     long lastSeq = server.orderEventCount();
     String readJournal = server.config().getString("spark.orders.read-journal");
-    long acceptedSeq = new JournalOrderEvents(server.system(), readJournal, id -> null).after(0).takeWhile(e -> e.seq() < lastSeq, true)
-        .filter(e -> e.json().contains("\"miss-1\""))
-        .runWith(Sink.head(), server.system()).toCompletableFuture().get(60, TimeUnit.SECONDS).seq();
-    // a new source has an empty strategy cache: resuming right after the acceptance makes it ask the order index
-    List<OrderEventSource.Sequenced> later = new JournalOrderEvents(server.system(), readJournal,
-        id -> OrderIndex.get(server.system()).find(id).map(Order::strategy).orElse(null))
-        .after(acceptedSeq).takeWhile(e -> e.seq() < lastSeq, true)
+    List<OrderEventSource.Sequenced> events = new JournalOrderEvents(server.system(), readJournal, id -> {
+      throw new AssertionError("the order index was asked for " + id);
+    }).after(0).takeWhile(e -> e.seq() < lastSeq, true).filter(e -> e.json().contains("\"own-1\""))
         .runWith(Sink.seq(), server.system()).toCompletableFuture().get(60, TimeUnit.SECONDS);
-    assertTrue(later.size() > 0, "a filled order has events after its acceptance");
-    for (OrderEventSource.Sequenced e : later) assertEquals("alpha", e.strategy(), e::toString);
+    assertTrue(events.size() > 1, "a filled order has events after its acceptance: " + events);
+    for (OrderEventSource.Sequenced e : events) assertEquals("alpha", e.strategy(), e::toString);
+  }
+
+  @Test
+  void manyClientsShareTheOneJournalReadAndEachGetsEveryEvent() throws Exception {
+    filled("share-0", "alpha");
+    long after = server.orderEventCount();
+    JsonNode before = feedStatus().path("orders");
+    List<JdkWsClient> clients = new ArrayList<>();
+    try {
+      for (int i = 0; i < 10; i++) clients.add(connect("channels=orders&from=" + after, TestServer.TRADER_KEY));
+      for (int i = 1; i <= 5; i++) filled("share-" + i, i % 2 == 0 ? "alpha" : "beta");
+      long lastSeq = server.orderEventCount();
+      for (JdkWsClient c : clients) {
+        List<JsonNode> got = new ArrayList<>();
+        await().atMost(Duration.ofSeconds(60)).until(() -> caughtUp(c, got, lastSeq));
+        assertGapFree(after, got);
+      }
+    } finally {
+      clients.forEach(JdkWsClient::close);
+    }
+    JsonNode orders = feedStatus().path("orders");
+    assertEquals(1, orders.path("readerStarts").asLong(), () -> "one live read of the order tag: " + orders);
+    assertEquals(before.path("catchUpReads").asLong(), orders.path("catchUpReads").asLong(),
+        () -> "no client needed a read of its own (they resumed within the ring): " + orders);
+  }
+
+  private static JsonNode feedStatus() {
+    return server.send(HttpRequest.newBuilder(server.uri("/api/private/websocket/status")).header("X-API-Key", "admin-dev-key").GET().build())
+        .json();
   }
 }

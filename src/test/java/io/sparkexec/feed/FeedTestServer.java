@@ -16,7 +16,10 @@ import java.net.http.HttpResponse;
 import java.time.Clock;
 import java.time.Duration;
 import java.time.Instant;
+import java.util.ArrayList;
 import java.util.List;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CompletionStage;
 import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.TimeUnit;
 import org.apache.pekko.NotUsed;
@@ -103,32 +106,64 @@ final class FeedTestServer {
     system.getWhenTerminated().toCompletableFuture().get(60, TimeUnit.SECONDS);
   }
 
-  /** Order events pushed by the test to every subscribed connection (no replay: afterSeq is not used here). */
+  /** Connections whose orders subscription has joined the live hand-out (caught up, and receiving what is published). */
+  int liveOrderSubscribers() {
+    return hub.orders().subscribers();
+  }
+
+  /**
+   * An in-memory order journal behind the feed's one reader: {@link #publish()} appends the next seq;
+   * {@code after(n)} replays from it, then follows. Counts its reads, so tests see how often the feed
+   * read the journal.
+   */
   static final class TestOrders implements OrderEventSource {
+    private final List<Sequenced> events = new ArrayList<>();
     private final List<BoundedSourceQueue<Sequenced>> queues = new CopyOnWriteArrayList<>();
+    /** The afterSeq of every read, in order. */
     final List<Long> afters = new CopyOnWriteArrayList<>();
+    private volatile boolean failReads;
 
     @Override
     public Source<Sequenced, NotUsed> after(long afterSeq) {
       afters.add(afterSeq);
+      if (failReads) return Source.failed(new IllegalStateException("test: journal read failed"));
       return Source.<Sequenced>queue(1 << 16).mapMaterializedValue(q -> {
-        queues.add(q);
+        synchronized (this) {
+          for (Sequenced e : events) if (e.seq() > afterSeq) q.offer(e);
+          queues.add(q);
+        }
         return NotUsed.getInstance();
       });
     }
 
-    int subscribers() {
-      return queues.size();
+    @Override
+    public synchronized CompletionStage<Long> head() {
+      return CompletableFuture.completedFuture((long) events.size());
     }
 
-    void publish(long seq) {
+    synchronized long last() {
+      return events.size();
+    }
+
+    /** Appends the next event (seq = the previous + 1) and hands it to every read; returns its seq. */
+    synchronized long publish() {
+      long seq = events.size() + 1;
       String event = "{\"type\":\"OrderAccepted\",\"clientOrderId\":\"o-" + seq + "\",\"symbol\":\"BTCUSDT\",\"side\":\"BUY\",\"quantity\":\"0.00100\"}";
-      for (BoundedSourceQueue<Sequenced> q : queues) q.offer(new Sequenced(seq, "test", event));
+      Sequenced e = Sequenced.of(seq, "test", event);
+      events.add(e);
+      for (BoundedSourceQueue<Sequenced> q : queues) q.offer(e);
+      return seq;
     }
 
-    /** Fails every subscriber's source, as a failing journal read would. */
+    /** Fails every open read, as a failing journal would. */
     void fail() {
       for (BoundedSourceQueue<Sequenced> q : queues) q.fail(new IllegalStateException("test: journal read failed"));
+      queues.clear();
+    }
+
+    /** From now on every new read fails (false: they work again). */
+    void failReads(boolean fail) {
+      failReads = fail;
     }
   }
 }

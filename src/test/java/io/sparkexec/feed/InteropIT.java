@@ -26,7 +26,7 @@ import org.junit.jupiter.api.io.TempDir;
 
 /**
  * Real clients negotiate permessage-deflate with the feed and decode every message of a known
- * sequence (order events seq 1..N from a test source): Node's {@code ws}, Python's
+ * sequence (N order events from a test source, after the seq each connects with): Node's {@code ws}, Python's
  * {@code websockets} (Debian's python3-websockets) and headless Chromium. A missing tool skips
  * its test with a message, except on CI (CI=true), where it fails: .ci/run installs them all.
  */
@@ -54,11 +54,14 @@ class InteropIT {
     return server.status().path("totals").path("connectionsOpened").asLong() + 1;
   }
 
-  /** Publishes seq 1..N once the client's connection is registered and subscribed, after checking the server agreed to compress. */
-  private static void publishSequence(long connectionId, int subscribersBefore) throws Exception {
-    await().atMost(Duration.ofSeconds(120)).until(() -> server.orders.subscribers() > subscribersBefore && server.connection(connectionId) != null);
+  /**
+   * Publishes N events once the client's connection is registered, after checking the server agreed to compress. The
+   * client subscribed with from=<the seq before>, so it gets them whenever its subscription catches up.
+   */
+  private static void publishSequence(long connectionId) throws Exception {
+    await().atMost(Duration.ofSeconds(120)).until(() -> server.connection(connectionId) != null);
     assertEquals("permessage-deflate", server.connection(connectionId).path("compression").asText(), "the server agreed to compress");
-    for (long seq = 1; seq <= MESSAGES; seq++) server.orders.publish(seq);
+    for (int i = 0; i < MESSAGES; i++) server.orders.publish();
   }
 
   private static void assertCompressed() throws Exception {
@@ -73,21 +76,23 @@ class InteropIT {
     Path script = tmp.resolve("client.js");
     Files.writeString(script, """
         const WebSocket = require(process.argv[2]);
-        const [url, key, n] = [process.argv[3], process.argv[4], Number(process.argv[5])];
+        const [url, key, first, n] = [process.argv[3], process.argv[4], Number(process.argv[5]), Number(process.argv[6])];
         const ws = new WebSocket(url, { headers: { 'X-API-Key': key }, perMessageDeflate: true });
-        let next = 1;
+        const end = first + n;
+        let next = first;
         ws.on('open', () => console.log('OPEN ' + ws.extensions));
         ws.on('message', (data) => {
           const m = JSON.parse(data);
           if (m.channel !== 'orders') return;
           if (m.seq !== next) { console.log('GAP expected ' + next + ' got ' + m.seq); process.exit(2); }
-          if (++next > n) { console.log('DONE ' + ws.extensions); ws.close(1000); }
+          if (++next === end) { console.log('DONE ' + ws.extensions); ws.close(1000); }
         });
-        ws.on('close', (code) => process.exit(next > n ? 0 : 3));
+        ws.on('close', (code) => process.exit(next === end ? 0 : 3));
         ws.on('error', (e) => { console.log('ERROR ' + e.message); process.exit(4); });
         """);
-    receivesTheSequenceCompressed(List.of("node", script.toString(), module.toString(), server.ws("channels=orders").toString(),
-        FeedTestServer.TRADER_KEY, String.valueOf(MESSAGES)));
+    long after = server.orders.last();
+    receivesTheSequenceCompressed(List.of("node", script.toString(), module.toString(), server.ws("channels=orders&from=" + after).toString(),
+        FeedTestServer.TRADER_KEY, String.valueOf(after + 1), String.valueOf(MESSAGES)));
   }
 
   @Test
@@ -98,12 +103,12 @@ class InteropIT {
         import asyncio, json, sys
         import websockets
 
-        async def main(url, key, n):
+        async def main(url, key, first, n):
             async with websockets.connect(url, extra_headers={"X-API-Key": key}, compression="deflate") as ws:
                 names = ",".join(e.name for e in ws.extensions)
                 print("OPEN " + names, flush=True)
-                nxt = 1
-                while nxt <= n:
+                nxt = first
+                while nxt < first + n:
                     m = json.loads(await ws.recv())
                     if m.get("channel") != "orders":
                         continue
@@ -113,20 +118,20 @@ class InteropIT {
                     nxt += 1
                 print("DONE " + names, flush=True)
 
-        asyncio.run(main(sys.argv[1], sys.argv[2], int(sys.argv[3])))
+        asyncio.run(main(sys.argv[1], sys.argv[2], int(sys.argv[3]), int(sys.argv[4])))
         """);
-    receivesTheSequenceCompressed(List.of("/usr/bin/python3", script.toString(), server.ws("channels=orders").toString(),
-        FeedTestServer.TRADER_KEY, String.valueOf(MESSAGES)));
+    long after = server.orders.last();
+    receivesTheSequenceCompressed(List.of("/usr/bin/python3", script.toString(), server.ws("channels=orders&from=" + after).toString(),
+        FeedTestServer.TRADER_KEY, String.valueOf(after + 1), String.valueOf(MESSAGES)));
   }
 
   /** Runs a client script that prints OPEN/DONE with the negotiated extensions and exits 0 on a gap-free sequence. */
   private void receivesTheSequenceCompressed(List<String> command) throws Exception {
-    int before = server.orders.subscribers();
     long id = nextConnectionId();
     Client c = Client.start(command, tmp);
     try {
       assertEquals("permessage-deflate", c.await("OPEN"));
-      publishSequence(id, before);
+      publishSequence(id);
       assertEquals("permessage-deflate", c.await("DONE"));
       assertTrue(c.process().waitFor(120, TimeUnit.SECONDS));
       assertEquals(0, c.process().exitValue());
@@ -144,26 +149,27 @@ class InteropIT {
     byte[] page = """
         <!doctype html><html><body><script>
         const p = new URLSearchParams(location.search);
+        const first = Number(p.get('first'));
         const n = Number(p.get('n'));
         const report = (o) => fetch('/report', { method: 'POST', body: JSON.stringify(o) });
         const ws = new WebSocket(p.get('ws'));
-        let next = 1;
+        let next = first;
         ws.onopen = () => report({ event: 'open', extensions: ws.extensions });
         ws.onerror = () => report({ event: 'error' });
         ws.onmessage = (e) => {
           const m = JSON.parse(e.data);
           if (m.channel !== 'orders') return;
           if (m.seq !== next) { report({ event: 'gap', expected: next, got: m.seq }); ws.close(); return; }
-          if (++next > n) { report({ event: 'done', extensions: ws.extensions, received: n }); ws.close(1000); }
+          if (++next === first + n) { report({ event: 'done', extensions: ws.extensions, received: n }); ws.close(1000); }
         };
         </script></body></html>
         """.getBytes(StandardCharsets.UTF_8);
     HttpServer pages = Interop.pageServer(page, "/report", reports);
     // a browser cannot set headers: it authenticates with a single-use token in the URL
-    String wsUrl = server.ws("channels=orders&token=" + server.token()).toString();
-    String url = "http://127.0.0.1:" + pages.getAddress().getPort() + "/page.html?n=" + MESSAGES + "&ws="
+    long after = server.orders.last();
+    String wsUrl = server.ws("channels=orders&from=" + after + "&token=" + server.token()).toString();
+    String url = "http://127.0.0.1:" + pages.getAddress().getPort() + "/page.html?first=" + (after + 1) + "&n=" + MESSAGES + "&ws="
         + java.net.URLEncoder.encode(wsUrl, StandardCharsets.UTF_8);
-    int before = server.orders.subscribers();
     long id = nextConnectionId();
     // outside @TempDir: Chromium's helper processes may still write there while JUnit cleans up
     Path profile = Files.createTempDirectory("chromium-profile");
@@ -172,7 +178,7 @@ class InteropIT {
       JsonNode open = nextReport(reports, c);
       assertEquals("open", open.path("event").asText(), open.toString());
       assertEquals("permessage-deflate", open.path("extensions").asText());
-      publishSequence(id, before);
+      publishSequence(id);
       JsonNode done = nextReport(reports, c);
       assertEquals("done", done.path("event").asText(), done.toString());
       assertEquals(MESSAGES, done.path("received").asInt());

@@ -153,6 +153,9 @@ class OrderJournalMigrationIT {
         assertEquals(deskSeq.merge(desk, 1L, Long::sum), e.sequenceNr());
         assertEquals("io.sparkexec.order.OrderDesk$" + old.type(), e.serializerManifest());
         assertEquals(T0.plusSeconds(i).toEpochMilli(), e.timestamp());
+        // every rewritten event names its order's strategy, as the desks write them (the old ones had it on the acceptance only)
+        JsonNode fields = cbor.readTree(e.payload());
+        assertEquals(STRATEGY, (old.type().equals("OrderAccepted") ? fields.path("spec") : fields).path("strategy").asText(), fields::toString);
       }
       assertEquals(1, store.events("RiskLedger|node", 1, Long.MAX_VALUE, 10).size());
       assertEquals(0, store.highestSequenceNr("Order|m-final"));

@@ -177,7 +177,7 @@ class OrderDeskInDoubtTest {
   }
 
   OrderDesk.OrderInDoubt inDoubt(Fixture f) {
-    return new OrderDesk.OrderInDoubt(f.id, "submit outcome unknown: timeout after 2000 ms", NOW);
+    return new OrderDesk.OrderInDoubt(f.id, null, "submit outcome unknown: timeout after 2000 ms", NOW);
   }
 
   @Test
@@ -188,7 +188,7 @@ class OrderDeskInDoubtTest {
     Order order = f.awaitStatus(f.id, Order.Status.ACKNOWLEDGED);
     assertEquals("V-" + f.id, order.venueOrderId());
     assertNull(order.reason(), "the ack settles the doubt");
-    assertEquals(List.of(f.journalOf(f.id).get(0), inDoubt(f), new OrderDesk.OrderAcknowledged(f.id, "V-" + f.id, null, NOW)), f.journalOf(f.id));
+    assertEquals(List.of(f.journalOf(f.id).get(0), inDoubt(f), new OrderDesk.OrderAcknowledged(f.id, null, "V-" + f.id, null, NOW)), f.journalOf(f.id));
     f.timePasses(INTERVAL.multipliedBy(5));
     f.batcher.expectNoMessage(Duration.ofMillis(50));
     assertTrue(f.venue.noPendingQuery(), "kept checking a settled order");
@@ -211,7 +211,7 @@ class OrderDeskInDoubtTest {
     f.batcher.expectNoMessage(Duration.ofMillis(50));
     f.nextCheck().answer().complete(Optional.of(f.report(f.id, Venue.VenueStatus.NEW, null)));
     f.awaitStatus(f.id, Order.Status.ACKNOWLEDGED);
-    assertEquals(List.of(f.journalOf(f.id).get(0), inDoubt(f), new OrderDesk.OrderAcknowledged(f.id, "V-" + f.id, null, NOW)), f.journalOf(f.id));
+    assertEquals(List.of(f.journalOf(f.id).get(0), inDoubt(f), new OrderDesk.OrderAcknowledged(f.id, null, "V-" + f.id, null, NOW)), f.journalOf(f.id));
     f.bystanderUntouched();
   }
 
@@ -222,7 +222,7 @@ class OrderDeskInDoubtTest {
     f.nextCheck().answer().complete(Optional.of(f.report(f.id, Venue.VenueStatus.REJECTED, "INSUFFICIENT_BALANCE")));
     Order order = f.awaitStatus(f.id, Order.Status.REJECTED);
     assertEquals("INSUFFICIENT_BALANCE", order.reason());
-    assertEquals(List.of(f.journalOf(f.id).get(0), inDoubt(f), new OrderDesk.OrderRejected(f.id, "INSUFFICIENT_BALANCE", "venue", NOW)),
+    assertEquals(List.of(f.journalOf(f.id).get(0), inDoubt(f), new OrderDesk.OrderRejected(f.id, null, "INSUFFICIENT_BALANCE", "venue", NOW)),
         f.journalOf(f.id));
     f.batcher.expectNoMessage(Duration.ofMillis(50));
     f.bystanderUntouched();
@@ -241,7 +241,7 @@ class OrderDeskInDoubtTest {
     f.timePasses(INTERVAL);
     Order order = f.awaitStatus(f.id, Order.Status.REJECTED);
     assertEquals("venue outcome unknown after 3 checks: venue unreachable: java.lang.RuntimeException: connection refused", order.reason());
-    assertEquals(new OrderDesk.OrderRejected(f.id, order.reason(), "executor", NOW), f.journalOf(f.id).get(2));
+    assertEquals(new OrderDesk.OrderRejected(f.id, null, order.reason(), "executor", NOW), f.journalOf(f.id).get(2));
     assertEquals(givenUpBefore + 1, givenUp.snapshot(false));
     assertEquals(inDoubtBefore, inDoubtGauge.snapshot(false));
     assertEquals(f.id, f.venue.expectCancel().clientOrderId(), "a last cancel in case the venue holds it after all");

@@ -111,6 +111,8 @@ class OrderDeskTest {
   static final BigDecimal QTY = new BigDecimal("2");
   static final BigDecimal PRICE = new BigDecimal("100.00");
   static final BigDecimal ASK = new BigDecimal("100.10");
+  /** Every order of the fixture's requests; each of its events carries it. */
+  static final String STRATEGY = "s1";
   static final Duration WAIT = Duration.ofSeconds(5);
   static final OrderDesk.Settings SETTINGS = new OrderDesk.Settings(8, 1000, 16);
   private static final AtomicInteger desks = new AtomicInteger();
@@ -173,7 +175,7 @@ class OrderDeskTest {
     }
 
     OrderRequest request(String id, RespType respType) {
-      return new OrderRequest(id, symbol, Side.BUY, OrderType.LIMIT, TimeInForce.GTC, QTY, PRICE, "s1", respType);
+      return new OrderRequest(id, symbol, Side.BUY, OrderType.LIMIT, TimeInForce.GTC, QTY, PRICE, STRATEGY, respType);
     }
 
     OrderAccepted accepted(String id) {
@@ -286,7 +288,7 @@ class OrderDeskTest {
   }
 
   static OrderAcknowledged ack(String id, Instant sentAt) {
-    return new OrderAcknowledged(id, "V-" + id, sentAt, NOW);
+    return new OrderAcknowledged(id, STRATEGY, "V-" + id, sentAt, NOW);
   }
 
   // ---- unknown orders ----
@@ -378,7 +380,7 @@ class OrderDeskTest {
     assertEquals(expectedFirst, foundOn(again).status());
     assertEquals(Status.FILLED, foundOn(f.client).status());
     // the repeat journaled nothing and sent nothing
-    assertEquals(List.of(f.accepted(id), ack(id, SENT), new OrderFilled(id, fill("t1", "2"))), f.journal());
+    assertEquals(List.of(f.accepted(id), ack(id, SENT), new OrderFilled(id, STRATEGY, fill("t1", "2"))), f.journal());
     f.batcher.expectNoMessage(Duration.ofMillis(50));
   }
 
@@ -396,7 +398,7 @@ class OrderDeskTest {
     Order closed = f.awaitOrder(id, Status.CANCELED);
     assertEquals(new Conflict(closed), f.kit.<Reply>runCommand(replyTo -> new Place(other, RECEIVED, replyTo)).reply());
     f.settle();
-    assertEquals(List.of(f.accepted(id), ack(id, null), new OrderCanceled(id, "canceled by venue", NOW)), f.journal());
+    assertEquals(List.of(f.accepted(id), ack(id, null), new OrderCanceled(id, STRATEGY, "canceled by venue", NOW)), f.journal());
   }
 
   @ParameterizedTest
@@ -477,7 +479,7 @@ class OrderDeskTest {
     Order canceled = foundOn(canceller);
     assertEquals(Status.CANCELED, canceled.status());
     assertEquals("canceled by client", canceled.reason());
-    assertEquals(List.of(f.accepted(id), ack(id, SENT), new OrderCanceled(id, "canceled by client", NOW)), f.journal());
+    assertEquals(List.of(f.accepted(id), ack(id, SENT), new OrderCanceled(id, STRATEGY, "canceled by client", NOW)), f.journal());
     assertEquals(canceled, f.order(id));
     assertEquals(List.of(), f.open(null));
   }
@@ -492,7 +494,7 @@ class OrderDeskTest {
     Order canceled = foundOn(canceller);
     assertEquals(Status.CANCELED, canceled.status());
     assertEquals(0, new BigDecimal("0.5").compareTo(canceled.executedQty()));
-    assertEquals(List.of(f.accepted(id), ack(id, SENT), new OrderFilled(id, fill("t1", "0.5")), new OrderCanceled(id, "canceled by client", NOW)),
+    assertEquals(List.of(f.accepted(id), ack(id, SENT), new OrderFilled(id, STRATEGY, fill("t1", "0.5")), new OrderCanceled(id, STRATEGY, "canceled by client", NOW)),
         f.journalOf(id));
     assertEquals(List.of(f.accepted(other), ack(other, SENT)), f.journalOf(other));
     assertEquals(List.of(other), f.open(null).stream().map(Order::clientOrderId).toList());
@@ -506,7 +508,7 @@ class OrderDeskTest {
     f.venue.expectCancel().answer().complete(new Venue.CancelRefused("order is FILLED", f.report(id, VenueStatus.FILLED, fill("t1", "2"))));
     Order filled = assertInstanceOf(NotOpen.class, canceller.receiveMessage(WAIT)).order();
     assertEquals(Status.FILLED, filled.status());
-    assertEquals(List.of(f.accepted(id), ack(id, SENT), new OrderFilled(id, fill("t1", "2"))), f.journal());
+    assertEquals(List.of(f.accepted(id), ack(id, SENT), new OrderFilled(id, STRATEGY, fill("t1", "2"))), f.journal());
   }
 
   @Test
@@ -520,7 +522,7 @@ class OrderDeskTest {
     assertEquals(Status.ACKNOWLEDGED, foundOn(canceller).status());
     // the fill in the refusal is journaled all the same
     f.awaitOrder(id, Status.PARTIALLY_FILLED);
-    assertEquals(List.of(f.accepted(id), ack(id, SENT), new OrderFilled(id, fill("t1", "1"))), f.journal());
+    assertEquals(List.of(f.accepted(id), ack(id, SENT), new OrderFilled(id, STRATEGY, fill("t1", "1"))), f.journal());
   }
 
   @Test
@@ -559,7 +561,7 @@ class OrderDeskTest {
     Fixture f = new Fixture();
     String id = f.placeAndAck();
     f.report(f.report(id, VenueStatus.PARTIALLY_FILLED, fill("t1", "0.5")));
-    f.awaitJournalOf(id, f.accepted(id), ack(id, SENT), new OrderFilled(id, fill("t1", "0.5")));
+    f.awaitJournalOf(id, f.accepted(id), ack(id, SENT), new OrderFilled(id, STRATEGY, fill("t1", "0.5")));
     assertEquals(Status.PARTIALLY_FILLED, f.order(id).status());
     assertEquals(Status.PARTIALLY_FILLED, index.find(id).orElseThrow().status());
 
@@ -569,7 +571,7 @@ class OrderDeskTest {
 
     f.report(f.report(id, VenueStatus.FILLED, fill("t1", "0.5"), fill("t2", "1.5")));
     Order filled = f.awaitOrder(id, Status.FILLED);
-    assertEquals(new OrderFilled(id, fill("t2", "1.5")), f.journal().get(3));
+    assertEquals(new OrderFilled(id, STRATEGY, fill("t2", "1.5")), f.journal().get(3));
     assertEquals(4, f.journal().size());
     assertEquals(0, QTY.compareTo(filled.executedQty()));
     assertEquals(0, new BigDecimal("200.000").compareTo(filled.cumQuoteQty()));
@@ -582,7 +584,7 @@ class OrderDeskTest {
     String id = f.newId();
     Batcher.SubmitBatch submit = f.place(id, RespType.ACCEPTED);
     f.report(f.report(id, VenueStatus.PARTIALLY_FILLED, fill("t1", "1")));
-    f.awaitJournalOf(id, f.accepted(id), ack(id, null), new OrderFilled(id, fill("t1", "1")));
+    f.awaitJournalOf(id, f.accepted(id), ack(id, null), new OrderFilled(id, STRATEGY, fill("t1", "1")));
     f.answer(submit, new Venue.Acknowledged(f.report(id, VenueStatus.PARTIALLY_FILLED, fill("t1", "1"))));
     f.settle();
     assertEquals(3, f.journal().size());
@@ -597,10 +599,10 @@ class OrderDeskTest {
     f.report(f.report(canceled, VenueStatus.CANCELED, fill("t1", "0.5")));
     f.report(new Venue.VenueOrderReport(expired, "V-" + expired, f.symbol, VenueStatus.EXPIRED, List.of(), "self-trade prevention", NOW));
     f.report(f.report(noReason, VenueStatus.EXPIRED));
-    f.awaitJournalOf(canceled, f.accepted(canceled), ack(canceled, SENT), new OrderFilled(canceled, fill("t1", "0.5")),
-        new OrderCanceled(canceled, "canceled by venue", NOW));
-    f.awaitJournalOf(expired, f.accepted(expired), ack(expired, SENT), new OrderExpired(expired, "self-trade prevention", NOW));
-    f.awaitJournalOf(noReason, f.accepted(noReason), ack(noReason, SENT), new OrderExpired(noReason, "expired at venue", NOW));
+    f.awaitJournalOf(canceled, f.accepted(canceled), ack(canceled, SENT), new OrderFilled(canceled, STRATEGY, fill("t1", "0.5")),
+        new OrderCanceled(canceled, STRATEGY, "canceled by venue", NOW));
+    f.awaitJournalOf(expired, f.accepted(expired), ack(expired, SENT), new OrderExpired(expired, STRATEGY, "self-trade prevention", NOW));
+    f.awaitJournalOf(noReason, f.accepted(noReason), ack(noReason, SENT), new OrderExpired(noReason, STRATEGY, "expired at venue", NOW));
     assertEquals(Status.CANCELED, f.order(canceled).status());
     assertEquals(Status.EXPIRED, f.order(expired).status());
     assertEquals(List.of(), f.open(null));
@@ -614,7 +616,7 @@ class OrderDeskTest {
     f.awaitOrder(id, Status.CANCELED);
 
     f.report(f.report(id, VenueStatus.CANCELED, fill("t9", "0.5")));
-    f.awaitJournalOf(id, f.accepted(id), ack(id, SENT), new OrderCanceled(id, "canceled by venue", NOW), new OrderFilled(id, fill("t9", "0.5")));
+    f.awaitJournalOf(id, f.accepted(id), ack(id, SENT), new OrderCanceled(id, STRATEGY, "canceled by venue", NOW), new OrderFilled(id, STRATEGY, fill("t9", "0.5")));
     Order order = f.order(id);
     assertEquals(Status.CANCELED, order.status());
     assertEquals(0, new BigDecimal("0.5").compareTo(order.executedQty()));
@@ -645,7 +647,7 @@ class OrderDeskTest {
     f.answer(submit, new Venue.Acknowledged(report));
     Order answered = foundOn(f.client);
     assertEquals(Status.EXPIRED, answered.status());
-    assertEquals(List.of(f.accepted(id), ack(id, SENT), new OrderFilled(id, fill("t1", "1.5")), new OrderExpired(id, "no liquidity for IOC", NOW)),
+    assertEquals(List.of(f.accepted(id), ack(id, SENT), new OrderFilled(id, STRATEGY, fill("t1", "1.5")), new OrderExpired(id, STRATEGY, "no liquidity for IOC", NOW)),
         f.journal());
     assertEquals(answered, f.order(id));
     assertEquals(answered, index.find(id).orElseThrow());
@@ -658,7 +660,7 @@ class OrderDeskTest {
     Batcher.SubmitBatch submit = f.place(id, RespType.RESULT);
     f.answer(submit, new Venue.Acknowledged(f.report(id, VenueStatus.FILLED, fill("t1", "2"))));
     assertEquals(Status.FILLED, foundOn(f.client).status());
-    assertEquals(List.of(f.accepted(id), ack(id, SENT), new OrderFilled(id, fill("t1", "2"))), f.journal());
+    assertEquals(List.of(f.accepted(id), ack(id, SENT), new OrderFilled(id, STRATEGY, fill("t1", "2"))), f.journal());
   }
 
   @Test
@@ -671,7 +673,7 @@ class OrderDeskTest {
     assertEquals(Status.REJECTED, answered.status());
     assertEquals("MIN_QTY: too small", answered.reason());
     assertNull(answered.venueOrderId());
-    assertEquals(List.of(f.accepted(id), new OrderRejected(id, "MIN_QTY: too small", "venue", NOW)), f.journal());
+    assertEquals(List.of(f.accepted(id), new OrderRejected(id, STRATEGY, "MIN_QTY: too small", "venue", NOW)), f.journal());
     assertEquals(Status.REJECTED, index.find(id).orElseThrow().status());
   }
 
@@ -683,7 +685,7 @@ class OrderDeskTest {
     f.answer(submit, new Venue.Unknown(id, "timeout"));
     FakeVenue.QueryCall query = f.venue.expectQuery();
     assertEquals(id, query.clientOrderId());
-    assertEquals(List.of(f.accepted(id), new OrderInDoubt(id, "submit outcome unknown: timeout", NOW)), f.journal());
+    assertEquals(List.of(f.accepted(id), new OrderInDoubt(id, STRATEGY, "submit outcome unknown: timeout", NOW)), f.journal());
     query.answer().complete(Optional.empty());
     Batcher.SubmitBatch again = f.expectSubmit(id, QTY);
     f.answer(again, new Venue.Acknowledged(f.report(id, VenueStatus.NEW)));
@@ -700,8 +702,8 @@ class OrderDeskTest {
     f.venue.expectQuery().answer().completeExceptionally(new RuntimeException("down"));
     f.venue.expectQuery().answer().complete(Optional.of(f.report(id, VenueStatus.FILLED, fill("t1", "2"))));
     assertEquals(Status.FILLED, foundOn(f.client).status());
-    assertEquals(List.of(f.accepted(id), new OrderInDoubt(id, "submit outcome unknown: timeout", NOW), ack(id, null),
-        new OrderFilled(id, fill("t1", "2"))), f.journal());
+    assertEquals(List.of(f.accepted(id), new OrderInDoubt(id, STRATEGY, "submit outcome unknown: timeout", NOW), ack(id, null),
+        new OrderFilled(id, STRATEGY, fill("t1", "2"))), f.journal());
   }
 
   @Test
@@ -717,8 +719,8 @@ class OrderDeskTest {
     Order rejected = foundOn(f.client);
     assertEquals(Status.REJECTED, rejected.status());
     String reason = "venue outcome unknown after 2 checks: venue unreachable: java.lang.RuntimeException: connection refused";
-    assertEquals(List.of(f.accepted(id), new OrderInDoubt(id, "submit outcome unknown: timeout", NOW),
-        new OrderRejected(id, reason, "executor", NOW)), f.journal());
+    assertEquals(List.of(f.accepted(id), new OrderInDoubt(id, STRATEGY, "submit outcome unknown: timeout", NOW),
+        new OrderRejected(id, STRATEGY, reason, "executor", NOW)), f.journal());
     // a last cancel by clientOrderId, in case the venue holds it after all
     assertEquals(id, f.venue.expectCancel().clientOrderId());
     assertTrue(f.venue.noPendingQuery());
@@ -761,7 +763,7 @@ class OrderDeskTest {
     assertEquals(List.of("fill"), reconciled.corrections());
     assertEquals(Status.FILLED, reconciled.order().status());
     assertEquals(Status.FILLED, index.find(id).orElseThrow().status());
-    assertEquals(List.of(f.accepted(id), ack(id, SENT), new OrderFilled(id, fill("t1", "0.5")), new OrderFilled(id, fill("t2", "1.5"))),
+    assertEquals(List.of(f.accepted(id), ack(id, SENT), new OrderFilled(id, STRATEGY, fill("t1", "0.5")), new OrderFilled(id, STRATEGY, fill("t2", "1.5"))),
         f.journal());
     // a final order has nothing to reconcile
     assertEquals(new Reconciled(reconciled.order(), List.of()), f.kit.<Reply>runCommand(replyTo -> new Reconcile(id, replyTo)).reply());
@@ -1027,8 +1029,8 @@ class OrderDeskTest {
 
     // fills can trail a cancel: a fact, kept even though the desk let the order go
     f.report(f.report(first, VenueStatus.CANCELED, fill("t9", "0.5")));
-    f.awaitJournalOf(first, f.accepted(first), ack(first, SENT), new OrderCanceled(first, "canceled by venue", NOW),
-        new OrderFilled(first, fill("t9", "0.5")));
+    f.awaitJournalOf(first, f.accepted(first), ack(first, SENT), new OrderCanceled(first, STRATEGY, "canceled by venue", NOW),
+        new OrderFilled(first, STRATEGY, fill("t9", "0.5")));
     f.client.awaitAssert(WAIT, () -> {
       Order indexed = index.find(first).orElseThrow();
       assertEquals(Status.CANCELED, indexed.status());
@@ -1122,7 +1124,7 @@ class OrderDeskTest {
       f.kit.persistenceTestKit().resetPolicy();
     }
     assertEquals(openBefore, f.open(null));
-    assertEquals(List.of("5:" + ack(b, null), "6:" + new OrderFilled(b, fill("t1", "0.5"))), reads.events(),
+    assertEquals(List.of("5:" + ack(b, null), "6:" + new OrderFilled(b, STRATEGY, fill("t1", "0.5"))), reads.events(),
         "replayed other events than those after the snapshot");
   }
 
@@ -1137,7 +1139,7 @@ class OrderDeskTest {
     assertEquals(Optional.empty(), index.find(id), "indexed on accept");
     f.answer(submit, new Venue.Acknowledged(f.report(id, VenueStatus.FILLED, fill("t1", "2"))));
     assertEquals(Status.FILLED, foundOn(f.client).status());
-    assertEquals(List.of(f.accepted(id), ack(id, SENT), new OrderFilled(id, fill("t1", "2"))), f.journal());
+    assertEquals(List.of(f.accepted(id), ack(id, SENT), new OrderFilled(id, STRATEGY, fill("t1", "2"))), f.journal());
     assertEquals(Optional.empty(), index.find(id), "indexed once final");
     RecordedReads reads = new RecordedReads(f.persistenceId());
     f.kit.persistenceTestKit().withPolicy(reads);

@@ -24,7 +24,7 @@ class OrderJsonTest {
   }
 
   static OrderDesk.OrderFilled fill(String id, String price, String qty) {
-    return new OrderDesk.OrderFilled("c1", new Venue.Fill(id, new BigDecimal(price), new BigDecimal(qty), BigDecimal.ZERO, "USDT", T0));
+    return new OrderDesk.OrderFilled("c1", null, new Venue.Fill(id, new BigDecimal(price), new BigDecimal(qty), BigDecimal.ZERO, "USDT", T0));
   }
 
   @Test

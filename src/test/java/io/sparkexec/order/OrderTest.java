@@ -47,7 +47,7 @@ class OrderTest {
 
   @Test
   void acknowledgedSetsVenueIdAndTimes() {
-    Order o = Order.accepted(accepted("c1", "2")).apply(new OrderDesk.OrderAcknowledged("c1", "V1", T0.plusMillis(2), T0.plusMillis(3)));
+    Order o = Order.accepted(accepted("c1", "2")).apply(new OrderDesk.OrderAcknowledged("c1", "s1", "V1", T0.plusMillis(2), T0.plusMillis(3)));
     assertEquals(Status.ACKNOWLEDGED, o.status());
     assertEquals("V1", o.venueOrderId());
     assertTrue(o.acknowledgedByVenue());
@@ -58,23 +58,23 @@ class OrderTest {
 
   @Test
   void inDoubtIsOpenAndShowsWhyUntilTheAckSettlesIt() {
-    Order doubt = Order.accepted(accepted("c1", "2")).apply(new OrderDesk.OrderInDoubt("c1", "submit outcome unknown: timeout", T0.plusMillis(2)));
+    Order doubt = Order.accepted(accepted("c1", "2")).apply(new OrderDesk.OrderInDoubt("c1", "s1", "submit outcome unknown: timeout", T0.plusMillis(2)));
     assertEquals(Status.IN_DOUBT, doubt.status());
     assertFalse(doubt.status().isFinal());
     assertEquals("submit outcome unknown: timeout", doubt.reason());
     assertEquals(2, doubt.version());
-    Order acked = doubt.apply(new OrderDesk.OrderAcknowledged("c1", "V1", null, T0.plusMillis(3)));
+    Order acked = doubt.apply(new OrderDesk.OrderAcknowledged("c1", "s1", "V1", null, T0.plusMillis(3)));
     assertEquals(Status.ACKNOWLEDGED, acked.status());
     assertNull(acked.reason());
-    Order rejected = doubt.apply(new OrderDesk.OrderRejected("c1", "venue outcome unknown after 30 checks", "executor", T0.plusSeconds(30)));
+    Order rejected = doubt.apply(new OrderDesk.OrderRejected("c1", "s1", "venue outcome unknown after 30 checks", "executor", T0.plusSeconds(30)));
     assertEquals(Status.REJECTED, rejected.status());
     assertEquals("venue outcome unknown after 30 checks", rejected.reason());
   }
 
   @Test
   void partialThenFullFillAccumulatesQuantitiesAndCloses() {
-    Order o = Order.accepted(accepted("c1", "2")).apply(new OrderDesk.OrderAcknowledged("c1", "V1", T0, T0));
-    Order partial = o.apply(new OrderDesk.OrderFilled("c1", fill("t1", "100.00", "0.5", T0.plusSeconds(1))));
+    Order o = Order.accepted(accepted("c1", "2")).apply(new OrderDesk.OrderAcknowledged("c1", "s1", "V1", T0, T0));
+    Order partial = o.apply(new OrderDesk.OrderFilled("c1", "s1", fill("t1", "100.00", "0.5", T0.plusSeconds(1))));
     assertEquals(Status.PARTIALLY_FILLED, partial.status());
     assertEquals(0, new BigDecimal("0.5").compareTo(partial.executedQty()));
     assertEquals(0, new BigDecimal("50.000").compareTo(partial.cumQuoteQty()));
@@ -85,7 +85,7 @@ class OrderTest {
     assertFalse(partial.hasFill("t2"));
     assertEquals(3, partial.version());
 
-    Order full = partial.apply(new OrderDesk.OrderFilled("c1", fill("t2", "99.50", "1.5", T0.plusSeconds(2))));
+    Order full = partial.apply(new OrderDesk.OrderFilled("c1", "s1", fill("t2", "99.50", "1.5", T0.plusSeconds(2))));
     assertEquals(Status.FILLED, full.status());
     assertEquals(0, new BigDecimal("2").compareTo(full.executedQty()));
     // 0.5 x 100.00 + 1.5 x 99.50
@@ -100,25 +100,25 @@ class OrderTest {
 
   @Test
   void fillStraightFromAcceptedMovesOn() {
-    Order o = Order.accepted(accepted("c1", "1")).apply(new OrderDesk.OrderFilled("c1", fill("t1", "100", "1", T0)));
+    Order o = Order.accepted(accepted("c1", "1")).apply(new OrderDesk.OrderFilled("c1", "s1", fill("t1", "100", "1", T0)));
     assertEquals(Status.FILLED, o.status());
   }
 
   @Test
   void finalEventsCloseWithReasonAndTime() {
-    Order open = Order.accepted(accepted("c1", "2")).apply(new OrderDesk.OrderAcknowledged("c1", "V1", T0, T0));
-    Order canceled = open.apply(new OrderDesk.OrderCanceled("c1", "canceled by client", T0.plusSeconds(5)));
+    Order open = Order.accepted(accepted("c1", "2")).apply(new OrderDesk.OrderAcknowledged("c1", "s1", "V1", T0, T0));
+    Order canceled = open.apply(new OrderDesk.OrderCanceled("c1", "s1", "canceled by client", T0.plusSeconds(5)));
     assertEquals(Status.CANCELED, canceled.status());
     assertEquals("canceled by client", canceled.reason());
     assertEquals(T0.plusSeconds(5), canceled.timestamps().closed());
     assertEquals(3, canceled.version());
 
-    Order rejected = Order.accepted(accepted("c2", "2")).apply(new OrderDesk.OrderRejected("c1", "MIN_QTY", "venue", T0.plusSeconds(6)));
+    Order rejected = Order.accepted(accepted("c2", "2")).apply(new OrderDesk.OrderRejected("c1", "s1", "MIN_QTY", "venue", T0.plusSeconds(6)));
     assertEquals(Status.REJECTED, rejected.status());
     assertEquals("MIN_QTY", rejected.reason());
     assertEquals(T0.plusSeconds(6), rejected.timestamps().closed());
 
-    Order expired = open.apply(new OrderDesk.OrderExpired("c1", "no liquidity for IOC", T0.plusSeconds(7)));
+    Order expired = open.apply(new OrderDesk.OrderExpired("c1", "s1", "no liquidity for IOC", T0.plusSeconds(7)));
     assertEquals(Status.EXPIRED, expired.status());
     assertEquals(T0.plusSeconds(7), expired.timestamps().closed());
   }
@@ -126,9 +126,9 @@ class OrderTest {
   @Test
   void lateFillOnFinalOrderCountsButKeepsStatusAndCloseTime() {
     Order canceled = Order.accepted(accepted("c1", "2"))
-        .apply(new OrderDesk.OrderAcknowledged("c1", "V1", T0, T0))
-        .apply(new OrderDesk.OrderCanceled("c1", "canceled by client", T0.plusSeconds(1)));
-    Order late = canceled.apply(new OrderDesk.OrderFilled("c1", fill("t9", "100", "2", T0.plusSeconds(2))));
+        .apply(new OrderDesk.OrderAcknowledged("c1", "s1", "V1", T0, T0))
+        .apply(new OrderDesk.OrderCanceled("c1", "s1", "canceled by client", T0.plusSeconds(1)));
+    Order late = canceled.apply(new OrderDesk.OrderFilled("c1", "s1", fill("t9", "100", "2", T0.plusSeconds(2))));
     assertEquals(Status.CANCELED, late.status());
     assertEquals(0, new BigDecimal("2").compareTo(late.executedQty()));
     assertEquals(T0.plusSeconds(1), late.timestamps().closed());
@@ -138,8 +138,8 @@ class OrderTest {
 
   @Test
   void ackAfterAFinalStateKeepsTheFinalStatus() {
-    Order rejected = Order.accepted(accepted("c1", "2")).apply(new OrderDesk.OrderRejected("c1", "unknown", "executor", T0));
-    Order acked = rejected.apply(new OrderDesk.OrderAcknowledged("c1", "V1", null, T0.plusSeconds(1)));
+    Order rejected = Order.accepted(accepted("c1", "2")).apply(new OrderDesk.OrderRejected("c1", "s1", "unknown", "executor", T0));
+    Order acked = rejected.apply(new OrderDesk.OrderAcknowledged("c1", "s1", "V1", null, T0.plusSeconds(1)));
     assertEquals(Status.REJECTED, acked.status());
     assertEquals("V1", acked.venueOrderId());
   }
@@ -153,9 +153,9 @@ class OrderTest {
   @Test
   void foldIsDeterministic() {
     List<OrderDesk.Event> events = List.of(
-        new OrderDesk.OrderAcknowledged("c1", "V1", T0, T0),
-        new OrderDesk.OrderFilled("c1", fill("t1", "100", "0.5", T0)),
-        new OrderDesk.OrderCanceled("c1", "canceled by venue", T0));
+        new OrderDesk.OrderAcknowledged("c1", "s1", "V1", T0, T0),
+        new OrderDesk.OrderFilled("c1", "s1", fill("t1", "100", "0.5", T0)),
+        new OrderDesk.OrderCanceled("c1", "s1", "canceled by venue", T0));
     Order a = Order.accepted(accepted("c1", "2"));
     Order b = Order.accepted(accepted("c1", "2"));
     for (OrderDesk.Event e : events) {

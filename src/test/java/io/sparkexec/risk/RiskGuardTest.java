@@ -88,7 +88,7 @@ class RiskGuardTest {
     List<RiskLedger.Entry> entries = new ArrayList<>();
     entries.add(new RiskLedger.Entry(++offset, RiskLedger.factOf(r.clientOrderId(), new OrderDesk.OrderAccepted(r.clientOrderId(), new OrderSpec(r.symbol(), r.side(), r.type(), r.timeInForce(), r.quantity(), r.price(), r.strategy()), MARKET.quote(r.symbol()).touch(r.side()), clock.instant(), clock.instant()))));
     for (String q : fills) {
-      entries.add(new RiskLedger.Entry(++offset, RiskLedger.factOf(r.clientOrderId(), new OrderDesk.OrderFilled(r.clientOrderId(), new Venue.Fill("t" + offset, new BigDecimal("100"), new BigDecimal(q), BigDecimal.ZERO, "USDT", clock.instant())))));
+      entries.add(new RiskLedger.Entry(++offset, RiskLedger.factOf(r.clientOrderId(), new OrderDesk.OrderFilled(r.clientOrderId(), r.strategy(), new Venue.Fill("t" + offset, new BigDecimal("100"), new BigDecimal(q), BigDecimal.ZERO, "USDT", clock.instant())))));
     }
     ledger.<Done>runCommand(replyTo -> new RiskLedger.Apply(entries, replyTo));
   }

@@ -55,7 +55,7 @@ class RiskLedgerTest {
   }
 
   static OrderDesk.OrderFilled filled(String qty) {
-    return new OrderDesk.OrderFilled("a1", new Venue.Fill("t-" + qty, new BigDecimal("100"), new BigDecimal(qty), BigDecimal.ZERO, "USDT", DAY1));
+    return new OrderDesk.OrderFilled("a1", "alpha", new Venue.Fill("t-" + qty, new BigDecimal("100"), new BigDecimal(qty), BigDecimal.ZERO, "USDT", DAY1));
   }
 
   /** Folds order events as the projection does: each with the next offset of the tag stream. */
@@ -89,7 +89,7 @@ class RiskLedgerTest {
   @Test
   void closedOrdersLeaveTheOpenSetAndTrailingFillsStillCount() {
     apply("a1", accepted("a1", "alpha", "BTCUSDT", Side.BUY, "2", "100", DAY1),
-        "a1", new OrderDesk.OrderCanceled("a1", "canceled by client", DAY1));
+        "a1", new OrderDesk.OrderCanceled("a1", "alpha", "canceled by client", DAY1));
     RiskLedger.State s = apply("a1", filled("0.25"));
     assertTrue(s.open().isEmpty());
     assertEquals(0, new BigDecimal("0.25").compareTo(s.position("alpha", "BTCUSDT")));
@@ -131,7 +131,7 @@ class RiskLedgerTest {
   @Test
   void eventsTheLimitsIgnoreAreNotJournaled() {
     var result = kit.<Done>runCommand(replyTo -> new RiskLedger.Apply(List.of(new RiskLedger.Entry(1,
-        RiskLedger.factOf("a1", new OrderDesk.OrderAcknowledged("a1", "v1", DAY1, DAY1)))), replyTo));
+        RiskLedger.factOf("a1", new OrderDesk.OrderAcknowledged("a1", "alpha", "v1", DAY1, DAY1)))), replyTo));
     assertTrue(result.hasNoEvents());
   }
 
