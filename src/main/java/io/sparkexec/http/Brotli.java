@@ -40,7 +40,8 @@ final class Brotli {
 
   private static boolean load() {
     if (Brotli4jLoader.isAvailable()) return true;
-    log.warn("event=http_brotli_unavailable fallback=gzip error=\"{}\"", Brotli4jLoader.getUnavailabilityCause());
+    // expected where the platform has no native part: one line, no stack trace
+    log.warn("event=http_brotli_unavailable fallback=gzip error=\"{}\"", String.valueOf(Brotli4jLoader.getUnavailabilityCause()));
     return false;
   }
 
