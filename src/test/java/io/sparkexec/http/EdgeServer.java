@@ -9,6 +9,7 @@ import static org.apache.pekko.http.javadsl.server.Directives.mapResponse;
 import static org.apache.pekko.http.javadsl.server.Directives.path;
 import static org.apache.pekko.http.javadsl.server.Directives.post;
 
+import com.aayushatharva.brotli4j.Brotli4jLoader;
 import com.aayushatharva.brotli4j.decoder.Decoder;
 import com.aayushatharva.brotli4j.decoder.DecoderJNI;
 import com.aayushatharva.brotli4j.decoder.DirectDecompress;
@@ -149,6 +150,7 @@ final class EdgeServer implements AutoCloseable {
     try {
       return switch (coding) {
         case "br" -> {
+          Brotli4jLoader.ensureAvailability();
           DirectDecompress d = Decoder.decompress(raw);
           if (d.getResultStatus() != DecoderJNI.Status.DONE) throw new AssertionError("not a whole Brotli stream: " + d.getResultStatus());
           yield d.getDecompressedData();
