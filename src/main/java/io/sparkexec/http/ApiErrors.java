@@ -101,13 +101,14 @@ public final class ApiErrors {
     return response(500, "INTERNAL_ERROR", "unexpected error; see the server log", null, null);
   }
 
-  /** A request body that could not be read for a reason the client must hear: too large (before or after decoding), or corrupt in its coding. */
+  /** A request body that could not be read for a reason the client must hear: too large (before or after decoding), in a coding not read, or corrupt in it. */
   private static Optional<HttpResponse> unreadableBody(Throwable cause) {
     if (cause instanceof EntityStreamSizeException tooLarge) return Optional.of(tooLarge(tooLarge.limit()));
     if (cause instanceof RequestDecoding.BodyTooLarge decoded) {
       return Optional.of(response(413, "PAYLOAD_TOO_LARGE", "request body is larger than " + decoded.limitBytes + " bytes once decoded from "
           + decoded.coding.token(), "body", Map.of("limitBytes", decoded.limitBytes, "contentEncoding", decoded.coding.token())));
     }
+    if (cause instanceof RequestDecoding.UnsupportedCoding unsupported) return Optional.of(unsupported.response());
     if (cause instanceof RequestDecoding.BodyCorrupt corrupt) {
       return Optional.of(response(400, "MALFORMED_CONTENT_ENCODING", corrupt.getMessage(), "body", Map.of("contentEncoding", corrupt.coding.token())));
     }

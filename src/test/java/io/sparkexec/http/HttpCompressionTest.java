@@ -157,6 +157,7 @@ class HttpCompressionTest {
     assertEquals("UNSUPPORTED_CONTENT_ENCODING", error.path("code").asText());
     assertEquals("Content-Encoding", error.path("field").asText());
     assertEquals("br, gzip, deflate", r.headers().firstValue("Accept-Encoding").orElse(""));
+    assertEquals(404, server.send("/no-such-path", coding, ECHO).statusCode(), "the path is checked before the body is read");
   }
 
   @Test
