@@ -4,6 +4,7 @@ import static org.apache.pekko.http.javadsl.server.Directives.complete;
 
 import com.fasterxml.jackson.annotation.JsonInclude;
 import java.util.Map;
+import java.util.Optional;
 import java.util.concurrent.CompletionException;
 import java.util.concurrent.TimeoutException;
 import java.util.stream.Collectors;
@@ -66,9 +67,8 @@ public final class ApiErrors {
         })
         .handle(UnsupportedRequestContentTypeRejection.class, r ->
             complete(response(415, "UNSUPPORTED_MEDIA_TYPE", "Content-Type must be application/json", null, null)))
-        .handle(MalformedRequestContentRejection.class, r -> r.getCause() instanceof EntityStreamSizeException tooLarge
-            ? complete(tooLarge(tooLarge.limit()))
-            : complete(response(400, "MALFORMED_JSON", "the body could not be read", "body", null)))
+        .handle(MalformedRequestContentRejection.class, r -> complete(unreadableBody(r.getCause())
+            .orElseGet(() -> response(400, "MALFORMED_JSON", "the body could not be read", "body", null))))
         .handle(MissingQueryParamRejection.class, r ->
             complete(response(400, "REQUIRED", "query parameter " + r.parameterName() + " is required", r.parameterName(), null)))
         .handle(MalformedQueryParamRejection.class, r ->
@@ -93,11 +93,26 @@ public final class ApiErrors {
 
   private static HttpResponse forException(Throwable e) {
     Throwable cause = e instanceof CompletionException && e.getCause() != null ? e.getCause() : e;
-    if (cause instanceof EntityStreamSizeException tooLarge) return tooLarge(tooLarge.limit());
+    Optional<HttpResponse> body = unreadableBody(cause);
+    if (body.isPresent()) return body.get();
     // an ask that ran out of time (reads, cancels): busy or failing, not a bug
     if (cause instanceof TimeoutException) return retryLater(503, "TIMEOUT", "no answer in time; retry shortly", 1, null);
     log.error("event=http_unhandled_error error={}", cause.toString(), cause);
     return response(500, "INTERNAL_ERROR", "unexpected error; see the server log", null, null);
+  }
+
+  /** A request body that could not be read for a reason the client must hear: too large (before or after decoding), in a coding not read, or corrupt in it. */
+  private static Optional<HttpResponse> unreadableBody(Throwable cause) {
+    if (cause instanceof EntityStreamSizeException tooLarge) return Optional.of(tooLarge(tooLarge.limit()));
+    if (cause instanceof RequestDecoding.BodyTooLarge decoded) {
+      return Optional.of(response(413, "PAYLOAD_TOO_LARGE", "request body is larger than " + decoded.limitBytes + " bytes once decoded from "
+          + decoded.coding.token(), "body", Map.of("limitBytes", decoded.limitBytes, "contentEncoding", decoded.coding.token())));
+    }
+    if (cause instanceof RequestDecoding.UnsupportedCoding unsupported) return Optional.of(unsupported.response());
+    if (cause instanceof RequestDecoding.BodyCorrupt corrupt) {
+      return Optional.of(response(400, "MALFORMED_CONTENT_ENCODING", corrupt.getMessage(), "body", Map.of("contentEncoding", corrupt.coding.token())));
+    }
+    return Optional.empty();
   }
 
   public static HttpResponse tooLarge(long limitBytes) {

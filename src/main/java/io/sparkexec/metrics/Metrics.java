@@ -20,6 +20,12 @@ public final class Metrics {
   public static final Metric.Histogram HTTP_REQUEST_DURATION =
       Kamon.histogram("spark_http_request_duration", "HTTP request duration by route template, method and status", NANOS);
 
+  public static final Metric.Counter HTTP_RESPONSE_UNCOMPRESSED_BYTES =
+      Kamon.counter("spark_http_response_uncompressed_bytes", "Response body bytes before compression, by coding (br, gzip, deflate); over the compressed bytes: the compression ratio");
+
+  public static final Metric.Counter HTTP_RESPONSE_COMPRESSED_BYTES =
+      Kamon.counter("spark_http_response_compressed_bytes", "Response body bytes sent compressed, by coding (br, gzip, deflate)");
+
   public static final Metric.Histogram ORDER_PLACE_ACK_DURATION =
       Kamon.histogram("spark_order_place_ack_duration", "Time from an order's arrival over HTTP to the venue's acknowledgement", NANOS);
 
