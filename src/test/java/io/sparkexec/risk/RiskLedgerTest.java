@@ -164,7 +164,7 @@ class RiskLedgerTest {
         "a partial fill moves the position and takes its quantity off what the order may still add");
     assertEquals(0, BigDecimal.ONE.compareTo(s.exposure("alpha", "BTCUSDT", Side.SELL).openSameSide()));
 
-    s = apply("a2", new OrderDesk.OrderCanceled("a2", "canceled by client", DAY1), "a1", filled("1.5"));
+    s = apply("a2", new OrderDesk.OrderCanceled("a2", "alpha", "canceled by client", DAY1), "a1", filled("1.5"));
     assertEquals(1, s.openCount("alpha"), "canceled and fully filled orders are no longer counted");
     assertEquals(0, BigDecimal.ZERO.compareTo(s.exposure("alpha", "BTCUSDT", Side.BUY).openSameSide()));
     assertEquals(0, new BigDecimal("2").compareTo(s.position("alpha", "BTCUSDT")));
@@ -183,7 +183,7 @@ class RiskLedgerTest {
     apply("a1", accepted("a1", "alpha", "BTCUSDT", Side.BUY, "2", "100", DAY1),
         "a2", accepted("a2", "beta", "ETHUSDT", Side.SELL, "1", null, DAY1),
         "a1", filled("0.5"),
-        "a2", new OrderDesk.OrderExpired("a2", "IOC", DAY1));
+        "a2", new OrderDesk.OrderExpired("a2", "beta", "IOC", DAY1));
     apply("a3", accepted("a3", "alpha", "BTCUSDT", Side.SELL, "1", "100", DAY2));
     RiskLedger.Snapshot before = journalOnly.getState().snapshot();
 
