@@ -45,10 +45,11 @@ class CompressionIT {
   @BeforeAll
   static void start() {
     server = TestServer.inProcess(dataDir);
-    String[] symbols = {"BTCUSDT", "ETHUSDT", "SOLUSDT"};
-    String[] quantities = {"0.01", "0.1", "2"};
+    // not SOLUSDT: OrderApiIT counts that symbol's venue calls in this JVM's metrics
+    String[] symbols = {"BTCUSDT", "ETHUSDT"};
+    String[] quantities = {"0.01", "0.1"};
     for (int i = 0; i < 150; i++) {
-      int s = i % 3;
+      int s = i % 2;
       assertEquals(200, server.placeOrder(json("clientOrderId", "cz-m-" + i, "symbol", symbols[s], "side", i % 2 == 0 ? "BUY" : "SELL",
           "type", "MARKET", "quantity", quantities[s], "strategy", "s-" + i % 4)).status());
     }
