@@ -25,7 +25,7 @@ public interface OrderEventSource {
     }
   }
 
-  /** Every event with a seq above {@code afterSeq} (0 or more), then the live ones; it never completes on its own. */
+  /** Every event with a seq above {@code afterSeq} (0 or more), then the live ones (the journal's never completes). */
   Source<Sequenced, NotUsed> after(long afterSeq);
 
   /** The newest seq now (0 before the first event). */
