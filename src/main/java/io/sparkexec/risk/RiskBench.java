@@ -47,7 +47,7 @@ public final class RiskBench {
       Map<TradingState, Double> base = new java.util.EnumMap<>(TradingState.class);
       for (int history : new int[] {0, HISTORY}) {
         for (int open : new int[] {0, OPEN}) {
-          RiskLedger.State ledger = ledger(history, open, now);
+          RiskLedger.Ledger ledger = ledger(history, open, now);
           double foldNs = foldCost(ledger, now, seconds);
           for (TradingState state : new TradingState[] {TradingState.ACTIVE, TradingState.REDUCING}) {
             RiskBook book = new RiskBook(Clock.systemUTC(), market, limits, Duration.ofSeconds(15));
@@ -66,8 +66,8 @@ public final class RiskBench {
    * A filled buy (a long position for REDUCING to take sells against), {@code history} orders
    * accepted, filled and closed, then {@code open} resting buys.
    */
-  private static RiskLedger.State ledger(int history, int open, Instant at) {
-    RiskLedger.State state = RiskLedger.State.EMPTY;
+  private static RiskLedger.Ledger ledger(int history, int open, Instant at) {
+    RiskLedger.Ledger state = RiskLedger.Ledger.EMPTY;
     List<RiskLedger.Fact> facts = new ArrayList<>(List.of(
         new RiskLedger.Accepted("seed", "alpha", "BTCUSDT", Side.BUY, new BigDecimal("1000"), new BigDecimal("10"), at),
         new RiskLedger.Filled("seed", new BigDecimal("1000"))));
@@ -109,8 +109,8 @@ public final class RiskBench {
    * ns per fact of the ledger's fold on a copy of the ledger: batches of an order accepted, filled
    * and closed (the ledger's size stays as it is).
    */
-  private static double foldCost(RiskLedger.State ledger, Instant at, int seconds) {
-    RiskLedger.State state = RiskLedger.State.of(ledger.snapshot());
+  private static double foldCost(RiskLedger.Ledger ledger, Instant at, int seconds) {
+    RiskLedger.Ledger state = RiskLedger.Ledger.of(ledger.snapshot());
     long facts = 0;
     long offset = ledger.offset();
     long start = System.nanoTime();

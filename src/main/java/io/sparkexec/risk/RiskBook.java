@@ -48,7 +48,7 @@ public final class RiskBook {
   private final Duration reservationTtl;
   private Guardrails.State guardrails;
   private Map<Limit, BigDecimal> limits;
-  private RiskLedger.State ledger;
+  private RiskLedger.Ledger ledger;
   private boolean ledgerRecovered;
   private final Map<String, Reservation> reservations = new LinkedHashMap<>();
   // running sums over the reservations, kept with every add and remove so a check is O(1), not O(reserved)
@@ -95,12 +95,12 @@ public final class RiskBook {
   }
 
   /** The ledger folded a batch (called under this lock, see {@link RiskLedger.Deps}): what it folded is no longer reserved. */
-  public synchronized void ledgerFolded(RiskLedger.State state, List<RiskLedger.Fact> folded) {
+  public synchronized void ledgerFolded(RiskLedger.Ledger state, List<RiskLedger.Fact> folded) {
     ledger = state;
     for (RiskLedger.Fact f : folded) if (f instanceof RiskLedger.Accepted) unreserve(reservations.remove(f.orderId()));
   }
 
-  public synchronized void ledgerRecovered(RiskLedger.State state) {
+  public synchronized void ledgerRecovered(RiskLedger.Ledger state) {
     ledger = state;
     ledgerRecovered = true;
   }

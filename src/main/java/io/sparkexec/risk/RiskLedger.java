@@ -2,7 +2,6 @@ package io.sparkexec.risk;
 
 import com.fasterxml.jackson.annotation.JsonSubTypes;
 import com.fasterxml.jackson.annotation.JsonTypeInfo;
-import com.fasterxml.jackson.databind.JsonNode;
 import io.sparkexec.CborSerializable;
 import io.sparkexec.order.OrderDesk;
 import io.sparkexec.venue.Side;
@@ -33,7 +32,6 @@ import org.apache.pekko.persistence.typed.javadsl.EventSourcedBehaviorWithEnforc
 import org.apache.pekko.persistence.typed.javadsl.ReplyEffect;
 import org.apache.pekko.persistence.typed.javadsl.RetentionCriteria;
 import org.apache.pekko.persistence.typed.javadsl.SignalHandler;
-import org.apache.pekko.serialization.jackson.JacksonMigration;
 
 /**
  * What the limits need to remember across restarts, folded from the order room's tag stream
@@ -42,7 +40,7 @@ import org.apache.pekko.serialization.jackson.JacksonMigration;
  * folded in batches, with the stream offset they reach, so a restart resumes the stream exactly
  * where the ledger stopped and replay is bounded by snapshots.
  */
-public final class RiskLedger extends EventSourcedBehaviorWithEnforcedReplies<RiskLedger.Command, RiskLedger.Event, RiskLedger.State> {
+public final class RiskLedger extends EventSourcedBehaviorWithEnforcedReplies<RiskLedger.Command, RiskLedger.Event, RiskLedger.Ledger> {
 
   public static final PersistenceId PERSISTENCE_ID = PersistenceId.of("RiskLedger", "node");
   /** The strategy key of orders placed without one: not a valid strategy name, so it cannot collide. */
@@ -114,16 +112,17 @@ public final class RiskLedger extends EventSourcedBehaviorWithEnforcedReplies<Ri
   public record Exposure(BigDecimal position, BigDecimal openSameSide) {}
 
   /**
-   * The ledger as journaled in a snapshot (the same shape the ledger's state record had, so older
-   * snapshots still load: see {@link SnapshotMigration}). {@code recentlyClosed} is in closing order.
+   * The ledger as a snapshot journals it. It keeps the name and the shape of the record the
+   * ledger's state was before it was folded in place (the snapshot store files a snapshot under
+   * its class name), so snapshots written before still load. {@code recentlyClosed} is in closing order.
    */
-  public record Snapshot(long offset, LocalDate day, Map<String, BigDecimal> notionalBySymbol, Map<String, BigDecimal> notionalByStrategy,
+  public record State(long offset, LocalDate day, Map<String, BigDecimal> notionalBySymbol, Map<String, BigDecimal> notionalByStrategy,
       Map<String, Map<String, BigDecimal>> positions, Map<String, OpenOrder> open, Map<String, OpenOrder> recentlyClosed)
       implements CborSerializable {}
 
   /**
-   * The folded ledger. Mutable and folded in place, so a batch costs O(its facts), never O(open
-   * orders or history); copied only into a {@link Snapshot}. Written by the ledger's thread alone,
+   * The folded ledger: the behaviour's state. Mutable and folded in place, so a batch costs O(its facts), never O(open
+   * orders or history); copied only into a {@link State}. Written by the ledger's thread alone,
    * read by the guards on any thread: both hold {@link Deps#guardLock()}, the guards for O(1) reads,
    * the ledger while it folds a batch, so a guard sees a batch folded whole or not at all.
    *
@@ -133,13 +132,13 @@ public final class RiskLedger extends EventSourcedBehaviorWithEnforcedReplies<Ri
    * {@code recentlyClosed}: the last {@value #RECENTLY_CLOSED} closed orders, for fills that trail a
    * cancel and for retries of a closed order.
    */
-  public static final class State {
+  public static final class Ledger {
 
     /**
      * Never changed: Pekko keeps the empty state for every recovery of an incarnation (a restart
      * after a failed write starts from it again), so the first fold makes the mutable state.
      */
-    static final State EMPTY = new State(true);
+    static final Ledger EMPTY = new Ledger(true);
 
     private final boolean template;
     private long offset;
@@ -161,12 +160,12 @@ public final class RiskLedger extends EventSourcedBehaviorWithEnforcedReplies<Ri
 
     private record SideKey(String strategy, String symbol, Side side) {}
 
-    private State(boolean template) {
+    private Ledger(boolean template) {
       this.template = template;
     }
 
-    static State of(Snapshot s) {
-      State state = new State(false);
+    static Ledger of(State s) {
+      Ledger state = new Ledger(false);
       state.offset = s.offset();
       state.day = s.day();
       state.notionalBySymbol.putAll(s.notionalBySymbol());
@@ -225,15 +224,15 @@ public final class RiskLedger extends EventSourcedBehaviorWithEnforcedReplies<Ri
     }
 
     /** A copy of everything, as journaled in a snapshot (and compared by the restart tests). */
-    public Snapshot snapshot() {
+    public State snapshot() {
       Map<String, Map<String, BigDecimal>> pos = new HashMap<>();
       positions().forEach((strategy, bySymbol) -> pos.put(strategy, Map.copyOf(bySymbol)));
-      return new Snapshot(offset, day, Map.copyOf(notionalBySymbol), Map.copyOf(notionalByStrategy), Map.copyOf(pos), Map.copyOf(open),
+      return new State(offset, day, Map.copyOf(notionalBySymbol), Map.copyOf(notionalByStrategy), Map.copyOf(pos), Map.copyOf(open),
           Collections.unmodifiableMap(new LinkedHashMap<>(recentlyClosed)));
     }
 
-    State apply(Applied e) {
-      State s = template ? new State(false) : this;
+    Ledger apply(Applied e) {
+      Ledger s = template ? new Ledger(false) : this;
       s.fold(e);
       return s;
     }
@@ -276,14 +275,14 @@ public final class RiskLedger extends EventSourcedBehaviorWithEnforcedReplies<Ri
         return;
       }
       open.put(f.orderId(), new OpenOrder(o.strategy(), o.symbol(), o.side(), remaining));
-      openRemaining.merge(new SideKey(o.strategy(), o.symbol(), o.side()), f.quantity().negate(), State::sumOrNull);
+      openRemaining.merge(new SideKey(o.strategy(), o.symbol(), o.side()), f.quantity().negate(), Ledger::sumOrNull);
     }
 
     private void opened(String id, OpenOrder o) {
       OpenOrder before = open.put(id, o);
       if (before != null) forget(before);
       openByStrategy.merge(o.strategy(), 1, Integer::sum);
-      openRemaining.merge(new SideKey(o.strategy(), o.symbol(), o.side()), o.remaining(), State::sumOrNull);
+      openRemaining.merge(new SideKey(o.strategy(), o.symbol(), o.side()), o.remaining(), Ledger::sumOrNull);
     }
 
     private void closed(String id) {
@@ -296,34 +295,13 @@ public final class RiskLedger extends EventSourcedBehaviorWithEnforcedReplies<Ri
     // takes an open order out of the running sums
     private void forget(OpenOrder o) {
       openByStrategy.computeIfPresent(o.strategy(), (k, n) -> n > 1 ? n - 1 : null);
-      openRemaining.merge(new SideKey(o.strategy(), o.symbol(), o.side()), o.remaining().negate(), State::sumOrNull);
+      openRemaining.merge(new SideKey(o.strategy(), o.symbol(), o.side()), o.remaining().negate(), Ledger::sumOrNull);
     }
 
     // a sum that reaches zero leaves the map, so the maps hold only what is live
     private static BigDecimal sumOrNull(BigDecimal a, BigDecimal b) {
       BigDecimal sum = a.add(b);
       return sum.signum() == 0 ? null : sum;
-    }
-  }
-
-  /**
-   * Snapshots written before the ledger's state became mutable were the state record itself
-   * ({@code RiskLedger$State}), with the fields {@link Snapshot} has: read them as one.
-   */
-  public static final class SnapshotMigration extends JacksonMigration {
-    @Override
-    public int currentVersion() {
-      return 2;
-    }
-
-    @Override
-    public String transformClassName(int fromVersion, String className) {
-      return Snapshot.class.getName();
-    }
-
-    @Override
-    public JsonNode transform(int fromVersion, JsonNode json) {
-      return json;
     }
   }
 
@@ -335,7 +313,7 @@ public final class RiskLedger extends EventSourcedBehaviorWithEnforcedReplies<Ri
    * Pekko folds a batch before its write is confirmed; the facts come from the durable order
    * journal, so counting them at once is right. {@code recovered}: the state once recovery is done.
    */
-  public record Deps(int snapshotEvery, Object guardLock, BiConsumer<State, List<Fact>> folded, Consumer<State> recovered) {}
+  public record Deps(int snapshotEvery, Object guardLock, BiConsumer<Ledger, List<Fact>> folded, Consumer<Ledger> recovered) {}
 
   public static Behavior<Command> create(Deps deps) {
     return Behaviors.setup(ctx -> new RiskLedger(deps));
@@ -349,22 +327,22 @@ public final class RiskLedger extends EventSourcedBehaviorWithEnforcedReplies<Ri
   }
 
   @Override
-  public State emptyState() {
-    return State.EMPTY;
+  public Ledger emptyState() {
+    return Ledger.EMPTY;
   }
 
   @Override
-  public SnapshotAdapter<State> snapshotAdapter() {
+  public SnapshotAdapter<Ledger> snapshotAdapter() {
     return new SnapshotAdapter<>() {
       @Override
-      public Object toJournal(State state) {
+      public Object toJournal(Ledger state) {
         // on the ledger's thread: the copy is consistent with the snapshot's offset
         return state.snapshot();
       }
 
       @Override
-      public State fromJournal(Object from) {
-        return State.of((Snapshot) from);
+      public Ledger fromJournal(Object from) {
+        return Ledger.of((State) from);
       }
     };
   }
@@ -375,19 +353,19 @@ public final class RiskLedger extends EventSourcedBehaviorWithEnforcedReplies<Ri
   }
 
   @Override
-  public SignalHandler<State> signalHandler() {
+  public SignalHandler<Ledger> signalHandler() {
     return newSignalHandlerBuilder().onSignal(RecoveryCompleted.instance(), s -> deps.recovered().accept(s)).build();
   }
 
   @Override
-  public CommandHandlerWithReply<Command, Event, State> commandHandler() {
+  public CommandHandlerWithReply<Command, Event, Ledger> commandHandler() {
     return newCommandHandlerWithReplyBuilder().forAnyState()
         .onCommand(Apply.class, this::onApply)
         .onCommand(GetOffset.class, (s, c) -> Effect().reply(c.replyTo(), s.offset()))
         .build();
   }
 
-  private ReplyEffect<Event, State> onApply(State s, Apply c) {
+  private ReplyEffect<Event, Ledger> onApply(Ledger s, Apply c) {
     long offset = s.offset();
     List<Fact> facts = new ArrayList<>(c.entries().size());
     for (Entry entry : c.entries()) {
@@ -402,13 +380,13 @@ public final class RiskLedger extends EventSourcedBehaviorWithEnforcedReplies<Ri
   }
 
   @Override
-  public EventHandler<State, Event> eventHandler() {
+  public EventHandler<Ledger, Event> eventHandler() {
     return newEventHandlerBuilder().forAnyState().onEvent(Applied.class, this::onApplied).build();
   }
 
-  private State onApplied(State s, Applied e) {
+  private Ledger onApplied(Ledger s, Applied e) {
     synchronized (deps.guardLock()) {
-      State next = s.apply(e);
+      Ledger next = s.apply(e);
       deps.folded().accept(next, e.facts());
       return next;
     }

@@ -49,7 +49,7 @@ class RiskGuardTest {
   RiskBook book;
   OrderGuard guard;
   EventSourcedBehaviorTestKit<Guardrails.Command, Guardrails.Event, Guardrails.State> guardrails;
-  EventSourcedBehaviorTestKit<RiskLedger.Command, RiskLedger.Event, RiskLedger.State> ledger;
+  EventSourcedBehaviorTestKit<RiskLedger.Command, RiskLedger.Event, RiskLedger.Ledger> ledger;
   long offset;
   int ids;
 

@@ -35,8 +35,8 @@ class RiskLedgerTest {
   static final Instant DAY1 = Instant.parse("2026-03-01T23:59:00Z");
   static final Instant DAY2 = Instant.parse("2026-03-02T00:01:00Z");
 
-  final List<RiskLedger.Snapshot> published = new ArrayList<>();
-  EventSourcedBehaviorTestKit<RiskLedger.Command, RiskLedger.Event, RiskLedger.State> kit;
+  final List<RiskLedger.State> published = new ArrayList<>();
+  EventSourcedBehaviorTestKit<RiskLedger.Command, RiskLedger.Event, RiskLedger.Ledger> kit;
   long offset;
 
   @BeforeEach
@@ -59,7 +59,7 @@ class RiskLedgerTest {
   }
 
   /** Folds order events as the projection does: each with the next offset of the tag stream. */
-  RiskLedger.State apply(Object... idAndEvent) {
+  RiskLedger.Ledger apply(Object... idAndEvent) {
     List<RiskLedger.Entry> entries = new ArrayList<>();
     for (int i = 0; i < idAndEvent.length; i += 2) entries.add(new RiskLedger.Entry(++offset, RiskLedger.factOf((String) idAndEvent[i], idAndEvent[i + 1])));
     kit.<Done>runCommand(replyTo -> new RiskLedger.Apply(entries, replyTo));
@@ -68,7 +68,7 @@ class RiskLedgerTest {
 
   @Test
   void positionsAreNetFilledQuantityPerStrategyAndSymbol() {
-    RiskLedger.State s = apply(
+    RiskLedger.Ledger s = apply(
         "a1", accepted("a1", "alpha", "BTCUSDT", Side.BUY, "2", "100", DAY1),
         "a1", filled("1.5"),
         "a2", accepted("a2", "alpha", "BTCUSDT", Side.SELL, "0.5", null, DAY1),
@@ -90,14 +90,14 @@ class RiskLedgerTest {
   void closedOrdersLeaveTheOpenSetAndTrailingFillsStillCount() {
     apply("a1", accepted("a1", "alpha", "BTCUSDT", Side.BUY, "2", "100", DAY1),
         "a1", new OrderDesk.OrderCanceled("a1", "alpha", "canceled by client", DAY1));
-    RiskLedger.State s = apply("a1", filled("0.25"));
+    RiskLedger.Ledger s = apply("a1", filled("0.25"));
     assertTrue(s.open().isEmpty());
     assertEquals(0, new BigDecimal("0.25").compareTo(s.position("alpha", "BTCUSDT")));
   }
 
   @Test
   void dailyNotionalCountsAcceptedOrdersOfTheCurrentUtcDayAndRollsOver() {
-    RiskLedger.State s = apply(
+    RiskLedger.Ledger s = apply(
         "a1", accepted("a1", "alpha", "BTCUSDT", Side.BUY, "2", "100", DAY1),
         "m1", accepted("m1", "alpha", "BTCUSDT", Side.SELL, "1", null, DAY1),
         "b1", accepted("b1", "beta", "ETHUSDT", Side.BUY, "1", "50", DAY1));
@@ -141,7 +141,7 @@ class RiskLedgerTest {
       String id = "o" + i;
       apply(id, accepted(id, "alpha", "SOLUSDT", i % 2 == 0 ? Side.BUY : Side.SELL, "1." + i, "10", DAY1), id, filled("1"));
     }
-    RiskLedger.Snapshot before = kit.getState().snapshot();
+    RiskLedger.State before = kit.getState().snapshot();
     published.clear();
 
     kit.restart();
@@ -153,7 +153,7 @@ class RiskLedgerTest {
 
   @Test
   void openCountsAndSameSideRemainingAreRunningSumsOverTheOpenOrders() {
-    RiskLedger.State s = apply(
+    RiskLedger.Ledger s = apply(
         "a1", accepted("a1", "alpha", "BTCUSDT", Side.BUY, "2", "100", DAY1),
         "a2", accepted("a2", "alpha", "BTCUSDT", Side.BUY, "3", "100", DAY1),
         "a3", accepted("a3", "alpha", "BTCUSDT", Side.SELL, "1", "100", DAY1),
@@ -175,7 +175,7 @@ class RiskLedgerTest {
 
   @Test
   void replayOfTheJournalAloneGivesTheSameLedger() {
-    var journalOnly = EventSourcedBehaviorTestKit.<RiskLedger.Command, RiskLedger.Event, RiskLedger.State>create(testKit.system(),
+    var journalOnly = EventSourcedBehaviorTestKit.<RiskLedger.Command, RiskLedger.Event, RiskLedger.Ledger>create(testKit.system(),
         RiskLedger.create(new RiskLedger.Deps(10_000, new Object(), (st, facts) -> { }, st -> { })),
         EventSourcedBehaviorTestKit.enabledSerializationSettings().withVerifyState(false));
     journalOnly.clear();
@@ -185,7 +185,7 @@ class RiskLedgerTest {
         "a1", filled("0.5"),
         "a2", new OrderDesk.OrderExpired("a2", "beta", "IOC", DAY1));
     apply("a3", accepted("a3", "alpha", "BTCUSDT", Side.SELL, "1", "100", DAY2));
-    RiskLedger.Snapshot before = journalOnly.getState().snapshot();
+    RiskLedger.State before = journalOnly.getState().snapshot();
 
     journalOnly.restart();
 
