@@ -26,6 +26,7 @@ import org.apache.pekko.actor.typed.javadsl.ActorContext;
 import org.apache.pekko.actor.typed.javadsl.Behaviors;
 import org.apache.pekko.persistence.typed.PersistenceId;
 import org.apache.pekko.persistence.typed.RecoveryCompleted;
+import io.sparkexec.journal.CopyingSnapshotAdapter;
 import org.apache.pekko.persistence.typed.SnapshotAdapter;
 import org.apache.pekko.persistence.typed.javadsl.CommandHandlerWithReply;
 import org.apache.pekko.persistence.typed.javadsl.EventHandler;
@@ -313,19 +314,7 @@ public final class DurableQueue
 
   @Override
   public SnapshotAdapter<State> snapshotAdapter() {
-    return new SnapshotAdapter<>() {
-      @Override
-      public Object toJournal(State state) {
-        // on the queue's thread; the store serializes the copy later, while the queue moves on
-        return state.copy();
-      }
-
-      @Override
-      public State fromJournal(Object from) {
-        // a store that hands back objects, not bytes, would otherwise see the queue change its snapshot
-        return ((State) from).copy();
-      }
-    };
+    return new CopyingSnapshotAdapter<>(State.class, State::copy);
   }
 
   @Override

@@ -14,6 +14,7 @@ import org.apache.pekko.actor.typed.Behavior;
 import org.apache.pekko.actor.typed.SupervisorStrategy;
 import org.apache.pekko.actor.typed.javadsl.Behaviors;
 import org.apache.pekko.persistence.typed.PersistenceId;
+import io.sparkexec.journal.CopyingSnapshotAdapter;
 import org.apache.pekko.persistence.typed.SnapshotAdapter;
 import org.apache.pekko.persistence.typed.javadsl.CommandHandlerWithReply;
 import org.apache.pekko.persistence.typed.javadsl.EventHandler;
@@ -140,19 +141,7 @@ public final class ShadowBook extends EventSourcedBehaviorWithEnforcedReplies<Sh
 
   @Override
   public SnapshotAdapter<State> snapshotAdapter() {
-    return new SnapshotAdapter<>() {
-      @Override
-      public Object toJournal(State state) {
-        // on the book's thread; the store serializes the copy later, while the book moves on
-        return state.copy();
-      }
-
-      @Override
-      public State fromJournal(Object from) {
-        // a store that hands back objects, not bytes, would otherwise see the book change its snapshot
-        return ((State) from).copy();
-      }
-    };
+    return new CopyingSnapshotAdapter<>(State.class, State::copy);
   }
 
   @Override
