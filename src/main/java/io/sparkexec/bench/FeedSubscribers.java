@@ -11,7 +11,9 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionStage;
+import java.util.concurrent.ExecutionException;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.TimeoutException;
 
 /**
  * {@code feed-subscribers}: the orders-channel side of the feed fan-out bench
@@ -126,14 +128,46 @@ public final class FeedSubscribers {
     System.exit(2);
   }
 
+  /**
+   * Any subscriber received a message: wakes whoever waits for the subscribers to make progress
+   * (a wait with a timeout on this, never a sleep loop).
+   */
+  private static final class Activity {
+    private volatile CompletableFuture<Void> next = CompletableFuture.completedFuture(null);
+
+    void signal() {
+      CompletableFuture<Void> f = next;
+      if (!f.isDone()) f.complete(null);
+    }
+
+    /** Armed before the waiter checks its condition, so a message between check and wait is not missed. */
+    CompletableFuture<Void> arm() {
+      CompletableFuture<Void> f = new CompletableFuture<>();
+      next = f;
+      return f;
+    }
+
+    static void await(CompletableFuture<Void> armed, long nanos) throws InterruptedException {
+      try {
+        armed.get(Math.max(1, nanos), TimeUnit.NANOSECONDS);
+      } catch (TimeoutException | ExecutionException quietOrFailed) {
+        // quiet for that long (or the signal failed, which it cannot): the caller checks its condition again
+      }
+    }
+  }
+
+  private static final Activity ACTIVITY = new Activity();
+
   /** Waits until no subscriber has received a message for {@code idle}; the highest seq any of them saw. */
   private static long drained(List<Subscriber> subscribers, Duration idle) throws InterruptedException {
     while (true) {
+      CompletableFuture<Void> armed = ACTIVITY.arm();
       long newest = Long.MIN_VALUE;
       for (Subscriber s : subscribers) newest = Math.max(newest, s.lastReceivedNanos);
       long quietFor = System.nanoTime() - newest;
       if (quietFor >= idle.toNanos()) break;
-      Thread.sleep(Math.max(1, (idle.toNanos() - quietFor) / 1_000_000));
+      // a message wakes the wait early; the loop then measures the quiet again from the newest one
+      Activity.await(armed, idle.toNanos() - quietFor);
     }
     long last = 0;
     for (Subscriber s : subscribers) last = Math.max(last, s.last);
@@ -212,6 +246,7 @@ public final class FeedSubscribers {
       if (!m.startsWith(ORDERS_PREFIX)) {
         lastReceivedNanos = System.nanoTime();
         welcomed.complete(null);
+        ACTIVITY.signal();
         return null;
       }
       int end = m.indexOf(',', ORDERS_PREFIX.length());
@@ -228,23 +263,31 @@ public final class FeedSubscribers {
       }
       // written last: the main thread reads the counters after seeing it
       lastReceivedNanos = System.nanoTime();
+      ACTIVITY.signal();
       return null;
     }
 
     @Override
     public CompletionStage<?> onClose(WebSocket socket, int statusCode, String reason) {
       closed.complete(statusCode);
+      ACTIVITY.signal();
       return null;
     }
 
     @Override
     public void onError(WebSocket socket, Throwable error) {
       closed.completeExceptionally(error);
+      ACTIVITY.signal();
     }
 
     /** Until it has seen {@code seq}, is closed, or has been quiet for {@code idle}. */
     void waitUntil(long seq, Duration idle) throws InterruptedException {
-      while (last < seq && !closed.isDone() && System.nanoTime() - lastReceivedNanos < idle.toNanos()) Thread.sleep(10);
+      while (true) {
+        CompletableFuture<Void> armed = ACTIVITY.arm();
+        long quietFor = System.nanoTime() - lastReceivedNanos;
+        if (last >= seq || closed.isDone() || quietFor >= idle.toNanos()) return;
+        Activity.await(armed, idle.toNanos() - quietFor);
+      }
     }
 
     String describe() {

@@ -15,6 +15,7 @@ import java.util.Map;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionStage;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicLong;
 import org.HdrHistogram.Histogram;
 import org.apache.pekko.Done;
@@ -182,11 +183,15 @@ public final class QueueBench {
       }));
     }
     CompletableFuture<Void> done = new CompletableFuture<Void>().completeOnTimeout(null, maxTime.toMillis(), TimeUnit.MILLISECONDS);
+    // completed by a consumer once the producers have stopped and every job enqueued is acked (or after maxTime)
+    CompletableFuture<Void> drained = new CompletableFuture<>();
+    AtomicBoolean producing = new AtomicBoolean(true);
     long start = System.nanoTime();
     List<Loop> consumers = new ArrayList<>();
     for (int c = 0; c < CONSUMERS; c++) {
       consumers.add(loop(system, () -> consumeOnce(queue, system, acked, null).thenApply(n -> {
         if (acked.get() >= maxJobs) done.complete(null);
+        if (!producing.get() && acked.get() >= enqueued.get()) drained.complete(null);
         return n;
       })));
     }
@@ -194,8 +199,8 @@ public final class QueueBench {
     long jobs = acked.get();
     double elapsed = (System.nanoTime() - start) / 1e9;
     producers.forEach(Loop::stop);
-    long drainedBy = System.nanoTime() + maxTime.toNanos();
-    while (acked.get() < enqueued.get() && System.nanoTime() < drainedBy) Thread.sleep(1);
+    producing.set(false);
+    drained.completeOnTimeout(null, maxTime.toMillis(), TimeUnit.MILLISECONDS).join();
     consumers.forEach(Loop::stop);
     drain(queue);
     return new Throughput(jobs / elapsed, jobs);
