@@ -1,8 +1,6 @@
 package io.sparkexec.feed;
 
-import static org.junit.jupiter.api.Assertions.fail;
-import static org.junit.jupiter.api.Assumptions.assumeTrue;
-
+import io.sparkexec.testing.ExternalTools;
 import java.io.BufferedReader;
 import java.io.IOException;
 import java.io.InputStreamReader;
@@ -16,55 +14,21 @@ import java.util.concurrent.LinkedBlockingQueue;
 import java.util.concurrent.TimeUnit;
 
 /**
- * What the interop tests share: real client processes (Node's ws, Python's websockets, headless
- * Chromium), found or skipped with a message, failing instead on CI (CI=true), where .ci/run
- * installs them all.
+ * What the feed's interop tests share beyond {@link ExternalTools}: Node's ws package, client
+ * processes whose output lines are read, the page server for Chromium.
  */
 final class Interop {
-
-  static final boolean CI = "true".equals(System.getenv("CI"));
 
   private Interop() {}
 
   /** The ws npm package, installed under target/node when npm is there and it is missing. */
   static Path nodeWsModule() {
     Path module = Path.of("target/node/node_modules/ws").toAbsolutePath();
-    if (!Files.isDirectory(module) && runs("npm", "--version")) {
-      runs("npm", "install", "--prefix", "target/node", "--no-audit", "--no-fund", "ws@8");
+    if (!Files.isDirectory(module) && ExternalTools.runs("npm", "--version")) {
+      ExternalTools.runs("npm", "install", "--prefix", "target/node", "--no-audit", "--no-fund", "ws@8");
     }
-    requireTool(runs("node", "--version") && Files.isDirectory(module), "node with the ws package (npm install --prefix target/node ws@8)");
+    ExternalTools.requireTool(ExternalTools.runs("node", "--version") && Files.isDirectory(module), "node with the ws package (npm install --prefix target/node ws@8)");
     return module;
-  }
-
-  static String chromium() {
-    String chromium = new java.io.File("/usr/bin/chromium").canExecute() ? "/usr/bin/chromium" : "chromium";
-    requireTool(runs(chromium, "--version"), "chromium (Debian package)");
-    return chromium;
-  }
-
-  /** Headless Chromium on a throwaway profile, opening {@code url}. */
-  static List<String> chromiumCommand(String chromium, Path profile, String url) {
-    return List.of(chromium, "--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
-        "--disable-background-networking", "--disable-component-update", "--disable-sync", "--disable-dev-shm-usage",
-        "--user-data-dir=" + profile, url);
-  }
-
-  static void requireTool(boolean available, String what) {
-    if (!available && CI) fail(what + " is missing on CI; .ci/run installs it");
-    if (!available) System.err.println("interop: SKIPPED, " + what + " is not installed (bash .ci/run installs it)");
-    assumeTrue(available, what + " is not installed (bash .ci/run installs it)");
-  }
-
-  static boolean runs(String... command) {
-    try {
-      Process p = new ProcessBuilder(command).redirectErrorStream(true).redirectOutput(ProcessBuilder.Redirect.DISCARD).start();
-      return p.waitFor(300, TimeUnit.SECONDS) && p.exitValue() == 0;
-    } catch (IOException e) {
-      return false;
-    } catch (InterruptedException e) {
-      Thread.currentThread().interrupt();
-      return false;
-    }
   }
 
   /** A started process whose output lines are collected. */
@@ -93,20 +57,6 @@ final class Interop {
         seen.add(l);
         if (l.startsWith(prefix)) return l.substring(prefix.length()).trim();
         if (l.startsWith("ERROR") || l.startsWith("GAP")) throw new AssertionError("client reported: " + l + "; output: " + seen);
-      }
-    }
-  }
-
-  /** Chromium forks helpers (zygote, renderer, GPU); stop them all, and wait, before the profile goes. */
-  static void stopWithDescendants(Process process) throws Exception {
-    List<ProcessHandle> all = new ArrayList<>(process.descendants().toList());
-    all.add(process.toHandle());
-    all.forEach(ProcessHandle::destroyForcibly);
-    for (ProcessHandle h : all) {
-      try {
-        h.onExit().get(60, TimeUnit.SECONDS);
-      } catch (java.util.concurrent.TimeoutException e) {
-        // a helper that will not die does not fail the interop check; the profile is deleted best-effort
       }
     }
   }

@@ -8,6 +8,7 @@ import com.fasterxml.jackson.databind.JsonNode;
 import com.sun.net.httpserver.HttpServer;
 import io.sparkexec.feed.Interop.Client;
 import io.sparkexec.http.Json;
+import io.sparkexec.testing.ExternalTools;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -97,7 +98,7 @@ class InteropIT {
 
   @Test
   void pythonWebsockets() throws Exception {
-    Interop.requireTool(Interop.runs("/usr/bin/python3", "-c", "import websockets"), "python3-websockets (Debian package)");
+    ExternalTools.requireTool(ExternalTools.runs("/usr/bin/python3", "-c", "import websockets"), "python3-websockets (Debian package)");
     Path script = tmp.resolve("client.py");
     Files.writeString(script, """
         import asyncio, json, sys
@@ -144,7 +145,7 @@ class InteropIT {
   /** The page reports to a small HTTP server of the test's own, so nothing depends on when Chromium dumps or exits. */
   @Test
   void headlessChromium() throws Exception {
-    String chromium = Interop.chromium();
+    String chromium = ExternalTools.chromium();
     BlockingQueue<String> reports = new LinkedBlockingQueue<>();
     byte[] page = """
         <!doctype html><html><body><script>
@@ -173,7 +174,7 @@ class InteropIT {
     long id = nextConnectionId();
     // outside @TempDir: Chromium's helper processes may still write there while JUnit cleans up
     Path profile = Files.createTempDirectory("chromium-profile");
-    Client c = Client.start(Interop.chromiumCommand(chromium, profile, url), tmp);
+    Client c = Client.start(ExternalTools.chromiumCommand(chromium, profile, url), tmp);
     try {
       JsonNode open = nextReport(reports, c);
       assertEquals("open", open.path("event").asText(), open.toString());
@@ -184,7 +185,7 @@ class InteropIT {
       assertEquals(MESSAGES, done.path("received").asInt());
       assertCompressed();
     } finally {
-      Interop.stopWithDescendants(c.process());
+      ExternalTools.stopWithDescendants(c.process());
       pages.stop(0);
       Interop.deleteQuietly(profile);
     }

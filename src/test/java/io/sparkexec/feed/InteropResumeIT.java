@@ -7,6 +7,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import com.sun.net.httpserver.HttpServer;
 import io.sparkexec.feed.Interop.Client;
+import io.sparkexec.testing.ExternalTools;
 import io.sparkexec.testing.TestServer;
 import java.net.URLEncoder;
 import java.nio.charset.StandardCharsets;
@@ -91,7 +92,7 @@ class InteropResumeIT {
 
   @Test
   void pythonWebsockets() throws Exception {
-    Interop.requireTool(Interop.runs("/usr/bin/python3", "-c", "import websockets"), "python3-websockets (Debian package)");
+    ExternalTools.requireTool(ExternalTools.runs("/usr/bin/python3", "-c", "import websockets"), "python3-websockets (Debian package)");
     Path script = tmp.resolve("resume.py");
     Files.writeString(script, """
         import asyncio, json, sys
@@ -125,7 +126,7 @@ class InteropResumeIT {
   /** The page fetches a single-use token from the test's page server before every connect: browsers cannot send headers. */
   @Test
   void headlessChromium() throws Exception {
-    String chromium = Interop.chromium();
+    String chromium = ExternalTools.chromium();
     byte[] page = """
         <!doctype html><html><body><script>
         const p = new URLSearchParams(location.search);
@@ -159,11 +160,11 @@ class InteropResumeIT {
     });
     String url = "http://127.0.0.1:" + pages.getAddress().getPort() + "/page.html?ws=" + URLEncoder.encode(feedUrl(), StandardCharsets.UTF_8);
     Path profile = Files.createTempDirectory("chromium-profile");
-    Client browser = Client.start(Interop.chromiumCommand(chromium, profile, url), tmp);
+    Client browser = Client.start(ExternalTools.chromiumCommand(chromium, profile, url), tmp);
     try {
       resumesWithoutGapOrDuplicate(() -> new Client(browser.process(), lines));
     } finally {
-      Interop.stopWithDescendants(browser.process());
+      ExternalTools.stopWithDescendants(browser.process());
       pages.stop(0);
       Interop.deleteQuietly(profile);
     }

@@ -1,4 +1,4 @@
-package io.sparkexec.http;
+package io.sparkexec.testing;
 
 import static org.junit.jupiter.api.Assertions.fail;
 import static org.junit.jupiter.api.Assumptions.assumeTrue;
@@ -11,49 +11,54 @@ import java.util.List;
 import java.util.concurrent.TimeUnit;
 
 /**
- * The real clients the codings' interop tests drive (curl, headless Chromium): found, or the test
- * skipped with a visible message, except on CI (CI=true), where .ci/run installs them and a
+ * The real clients the interop tests drive (curl, headless Chromium, node, python): found, or the
+ * test skipped with a visible message, except on CI (CI=true), where .ci/run installs them and a
  * missing one fails.
  */
-final class ExternalTools {
+public final class ExternalTools {
 
   private static final boolean CI = "true".equals(System.getenv("CI"));
 
   private ExternalTools() {}
 
   /** What a finished command printed (stdout and stderr together) and its exit code. */
-  record Run(int exitCode, String output) {}
+  public record Run(int exitCode, String output) {}
 
-  static void requireCurl() {
-    requireTool(run(List.of("curl", "--version")).exitCode() == 0, "curl (Debian package)");
+  public static void requireCurl() {
+    requireTool(runs("curl", "--version"), "curl (Debian package)");
   }
 
   /** Whether this curl can decode br itself (curl -V lists brotli among its features). */
-  static boolean curlDecodesBrotli() {
+  public static boolean curlDecodesBrotli() {
     return run(List.of("curl", "--version")).output().lines().anyMatch(l -> l.startsWith("Features:") && l.contains("brotli"));
   }
 
-  static String chromium() {
+  public static String chromium() {
     String chromium = new java.io.File("/usr/bin/chromium").canExecute() ? "/usr/bin/chromium" : "chromium";
-    requireTool(run(List.of(chromium, "--version")).exitCode() == 0, "chromium (Debian package)");
+    requireTool(runs(chromium, "--version"), "chromium (Debian package)");
     return chromium;
   }
 
   /** Headless Chromium on a throwaway profile, opening {@code url}. */
-  static List<String> chromiumCommand(String chromium, Path profile, String url) {
+  public static List<String> chromiumCommand(String chromium, Path profile, String url) {
     return List.of(chromium, "--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
         "--disable-background-networking", "--disable-component-update", "--disable-sync", "--disable-dev-shm-usage",
         "--user-data-dir=" + profile, url);
   }
 
-  private static void requireTool(boolean available, String what) {
+  public static void requireTool(boolean available, String what) {
     if (!available && CI) fail(what + " is missing on CI; .ci/run installs it");
-    if (!available) System.err.println("codings interop: SKIPPED, " + what + " is not installed (bash .ci/run installs it)");
+    if (!available) System.err.println("interop: SKIPPED, " + what + " is not installed (bash .ci/run installs it)");
     assumeTrue(available, what + " is not installed (bash .ci/run installs it)");
   }
 
+  /** Whether {@code command} starts and exits 0. */
+  public static boolean runs(String... command) {
+    return run(List.of(command)).exitCode() == 0;
+  }
+
   /** Runs {@code command} to its end (at most five minutes); a command that cannot start exits -1. */
-  static Run run(List<String> command) {
+  public static Run run(List<String> command) {
     try {
       Process p = new ProcessBuilder(command).redirectErrorStream(true).start();
       String output = new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
@@ -71,7 +76,7 @@ final class ExternalTools {
   }
 
   /** Chromium forks helpers (zygote, renderer, GPU); stop them all, and wait, before the profile goes. */
-  static void stopWithDescendants(Process process) throws Exception {
+  public static void stopWithDescendants(Process process) throws Exception {
     List<ProcessHandle> all = new ArrayList<>(process.descendants().toList());
     all.add(process.toHandle());
     all.forEach(ProcessHandle::destroyForcibly);
@@ -79,7 +84,7 @@ final class ExternalTools {
       try {
         h.onExit().get(60, TimeUnit.SECONDS);
       } catch (java.util.concurrent.TimeoutException e) {
-        // a helper that will not die does not fail the check; the profile is deleted best-effort
+        // a helper that will not die does not fail the test; the profile is deleted best-effort
       }
     }
   }
