@@ -224,7 +224,7 @@ public final class Guardian {
         ctx.getSystem().dispatchers().lookup(DispatcherSelector.blocking()), spark.getBytes("http.max-body-bytes"));
     ShadowService shadow = new ShadowService(ctx.getSystem(),
         ctx.spawn(ShadowBook.create(spark.getInt("shadow.keep"), spark.getInt("risk.snapshot-every")), "shadow-book"),
-        List.of(symbolRules, risk.dryRunGuard()), marketData, rules,
+        List.of(symbolRules, risk.shadowGuard()), marketData, rules,
         ShadowService.Settings.fromConfig(spark.getConfig("shadow"), spark.getConfig("venue.sim")), clock, spark.getDuration("http.ask-timeout"),
         orderService, tradeMode.configName());
     if (tradeMode != TradeMode.SHADOW && spark.getBoolean("shadow.live-enabled")) shadow.startTwins(spark.getString("orders.read-journal"));
