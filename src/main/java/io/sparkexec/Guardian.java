@@ -237,7 +237,7 @@ public final class Guardian {
     DurableQueue.Settings queueSettings = DurableQueue.Settings.fromConfig(spark.getConfig("queue"));
     QueueService queue = new QueueService(ctx.getSystem(), ctx.spawn(DurableQueue.create(queueSettings, clock), "queue-" + queueSettings.name()),
         queueSettings);
-    QueueRoutes queueRoutes = new QueueRoutes(queue, auth, spark.getBytes("http.max-body-bytes"));
+    QueueRoutes queueRoutes = new QueueRoutes(queue, auth, spark.getBytes("http.max-body-bytes"), queueSettings.fullRetryAfter());
     // the feed's queue channel: this queue's stats, polled at the market data's pace
     feed.pollQueue(queueSettings.name(), () -> queue.stats().thenApply(r -> r instanceof QueueService.Answered a && a.reply() instanceof DurableQueue.Stats st
         ? Map.<String, Object>of("ready", st.ready(), "inFlight", st.inFlight(), "deadLettered", st.deadLettered(),
