@@ -74,7 +74,6 @@ import org.apache.pekko.cluster.typed.Subscribe;
 import org.apache.pekko.cluster.sharding.typed.ClusterShardingSettings;
 import org.apache.pekko.cluster.sharding.typed.javadsl.ClusterSharding;
 import org.apache.pekko.cluster.sharding.typed.javadsl.Entity;
-import org.apache.pekko.http.javadsl.ServerBinding;
 import org.apache.pekko.http.javadsl.server.Route;
 import org.apache.pekko.stream.UniqueKillSwitch;
 import org.slf4j.Logger;
@@ -289,9 +288,9 @@ public final class Guardian {
         new CanaryRoutes(canary, auth).route(),
         new SloRoutes(slo, auth).route(),
         chaos.injection().wrap(concat(rooms.get(0), rooms.subList(1, rooms.size()).toArray(Route[]::new))));
-    CompletionStage<ServerBinding> binding = HttpServer.start(ctx.getSystem(), HttpServer.Settings.fromConfig(spark.getConfig("http")), routes,
+    CompletionStage<java.net.InetSocketAddress> bound = HttpServer.start(ctx.getSystem(), HttpServer.Settings.fromConfig(spark.getConfig("http")), routes,
         sloSources.apiErrors());
-    canary.start(binding.thenApply(ServerBinding::localAddress), GATE_WARM_UP);
+    canary.start(bound, GATE_WARM_UP);
 
     Cluster cluster = Cluster.get(ctx.getSystem());
     cluster.subscriptions().tell(Subscribe.create(ctx.messageAdapter(SelfUp.class, ClusterUp::new), SelfUp.class));
