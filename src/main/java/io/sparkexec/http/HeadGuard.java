@@ -4,6 +4,7 @@ import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.util.Locale;
 import java.util.Map;
+import java.util.regex.Pattern;
 import org.apache.pekko.http.javadsl.model.HttpEntity;
 import org.apache.pekko.http.javadsl.model.HttpResponse;
 import org.apache.pekko.stream.Attributes;
@@ -42,6 +43,10 @@ final class HeadGuard extends GraphStage<BidiShape<ByteString, ByteString, ByteS
   private static final ByteString SWITCHING = ByteString.fromString("HTTP/1.1 101", StandardCharsets.US_ASCII);
   private static final ByteString RESPONSE = ByteString.fromString("HTTP/1.", StandardCharsets.US_ASCII);
   private static final int MAX_CHUNK_LINE = 1024;
+  private static final Pattern VERSION = Pattern.compile("HTTP/[0-9]\\.[0-9]");
+  private static final Pattern DECIMAL = Pattern.compile("[0-9]{1,18}");
+  private static final Pattern LEADING_ZEROS = Pattern.compile("^0+(?=.)");
+  private static final Pattern HEX = Pattern.compile("[0-9A-Fa-f]{1,15}");
 
   /** {@code maxHeadBytes}: a longer head answers 431; {@code headerTimeout}: a head not complete this long after it began (or the connection opened) answers 408. */
   record Settings(int maxHeadBytes, Duration headerTimeout) {}
@@ -111,12 +116,15 @@ final class HeadGuard extends GraphStage<BidiShape<ByteString, ByteString, ByteS
       private ByteString held = ByteString.emptyByteString();
       private ByteString refusal;
       private boolean serverDone;
+      private boolean draining;
 
       {
         setHandler(fromClient, new AbstractInHandler() {
           @Override
           public void onPush() {
-            scan(grab(fromClient));
+            ByteString data = grab(fromClient);
+            if (mode == Mode.REFUSED || draining) pull(fromClient);
+            else scan(data);
           }
 
           @Override
@@ -132,8 +140,10 @@ final class HeadGuard extends GraphStage<BidiShape<ByteString, ByteString, ByteS
 
           @Override
           public void onDownstreamFinish(Throwable cause) {
-            // the parser gave up (its own 4xx is on the way out): stop reading, keep the answer side open
-            cancel(fromClient);
+            // the parser gave up (its own 4xx is on the way out): drop what else comes; cancelling
+            // the socket's read side would close the connection before that answer is written
+            draining = true;
+            if (!hasBeenPulled(fromClient) && !isClosed(fromClient)) pull(fromClient);
           }
         });
         setHandler(fromServer, new AbstractInHandler() {
@@ -234,21 +244,20 @@ final class HeadGuard extends GraphStage<BidiShape<ByteString, ByteString, ByteS
 
       /** Checks one byte of a line; true at the line's CRLF (the line, without it, is in {@link #line}). */
       private boolean lineEnded(byte b, int maxLine) throws Refusal {
-        String field = lineField();
         if (cr) {
-          if (b != '\n') throw new Refusal(400, "INVALID_REQUEST_HEAD", "CR must be followed by LF", field);
+          if (b != '\n') throw new Refusal(400, "INVALID_REQUEST_HEAD", "CR must be followed by LF", lineField());
           cr = false;
           return true;
         }
         if (b == '\r') {
           cr = true;
         } else if (b == '\n') {
-          throw new Refusal(400, "INVALID_REQUEST_HEAD", "lines must end in CRLF, not a bare LF", field);
+          throw new Refusal(400, "INVALID_REQUEST_HEAD", "lines must end in CRLF, not a bare LF", lineField());
         } else if ((b < 0x20 && b != '\t') || b >= 0x7F) {
           throw new Refusal(400, "INVALID_REQUEST_HEAD",
-              String.format("byte 0x%02X is not allowed in the request line, headers or chunk framing (printable ASCII and tab only)", b & 0xFF), field);
+              String.format("byte 0x%02X is not allowed in the request line, headers or chunk framing (printable ASCII and tab only)", b & 0xFF), lineField());
         } else {
-          if (line.length() >= maxLine) throw new Refusal(431, "REQUEST_HEAD_TOO_LARGE", "a line is longer than " + maxLine + " bytes", field);
+          if (line.length() >= maxLine) throw new Refusal(431, "REQUEST_HEAD_TOO_LARGE", "a line is longer than " + maxLine + " bytes", lineField());
           line.append((char) b);
         }
         return false;
@@ -308,7 +317,7 @@ final class HeadGuard extends GraphStage<BidiShape<ByteString, ByteString, ByteS
           throw new Refusal(400, "MALFORMED_REQUEST_LINE", "the request line must be: METHOD SP target SP HTTP/1.1", "request line");
         }
         if (!parts[2].equals("HTTP/1.1") && !parts[2].equals("HTTP/1.0")) {
-          if (parts[2].matches("HTTP/[0-9]\\.[0-9]")) {
+          if (VERSION.matcher(parts[2]).matches()) {
             throw new Refusal(505, "HTTP_VERSION_NOT_SUPPORTED", "only HTTP/1.0 and HTTP/1.1 are served", "request line");
           }
           throw new Refusal(400, "MALFORMED_REQUEST_LINE", "the request line must end in HTTP/1.1 or HTTP/1.0", "request line");
@@ -321,22 +330,24 @@ final class HeadGuard extends GraphStage<BidiShape<ByteString, ByteString, ByteS
         }
         int colon = l.indexOf(':');
         if (colon <= 0) throw new Refusal(400, "INVALID_REQUEST_HEAD", "a header line must be name: value", "header");
-        String name = l.substring(0, colon).toLowerCase(Locale.ROOT);
-        String value = l.substring(colon + 1).strip();
-        switch (name) {
-          case "content-length" -> {
-            if (!value.matches("[0-9]{1,18}") || (contentLength != null && !contentLength.equals(value))) {
-              throw new Refusal(400, "INVALID_REQUEST_HEAD", "Content-Length must be one decimal number", "Content-Length");
-            }
-            contentLength = value.replaceFirst("^0+(?=.)", "");
+        // only the framing headers matter here; the others pass without a copy
+        if (isName(l, colon, "content-length")) {
+          String value = l.substring(colon + 1).strip();
+          String number = LEADING_ZEROS.matcher(value).replaceFirst("");
+          if (!DECIMAL.matcher(value).matches() || (contentLength != null && !contentLength.equals(number))) {
+            throw new Refusal(400, "INVALID_REQUEST_HEAD", "Content-Length must be one decimal number", "Content-Length");
           }
-          case "transfer-encoding" -> {
-            String v = value.toLowerCase(Locale.ROOT);
-            transferEncoding = transferEncoding == null ? v : transferEncoding + "," + v;
-          }
-          case "upgrade" -> upgrade = true;
-          default -> { }
+          contentLength = number;
+        } else if (isName(l, colon, "transfer-encoding")) {
+          String v = l.substring(colon + 1).strip().toLowerCase(Locale.ROOT);
+          transferEncoding = transferEncoding == null ? v : transferEncoding + "," + v;
+        } else if (isName(l, colon, "upgrade")) {
+          upgrade = true;
         }
+      }
+
+      private static boolean isName(String line, int colon, String lowerCaseName) {
+        return colon == lowerCaseName.length() && line.regionMatches(true, 0, lowerCaseName, 0, colon);
       }
 
       private void chunkLine() throws Refusal {
@@ -345,7 +356,7 @@ final class HeadGuard extends GraphStage<BidiShape<ByteString, ByteString, ByteS
         switch (mode) {
           case CHUNK_SIZE -> {
             String size = l.contains(";") ? l.substring(0, l.indexOf(';')) : l;
-            if (!size.matches("[0-9A-Fa-f]{1,15}")) throw new Refusal(400, "INVALID_REQUEST_HEAD", "a chunk size must be hex digits", "chunk size");
+            if (!HEX.matcher(size).matches()) throw new Refusal(400, "INVALID_REQUEST_HEAD", "a chunk size must be hex digits", "chunk size");
             remaining = Long.parseLong(size, 16);
             mode = remaining == 0 ? Mode.TRAILERS : Mode.CHUNK_DATA;
           }
@@ -377,7 +388,8 @@ final class HeadGuard extends GraphStage<BidiShape<ByteString, ByteString, ByteS
         cancelTimer("head");
         log.info("event=http_head_refused client={} status={} code={} field=\"{}\" reason=\"{}\"", client, r.status, r.code, r.field, r.getMessage());
         refusal = render(ApiErrors.response(r.status, r.code, r.getMessage(), r.field, r.status == 431 ? Map.of("limitBytes", settings.maxHeadBytes()) : null));
-        cancel(fromClient);
+        // keep reading (and dropping): cancelling the socket's read side would close it before the answer
+        if (!hasBeenPulled(fromClient) && !isClosed(fromClient)) pull(fromClient);
         // what passed before this request still gets its answers; the refusal follows them, then the connection closes
         if (out.length() > 0) emit(toParser, out.result(), () -> complete(toParser));
         else complete(toParser);

@@ -147,10 +147,14 @@ class HostileBytesIT {
     String longUri = "/api/public/ready?" + "a".repeat(3000);
     StringBuilder manyHeaders = new StringBuilder("GET /api/public/ready HTTP/1.1\r\nHost: x\r\n");
     for (int i = 0; i < 80; i++) manyHeaders.append("X-H").append(i).append(": v\r\n");
+    String bigHeader = "GET /api/public/ready HTTP/1.1\r\nHost: x\r\nX-Big: " + "a".repeat(9000) + "\r\n\r\n";
+    String hugeHead = "GET /api/public/ready HTTP/1.1\r\nHost: x\r\nX-Big: " + "a".repeat(20000) + "\r\n\r\n";
     record Case(String request, int status, String code) {}
     for (Case c : List.of(
         new Case("GET " + longUri + " HTTP/1.1\r\nHost: x\r\n\r\n", 414, "URI_TOO_LONG"),
-        new Case(manyHeaders + "\r\n", 431, "REQUEST_HEAD_TOO_LARGE"),
+        new Case(manyHeaders + "\r\n", 400, "MALFORMED_REQUEST"),
+        new Case(bigHeader, 431, "REQUEST_HEAD_TOO_LARGE"),
+        new Case(hugeHead, 431, "REQUEST_HEAD_TOO_LARGE"),
         new Case("GET /api/public/ready HTTP/2.0\r\nHost: x\r\n\r\n", 505, "HTTP_VERSION_NOT_SUPPORTED"),
         new Case("GET /api/public/ready\r\n\r\n", 400, "MALFORMED_REQUEST_LINE"))) {
       String raw = exchange(bytes(c.request()));
