@@ -8,6 +8,7 @@ import java.time.Duration;
 import java.util.List;
 import java.util.concurrent.CompletionStage;
 import java.util.stream.Collectors;
+import org.apache.pekko.actor.CoordinatedShutdown;
 import org.apache.pekko.actor.typed.ActorSystem;
 import org.apache.pekko.http.javadsl.Http;
 import org.apache.pekko.http.javadsl.ServerBinding;
@@ -34,6 +35,11 @@ public final class HttpServer {
     }
   }
 
+  /** The shutdown's reason when the port cannot be bound (Main exits with its own code for it). */
+  public enum BindFailed implements CoordinatedShutdown.Reason {
+    INSTANCE
+  }
+
   private HttpServer() {}
 
   public static Route edge(List<Route> routes) {
@@ -57,8 +63,9 @@ public final class HttpServer {
       RouteMetrics.Listener responses) {
     return Http.get(system).newServerAt(settings.host(), settings.port()).bind(edge(routes, responses, settings.compression())).whenComplete((binding, error) -> {
       if (error != null) {
-        log.error("event=http_bind_failed host={} port={} error=\"{}\"", settings.host(), settings.port(), error.getMessage());
-        system.terminate();
+        log.error("event=http_bind_failed host={} port={} error=\"{}\" fix=\"stop the process that has the port or set HTTP_HOST/HTTP_PORT\"",
+            settings.host(), settings.port(), error.getMessage());
+        CoordinatedShutdown.get(system).run(BindFailed.INSTANCE);
       } else {
         binding.addToCoordinatedShutdown(settings.hardDeadline(), system);
         log.info("event=http_bound address={}:{} codings={} brotliQuality={}", binding.localAddress().getHostString(), binding.localAddress().getPort(),
