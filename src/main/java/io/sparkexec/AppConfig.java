@@ -103,7 +103,7 @@ public final class AppConfig {
           expected = whole ? "a whole number" : "a number";
           if (whole) config.getLong(path);
           else config.getDouble(path);
-        } else if (reference.valueType() == ConfigValueType.BOOLEAN) {
+        } else if (reference.valueType() == ConfigValueType.BOOLEAN || isBoolean(defaults, path)) {
           expected = "true or false (on/off, yes/no)";
           config.getBoolean(path);
         } else if (reference.valueType() == ConfigValueType.STRING && isDuration(defaults, path)) {
@@ -114,6 +114,16 @@ public final class AppConfig {
         ConfigValue actual = config.getValue(path);
         throw new Invalid(actual.origin().description() + ": " + path + " = \"" + actual.unwrapped() + "\" is not " + expected);
       }
+    }
+  }
+
+  /** HOCON reads an unquoted on/off/yes/no as a string; getBoolean takes it. */
+  private static boolean isBoolean(Config defaults, String path) {
+    try {
+      defaults.getBoolean(path);
+      return true;
+    } catch (ConfigException e) {
+      return false;
     }
   }
 
