@@ -103,13 +103,13 @@ class ServiceIT {
 
       Set<String> wanted = dashboardAndAlertMetrics();
       assertTrue(wanted.size() > 20 && wanted.contains("spark_ws_connections") && wanted.contains("spark_chaos_ws_flaps_total"), wanted.toString());
-      Set<String> missing = new TreeSet<>();
-      await("metrics page").atMost(Duration.ofSeconds(30)).pollInterval(Duration.ofMillis(500)).until(() -> {
-        Set<String> onPage = metricNames(metricsPage(port));
-        missing.clear();
-        for (String name : wanted) if (!onPage.contains(name)) missing.add(name);
-        return missing.isEmpty();
-      });
+      // the page is refreshed at each metric tick (1 s here): from the first tick after ready on, every name must be on it
+      await("a metric tick after ready").atMost(Duration.ofSeconds(30)).pollInterval(Duration.ofMillis(200))
+          .until(() -> metricsPage(port).contains("\nspark_ready 1.0"));
+      Set<String> onPage = metricNames(metricsPage(port));
+      Set<String> missing = new TreeSet<>(wanted);
+      missing.removeAll(onPage);
+      assertEquals(Set.of(), missing, "on the dashboard or in an alert rule, not on a fresh server's metrics page");
 
       // a second executor on the same data (SPARK_DATA_DIR, from another directory): refused at once, one clear line
       Path other = Files.createDirectories(tmp.resolve("other"));

@@ -240,15 +240,16 @@ public final class Metrics {
         throw new IllegalStateException(e);
       }
     }
-    for (Metric.Gauge g : java.util.List.of(QUEUE_IN_FLIGHT, SIGNALS_IN_FLIGHT)) g.withTag("queue", queue).update(0);
+    for (Metric.Gauge g : java.util.List.of(QUEUE_IN_FLIGHT, QUEUE_LAG, SIGNALS_IN_FLIGHT)) g.withTag("queue", queue).update(0);
     for (Metric.Gauge g : java.util.List.of(WS_CONNECTIONS, ORDERS_IN_FLIGHT, ORDERS_IN_DOUBT, JOURNAL_WRITER_QUEUE_DEPTH)) {
       g.withoutTags().update(0);
     }
   }
 
-  // Kamon leaves a histogram off the page until its first record; these are read by an alert
-  // (conf/prometheus/alerts.yml), so until then the page carries them empty
-  private static final java.util.List<String> HISTOGRAMS_FROM_START = java.util.List.of("spark_order_place_ack_duration_seconds");
+  // Kamon leaves a histogram off the page until its first record; these are read by a dashboard
+  // panel or an alert (docs/grafana, conf/prometheus), so until then the page carries them empty
+  private static final java.util.List<String> HISTOGRAMS_FROM_START = java.util.List.of("spark_order_place_ack_duration_seconds",
+      "spark_http_request_duration_seconds", "spark_batch_latency_seconds", "spark_batch_size");
 
   static String withEmptyHistograms(String page) {
     StringBuilder out = null;
