@@ -230,7 +230,7 @@ public final class Guardian {
         ctx.getSystem().dispatchers().lookup(DispatcherSelector.blocking()), spark.getBytes("http.max-body-bytes"));
     ShadowService shadow = new ShadowService(ctx.getSystem(),
         ctx.spawn(ShadowBook.create(spark.getInt("shadow.keep"), spark.getInt("risk.snapshot-every")), "shadow-book"),
-        List.of(symbolRules, risk.dryRunGuard()), marketData, rules,
+        List.of(symbolRules, risk.shadowGuard()), marketData, rules,
         ShadowService.Settings.fromConfig(spark.getConfig("shadow"), spark.getConfig("venue.sim")), clock, spark.getDuration("http.ask-timeout"),
         orderService, tradeMode.configName());
     if (tradeMode != TradeMode.SHADOW && spark.getBoolean("shadow.live-enabled")) shadow.startTwins(spark.getString("orders.read-journal"));
@@ -243,7 +243,7 @@ public final class Guardian {
     DurableQueue.Settings queueSettings = DurableQueue.Settings.fromConfig(spark.getConfig("queue"));
     QueueService queue = new QueueService(ctx.getSystem(), ctx.spawn(DurableQueue.create(queueSettings, clock), "queue-" + queueSettings.name()),
         queueSettings);
-    QueueRoutes queueRoutes = new QueueRoutes(queue, auth, spark.getBytes("http.max-body-bytes"));
+    QueueRoutes queueRoutes = new QueueRoutes(queue, auth, spark.getBytes("http.max-body-bytes"), queueSettings.fullRetryAfter());
     // the feed's queue channel: this queue's stats, polled at the market data's pace
     feed.pollQueue(queueSettings.name(), () -> queue.stats().thenApply(r -> r instanceof QueueService.Answered a && a.reply() instanceof DurableQueue.Stats st
         ? Map.<String, Object>of("ready", st.ready(), "inFlight", st.inFlight(), "deadLettered", st.deadLettered(),

@@ -202,7 +202,7 @@ public final class FeedHub {
 
   /**
    * The system channel's hook: trading state, chaos, SLO alerts and the like publish here.
-   * {@code fields} must not use the keys {@code channel} or {@code type}.
+   * {@code fields} must not use the keys {@code channel} or {@code type}; a {@code strategy} field scopes the event.
    */
   public void publishSystem(String type, Map<String, Object> fields) {
     Map<String, Object> m = new LinkedHashMap<>();
@@ -210,7 +210,11 @@ public final class FeedHub {
     m.put("type", type);
     m.putAll(fields);
     String json = new String(Json.bytes(m), StandardCharsets.UTF_8);
-    for (FeedConnection c : connections.values()) if (c.subscribed(Channel.SYSTEM)) c.offer(json);
+    // an event about one strategy (a dead-man firing, its SLO alert) reaches only keys that see that strategy
+    String strategy = fields.get("strategy") instanceof String s ? s : null;
+    for (FeedConnection c : connections.values()) {
+      if (c.subscribed(Channel.SYSTEM) && (strategy == null || c.sees(strategy))) c.offer(json);
+    }
   }
 
   OrderFanout orders() {

@@ -121,6 +121,9 @@ public final class Metrics {
   public static final Metric.Counter QUEUE_DEAD_LETTERS =
       Kamon.counter("spark_queue_dead_letters", "Jobs moved to the dead letters after their last delivery failed, by queue");
 
+  public static final Metric.Counter QUEUE_DEAD_LETTERS_DROPPED =
+      Kamon.counter("spark_queue_dead_letters_dropped", "Oldest dead letters removed to keep max-dead-letters, by queue");
+
   // ---- chaos (io.sparkexec.chaos) ----
 
   public static final Metric.Counter CHAOS_HTTP_ERRORS =

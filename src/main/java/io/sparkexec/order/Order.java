@@ -93,8 +93,21 @@ public record Order(
   }
 
   /** How open-order listings are ordered: oldest accepted first, ties by id (one desk or many merged). */
-  public static final Comparator<Order> OLDEST_FIRST =
-      Comparator.comparing((Order o) -> o.timestamps().accepted()).thenComparing(Order::clientOrderId);
+  public static final Comparator<Order> OLDEST_FIRST = Comparator.comparing(Order::listingKey);
+
+  /** An order's place in the open-order listing ({@link #OLDEST_FIRST}); never changes while it is open, so it can be a paging cursor. */
+  public record ListingKey(Instant accepted, String clientOrderId) implements Comparable<ListingKey>, CborSerializable {
+    private static final Comparator<ListingKey> ORDER = Comparator.comparing(ListingKey::accepted).thenComparing(ListingKey::clientOrderId);
+
+    @Override
+    public int compareTo(ListingKey other) {
+      return ORDER.compare(this, other);
+    }
+  }
+
+  public ListingKey listingKey() {
+    return new ListingKey(timestamps.accepted(), clientOrderId);
+  }
 
   public BigDecimal remainingQty() {
     return spec.quantity().subtract(executedQty);

@@ -18,6 +18,7 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
+import java.util.TreeSet;
 import java.util.concurrent.CompletionException;
 import java.util.function.Function;
 import org.apache.pekko.actor.typed.ActorRef;
@@ -85,8 +86,11 @@ public final class OrderDesk
 
   public record Get(String clientOrderId, ActorRef<Reply> replyTo) implements Command {}
 
-  /** The desk's open orders (strategy null: all), oldest accepted first. */
-  public record ListOpen(String strategy, ActorRef<OpenOrders> replyTo) implements Command {}
+  /**
+   * One page of the desk's open orders, oldest accepted first: at most {@code limit} of those of
+   * {@code strategies} (null: every order) listed after {@code after} (null: from the oldest).
+   */
+  public record ListOpen(Set<String> strategies, Order.ListingKey after, int limit, ActorRef<OpenOrders> replyTo) implements Command {}
 
   /** An execution report the venue pushed on its own (fills of resting orders, venue-side cancels). */
   public record ApplyVenueReport(Venue.VenueOrderReport report) implements Command {}
@@ -135,7 +139,8 @@ public final class OrderDesk
   /** The venue could not be asked; reconciliation tries again later. */
   public record ReconcileFailed(String error) implements Reply {}
 
-  public record OpenOrders(String symbol, List<Order> orders) implements CborSerializable {}
+  /** {@code more}: the desk holds further orders of the listing after these. */
+  public record OpenOrders(String symbol, List<Order> orders, boolean more) implements CborSerializable {}
 
   /**
    * An order event; events are facts about one order of the desk, named by its clientOrderId.
@@ -173,10 +178,14 @@ public final class OrderDesk
 
   /**
    * The desk's state: open orders by id, and the last {@code recentBound} final ones (oldest
-   * first). Mutable on purpose (see the class comment); only the event handler changes it.
+   * first). Mutable on purpose (see the class comment); only the event handler changes it. The
+   * open orders are also kept in listing order, all of them and per strategy, so a page of the
+   * listing costs O(page x log open) and a strategy's page never walks other strategies' orders.
    */
   public static final class State {
     private final Map<String, Order> open = new HashMap<>();
+    private final TreeSet<Order.ListingKey> listing = new TreeSet<>();
+    private final Map<String, TreeSet<Order.ListingKey>> listingByStrategy = new HashMap<>();
     private final LinkedHashMap<String, Order> recentFinals;
     private final int recentBound;
     // the empty state Pekko starts every recovery of an incarnation from: never changed itself
@@ -213,7 +222,7 @@ public final class OrderDesk
       // from the empty state it was given once: that one must stay empty
       if (template) return fresh(recentBound).apply(event);
       if (event instanceof OrderAccepted accepted) {
-        open.put(accepted.clientOrderId(), Order.accepted(accepted));
+        opened(Order.accepted(accepted));
         return this;
       }
       String id = event.clientOrderId();
@@ -222,12 +231,56 @@ public final class OrderDesk
       if (before == null) return this;
       Order after = before.apply(event);
       if (after.status().isFinal()) {
-        open.remove(id);
+        Order closed = open.remove(id);
+        if (closed != null) unlisted(closed);
         recentFinals.put(id, after);
       } else {
         open.put(id, after);
       }
       return this;
+    }
+
+    private void opened(Order o) {
+      Order before = open.put(o.clientOrderId(), o);
+      if (before != null) unlisted(before);
+      listing.add(o.listingKey());
+      if (o.strategy() != null) listingByStrategy.computeIfAbsent(o.strategy(), k -> new TreeSet<>()).add(o.listingKey());
+    }
+
+    private void unlisted(Order o) {
+      listing.remove(o.listingKey());
+      TreeSet<Order.ListingKey> own = o.strategy() == null ? null : listingByStrategy.get(o.strategy());
+      if (own != null && own.remove(o.listingKey()) && own.isEmpty()) listingByStrategy.remove(o.strategy());
+    }
+
+    /** At most {@code limit} open orders after {@code after} (null: from the oldest), of {@code strategies} (null: all). */
+    OpenOrders page(String symbol, Set<String> strategies, Order.ListingKey after, int limit) {
+      List<Order.ListingKey> keys = new ArrayList<>();
+      boolean more = false;
+      if (strategies == null) {
+        more = take(listing, after, limit, keys);
+      } else {
+        for (String strategy : strategies) {
+          TreeSet<Order.ListingKey> own = listingByStrategy.get(strategy);
+          if (own != null) more |= take(own, after, limit, keys);
+        }
+        // several strategies: each gave its first limit; the page is the first limit of them all
+        keys.sort(null);
+        if (keys.size() > limit) {
+          keys.subList(limit, keys.size()).clear();
+          more = true;
+        }
+      }
+      List<Order> orders = new ArrayList<>(keys.size());
+      for (Order.ListingKey k : keys) orders.add(open.get(k.clientOrderId()));
+      return new OpenOrders(symbol, orders, more);
+    }
+
+    /** Adds at most {@code limit} keys after {@code after}; true when the set holds more. */
+    private static boolean take(TreeSet<Order.ListingKey> set, Order.ListingKey after, int limit, List<Order.ListingKey> into) {
+      Iterator<Order.ListingKey> it = (after == null ? set : set.tailSet(after, false)).iterator();
+      for (int n = 0; n < limit && it.hasNext(); n++) into.add(it.next());
+      return it.hasNext();
     }
   }
 
@@ -354,7 +407,7 @@ public final class OrderDesk
       public State fromJournal(Object from) {
         State state = State.fresh(deps.settings().recentFinals());
         Snapshot s = (Snapshot) from;
-        for (Order o : s.open()) state.open.put(o.clientOrderId(), o);
+        for (Order o : s.open()) state.opened(o);
         for (Order o : s.unindexedFinals()) state.recentFinals.put(o.clientOrderId(), o);
         return state;
       }
@@ -404,7 +457,7 @@ public final class OrderDesk
         .onCommand(Flush.class, (s, c) -> onFlush())
         .onCommand(SubmitOutcomes.class, (s, c) -> onSubmitOutcomes(s, c.outcomes()))
         .onCommand(Get.class, this::onGet)
-        .onCommand(ListOpen.class, (s, c) -> Effect().reply(c.replyTo(), openOrders(s, c.strategy())))
+        .onCommand(ListOpen.class, (s, c) -> Effect().reply(c.replyTo(), s.page(symbol, c.strategies(), c.after(), c.limit())))
         .onCommand(Start.class, this::onStart)
         .onCommand(Cancel.class, this::onCancel)
         .onCommand(ApplyVenueReport.class, (s, c) -> onVenueReport(s, c.report()))
@@ -430,14 +483,7 @@ public final class OrderDesk
 
   private ReplyEffect<Event, State> onStart(State state, Start start) {
     // a command reaches the handler only after recovery, so this answers at once
-    return Effect().reply(start.replyTo(), openOrders(state, null));
-  }
-
-  private OpenOrders openOrders(State state, String strategy) {
-    List<Order> list = new ArrayList<>();
-    for (Order o : state.open.values()) if (strategy == null || strategy.equals(o.strategy())) list.add(o);
-    list.sort(Order.OLDEST_FIRST);
-    return new OpenOrders(symbol, list);
+    return Effect().reply(start.replyTo(), state.page(symbol, null, null, Integer.MAX_VALUE));
   }
 
   // ---- placing ----

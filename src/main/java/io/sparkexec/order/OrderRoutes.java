@@ -20,6 +20,10 @@ import io.sparkexec.http.Auth;
 import io.sparkexec.http.Json;
 import io.sparkexec.http.RouteMetrics;
 import java.io.IOException;
+import java.nio.charset.StandardCharsets;
+import java.time.Instant;
+import java.time.format.DateTimeParseException;
+import java.util.Base64;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
@@ -38,9 +42,14 @@ import org.apache.pekko.util.ByteString;
 /** The order API over HTTP: place, get, cancel, open orders. Rules live in {@link OrderService}. */
 public final class OrderRoutes {
 
-  public record Settings(long maxBodyBytes) {
+  /** {@code openOrdersLimit}: the page GET /open-orders answers without ?limit; {@code openOrdersMaxLimit}: the largest ?limit. */
+  public record Settings(long maxBodyBytes, int openOrdersLimit, int openOrdersMaxLimit) {
     public static Settings fromConfig(com.typesafe.config.Config http) {
-      return new Settings(http.getBytes("max-body-bytes"));
+      Settings s = new Settings(http.getBytes("max-body-bytes"), http.getInt("open-orders-limit"), http.getInt("open-orders-max-limit"));
+      if (s.openOrdersLimit() < 1 || s.openOrdersLimit() > s.openOrdersMaxLimit()) {
+        throw new IllegalArgumentException("spark.http.open-orders-limit must be from 1 to open-orders-max-limit: " + s.openOrdersLimit());
+      }
+      return s;
     }
   }
 
@@ -148,10 +157,48 @@ public final class OrderRoutes {
     }));
   }
 
+  /** Always one page: {@code limit} orders at most (a default when absent), {@code nextCursor} null on the last page. */
   private Route openOrders(Scope scope) {
-    return parameterOptional("symbol", symbol -> parameterOptional("strategy", strategy -> completeWithFuture(
-        orders.openOrders(symbol.orElse(null), strategy.orElse(null), scope).thenApply(list ->
-            Json.ok(new OpenOrdersBody(list.size(), list.stream().map(OrderJson::of).toList()))))));
+    return parameterOptional("symbol", symbol -> parameterOptional("strategy", strategy -> parameterOptional("limit", limitParam ->
+        parameterOptional("cursor", cursorParam -> {
+          Integer limit = limitParam.isEmpty() ? Integer.valueOf(settings.openOrdersLimit()) : pageLimit(limitParam.get(), settings.openOrdersMaxLimit());
+          if (limit == null) {
+            return complete(ApiErrors.response(400, "INVALID_VALUE", "limit must be an integer from 1 to " + settings.openOrdersMaxLimit(),
+                "limit", null));
+          }
+          Order.ListingKey after = cursorParam.map(OrderRoutes::decodeCursor).orElse(null);
+          if (cursorParam.isPresent() && after == null) {
+            return complete(ApiErrors.response(400, "INVALID_VALUE", "cursor must be a nextCursor this endpoint answered", "cursor", null));
+          }
+          return completeWithFuture(orders.openOrders(symbol.orElse(null), strategy.orElse(null), scope, after, limit).thenApply(page ->
+              Json.ok(new OpenOrdersBody(page.orders().size(), page.orders().stream().map(OrderJson::of).toList(),
+                  page.next() == null ? null : encodeCursor(page.next())))));
+        }))));
+  }
+
+  private static Integer pageLimit(String value, int max) {
+    try {
+      int limit = Integer.parseInt(value);
+      return limit >= 1 && limit <= max ? limit : null;
+    } catch (NumberFormatException e) {
+      return null;
+    }
+  }
+
+  /** Opaque to clients: base64url of "acceptedAt|clientOrderId" (an id never holds '|'). */
+  private static String encodeCursor(Order.ListingKey key) {
+    return Base64.getUrlEncoder().withoutPadding().encodeToString((key.accepted() + "|" + key.clientOrderId()).getBytes(StandardCharsets.UTF_8));
+  }
+
+  private static Order.ListingKey decodeCursor(String cursor) {
+    try {
+      String text = new String(Base64.getUrlDecoder().decode(cursor), StandardCharsets.UTF_8);
+      int bar = text.indexOf('|');
+      if (bar < 0 || !OrderRequest.isClientOrderId(text.substring(bar + 1))) return null;
+      return new Order.ListingKey(Instant.parse(text.substring(0, bar)), text.substring(bar + 1));
+    } catch (IllegalArgumentException | DateTimeParseException e) {
+      return null;
+    }
   }
 
   private Route cancelOpen(Scope scope) {
@@ -170,7 +217,7 @@ public final class OrderRoutes {
     return Json.ok(Map.of("matched", result.matched(), "unknown", unknown, "orders", orders));
   }
 
-  private record OpenOrdersBody(int count, List<OrderJson> orders) {}
+  private record OpenOrdersBody(int count, List<OrderJson> orders, String nextCursor) {}
 
   private static HttpResponse notFound(String id) {
     return ApiErrors.response(404, "ORDER_NOT_FOUND", "no order with clientOrderId " + id, "clientOrderId", null);

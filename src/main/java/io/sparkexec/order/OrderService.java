@@ -5,6 +5,7 @@ import io.sparkexec.metrics.Metrics;
 import java.time.Clock;
 import java.time.Duration;
 import java.time.Instant;
+import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
@@ -233,15 +234,42 @@ public final class OrderService {
             CancelUnknown::new));
   }
 
-  /** Open orders of one symbol (null: every desk, asked at once), oldest accepted first, within the scope. */
+  /** Every open order of one symbol (null: every desk) and strategy (null: any) within the scope, oldest accepted first: for mass actions. */
   public CompletionStage<List<Order>> openOrders(String symbol, String strategy, Scope scope) {
+    return openOrders(symbol, strategy, scope, null, Integer.MAX_VALUE).thenApply(OpenPage::orders);
+  }
+
+  /** A page of open orders and the cursor of the next one (null: this was the last). */
+  public record OpenPage(List<Order> orders, Order.ListingKey next) {}
+
+  /**
+   * One page of the open orders after {@code after} (null: from the oldest), oldest accepted first:
+   * each desk (every desk asked at once) answers its first {@code limit} of the scope's strategies,
+   * from its per-strategy listing, and the page is the first {@code limit} of those. The scope
+   * applies before paging, so a page costs O(desks x limit), whatever other strategies hold.
+   */
+  public CompletionStage<OpenPage> openOrders(String symbol, String strategy, Scope scope, Order.ListingKey after, int limit) {
+    if (strategy != null && !scope.permits(strategy)) return done(new OpenPage(List.of(), null));
+    Set<String> strategies = strategy != null ? Set.of(strategy) : scope.strategies();
     List<String> desks = symbol == null ? List.copyOf(symbols) : symbols.contains(symbol) ? List.of(symbol) : List.of();
     return Source.from(desks)
-        .mapAsyncUnordered(Math.max(1, desks.size()), s -> desk(s).<OrderDesk.OpenOrders>ask(replyTo -> new OrderDesk.ListOpen(strategy, replyTo),
-            settings.askTimeout()))
+        .mapAsyncUnordered(Math.max(1, desks.size()), s -> desk(s).<OrderDesk.OpenOrders>ask(
+            replyTo -> new OrderDesk.ListOpen(strategies, after, limit, replyTo), settings.askTimeout()))
         .runWith(Sink.seq(), system)
-        .thenApply(listings -> listings.stream().flatMap(l -> l.orders().stream()).filter(scope::permits)
-            .sorted(Order.OLDEST_FIRST).toList());
+        .thenApply(listings -> {
+          List<Order> merged = new ArrayList<>();
+          boolean more = false;
+          for (OrderDesk.OpenOrders l : listings) {
+            merged.addAll(l.orders());
+            more |= l.more();
+          }
+          merged.sort(Order.OLDEST_FIRST);
+          if (merged.size() > limit) {
+            merged.subList(limit, merged.size()).clear();
+            more = true;
+          }
+          return new OpenPage(List.copyOf(merged), more && !merged.isEmpty() ? merged.get(merged.size() - 1).listingKey() : null);
+        });
   }
 
   private interface Current<T> {

@@ -9,12 +9,17 @@ import io.sparkexec.http.Auth;
 import io.sparkexec.http.Json;
 import io.sparkexec.http.RouteMetrics;
 import java.time.Duration;
+import java.util.List;
 import org.apache.pekko.actor.typed.ActorRef;
 import org.apache.pekko.actor.typed.Scheduler;
 import org.apache.pekko.actor.typed.javadsl.AskPattern;
 import org.apache.pekko.http.javadsl.server.Route;
 
-/** GET /api/private/reconciliation: the last restart reconciliation (checked, corrections by kind, external orders). */
+/**
+ * GET /api/private/reconciliation: the last restart reconciliation (checked, corrections by kind,
+ * external orders). External orders are the venue's orders the executor does not hold: they belong
+ * to no strategy the executor knows, so only unscoped keys see them (a bound key sees the counts).
+ */
 public final class ReconciliationRoutes {
 
   private final ActorRef<Reconciler.Command> reconciler;
@@ -33,6 +38,12 @@ public final class ReconciliationRoutes {
     return pathPrefix("api", () -> pathPrefix("private", () -> path("reconciliation", () ->
         RouteMetrics.template("/api/private/reconciliation", () -> get(() -> auth.require(Auth.Role.TRADER, p -> completeWithFuture(
             AskPattern.<Reconciler.Command, Reconciler.Report>ask(reconciler, Reconciler.GetReport::new, askTimeout, scheduler)
-                .thenApply(Json::ok))))))));
+                .thenApply(report -> Json.ok(visible(report, OrderRoutes.scope(p)))))))))));
+  }
+
+  static Reconciler.Report visible(Reconciler.Report r, Scope scope) {
+    if (scope.strategies() == null) return r;
+    return new Reconciler.Report(r.status(), r.lastRunAt(), r.finishedAt(), r.attempts(), r.checked(), r.pending(), r.corrections(),
+        List.of(), r.error());
   }
 }

@@ -1,23 +1,32 @@
 package io.sparkexec.queue;
 
 import com.fasterxml.jackson.annotation.JsonCreator;
+import com.fasterxml.jackson.databind.JsonNode;
 import io.sparkexec.CborSerializable;
+import io.sparkexec.http.Json;
+import java.io.IOException;
+import java.nio.charset.StandardCharsets;
 import io.sparkexec.metrics.Metrics;
 import java.time.Clock;
 import java.time.Duration;
 import java.time.Instant;
-import java.util.ArrayDeque;
 import java.util.ArrayList;
 import java.util.Arrays;
+import java.util.Base64;
 import java.util.Collection;
 import java.util.Collections;
+import java.util.Comparator;
+import java.util.HashMap;
 import java.util.Iterator;
 import java.util.LinkedHashMap;
 import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.Map;
+import java.util.NavigableSet;
 import java.util.Objects;
 import java.util.Set;
+import java.util.TreeMap;
+import java.util.TreeSet;
 import java.util.UUID;
 import org.apache.pekko.actor.typed.ActorRef;
 import org.apache.pekko.actor.typed.Behavior;
@@ -64,9 +73,23 @@ public final class DurableQueue
 
   public record EnqueueBatch(List<NewJob> jobs, ActorRef<Reply> replyTo) implements Command {}
 
-  public record Claim(int max, Duration visibility, ActorRef<Reply> replyTo) implements Command {}
+  /**
+   * {@code strategies}: the caller's scope, null for every strategy. A job's strategy is its data's
+   * {@code strategy} field; jobs naming none are only for unscoped callers.
+   */
+  public record Claim(int max, Duration visibility, Set<String> strategies, ActorRef<Reply> replyTo) implements Command {
+    /** An unscoped claim (the in-process consumer). */
+    public Claim(int max, Duration visibility, ActorRef<Reply> replyTo) {
+      this(max, visibility, null, replyTo);
+    }
+  }
 
-  public record Ack(String jobId, String claimToken, ActorRef<Reply> replyTo) implements Command {}
+  /** A job outside {@code strategies} is answered as unknown: a scoped key learns nothing of it. */
+  public record Ack(String jobId, String claimToken, Set<String> strategies, ActorRef<Reply> replyTo) implements Command {
+    public Ack(String jobId, String claimToken, ActorRef<Reply> replyTo) {
+      this(jobId, claimToken, null, replyTo);
+    }
+  }
 
   /** One job's ack within {@link AckBatch}. */
   public record Acknowledgement(String jobId, String claimToken) implements CborSerializable {}
@@ -74,14 +97,36 @@ public final class DurableQueue
   /** Acks many jobs in one journal write: the consumer's throughput path. */
   public record AckBatch(List<Acknowledgement> acks, ActorRef<Reply> replyTo) implements Command {}
 
-  public record Nack(String jobId, String claimToken, String error, ActorRef<Reply> replyTo) implements Command {}
+  public record Nack(String jobId, String claimToken, String error, Set<String> strategies, ActorRef<Reply> replyTo) implements Command {
+    public Nack(String jobId, String claimToken, String error, ActorRef<Reply> replyTo) {
+      this(jobId, claimToken, error, null, replyTo);
+    }
+  }
 
   /** A failure no retry can mend (the consumer says why): to the dead letters now, whatever deliveries are left. */
   public record DeadLetter(String jobId, String claimToken, String error, ActorRef<Reply> replyTo) implements Command {}
 
   public record GetStats(ActorRef<Reply> replyTo) implements Command {}
 
-  public record GetDeadLetters(ActorRef<Reply> replyTo) implements Command {}
+  /** One page of the dead letters in {@code strategies} (null: all), in (strategy, job id) order, after {@code after} (null: from the start). */
+  public record GetDeadLetters(Set<String> strategies, DeadLetterKey after, int limit, ActorRef<Reply> replyTo) implements Command {
+    /** The first page of every strategy's dead letters. */
+    public GetDeadLetters(ActorRef<Reply> replyTo) {
+      this(null, null, Integer.MAX_VALUE, replyTo);
+    }
+  }
+
+  /**
+   * Which dead letters a purge or redrive takes: the listed ids ({@code jobIds} null: all of them),
+   * of {@code strategy} only (null: any), within the caller's {@code strategies} (null: all). Ids
+   * outside the selection are answered as not found.
+   */
+  public record DeadLetterSelection(List<String> jobIds, String strategy, Set<String> strategies) implements CborSerializable {}
+
+  public record PurgeDeadLetters(DeadLetterSelection selection, ActorRef<Reply> replyTo) implements Command {}
+
+  /** Back to the end of the ready line with their deliveries reset; refused whole when the queue has no room for them. */
+  public record RedriveDeadLetters(DeadLetterSelection selection, ActorRef<Reply> replyTo) implements Command {}
 
   /** Sent by the tick timer (and by tests): claims past their deadline become visible again. */
   public enum ExpireClaims implements Command {
@@ -107,12 +152,47 @@ public final class DurableQueue
   /** {@code deadLettered}: this was the last delivery; the job is in the dead letters now. */
   public record Nacked(String jobId, boolean deadLettered) implements Reply {}
 
-  /** The job is not in flight under this claim token (acked already, expired and reclaimed, or unknown). */
+  /** The job is in the queue (and the caller's scope) but not in flight under this claim token (expired, reclaimed, not claimed). */
   public record ClaimNotHeld(String jobId) implements Reply {}
+
+  /** The job is not in the queue (acked already, never enqueued) or outside the caller's scope: the same answer for both. */
+  public record UnknownJob(String jobId) implements Reply {}
+
+  /** Ready plus in-flight jobs would pass max-depth: nothing was enqueued. */
+  public record QueueFull(int depth, int maxDepth) implements Reply {}
+
+  /** {@code changed}: purged or redriven; {@code notFound}: listed ids that are no dead letter the caller may see. */
+  public record DeadLettersChanged(List<String> changed, List<String> notFound) implements Reply {}
 
   public record Stats(int ready, int inFlight, int deadLettered, long oldestReadyAgeSeconds) implements Reply {}
 
-  public record DeadLetters(List<Job> jobs) implements Reply {}
+  /** {@code total}: all dead letters the caller may see; {@code next}: where the next page starts, null on the last page. */
+  public record DeadLetters(List<Job> jobs, int total, DeadLetterKey next) implements Reply {}
+
+  /** A dead letter's place in the listing order: by strategy ("" for none), then job id. */
+  public record DeadLetterKey(String strategy, String jobId) implements CborSerializable, Comparable<DeadLetterKey> {
+    @Override
+    public int compareTo(DeadLetterKey o) {
+      int c = strategy.compareTo(o.strategy);
+      return c != 0 ? c : jobId.compareTo(o.jobId);
+    }
+
+    /** Opaque to clients: base64url of the job id, a newline (no job id holds one), and the strategy. */
+    public String cursor() {
+      return Base64.getUrlEncoder().withoutPadding().encodeToString((jobId + "\n" + strategy).getBytes(StandardCharsets.UTF_8));
+    }
+
+    /** Null for a cursor no page gave out. */
+    public static DeadLetterKey fromCursor(String cursor) {
+      try {
+        String text = new String(Base64.getUrlDecoder().decode(cursor), StandardCharsets.UTF_8);
+        int nl = text.indexOf('\n');
+        return nl < 1 ? null : new DeadLetterKey(text.substring(nl + 1), text.substring(0, nl));
+      } catch (IllegalArgumentException e) {
+        return null;
+      }
+    }
+  }
 
   public sealed interface Event extends CborSerializable {}
 
@@ -132,14 +212,59 @@ public final class DurableQueue
 
   public record Failure(String jobId, String error) implements CborSerializable {}
 
-  /** {@code deliveries}: claims so far; {@code lastError}: of the last nack or expiry (null before). */
-  public record Job(String jobId, String data, Instant enqueuedAt, int deliveries, String lastError) implements CborSerializable {
+  /** Removed by an operator's purge. */
+  public record DeadLettersPurged(List<String> jobIds) implements Event {}
+
+  /** The oldest dead letters, removed to keep max-dead-letters. */
+  public record DeadLettersDropped(List<String> jobIds) implements Event {}
+
+  /** Moved back to the end of the ready line, deliveries reset. */
+  public record DeadLettersRedriven(List<String> jobIds) implements Event {}
+
+  /**
+   * {@code deliveries}: claims so far; {@code lastError}: of the last nack or expiry (null before);
+   * {@code strategy}: the data's {@code strategy} field, null when it names none (absent from jobs
+   * snapshotted before it existed: read from the data again when they load).
+   */
+  public record Job(String jobId, String data, Instant enqueuedAt, int deliveries, String lastError, String strategy)
+      implements CborSerializable {
     Job delivered() {
-      return new Job(jobId, data, enqueuedAt, deliveries + 1, lastError);
+      return new Job(jobId, data, enqueuedAt, deliveries + 1, lastError, strategy);
     }
 
     Job failed(String error) {
-      return new Job(jobId, data, enqueuedAt, deliveries, error);
+      return new Job(jobId, data, enqueuedAt, deliveries, error, strategy);
+    }
+
+    Job redriven() {
+      return new Job(jobId, data, enqueuedAt, 0, lastError, strategy);
+    }
+
+    Job withStrategy() {
+      return strategy != null ? this : new Job(jobId, data, enqueuedAt, deliveries, lastError, strategyOf(data));
+    }
+
+    /** The index key: "" for a job that names no strategy (only unscoped callers see those). */
+    String strategyKey() {
+      return strategy == null ? "" : strategy;
+    }
+
+    DeadLetterKey key() {
+      return new DeadLetterKey(strategyKey(), jobId);
+    }
+
+    boolean within(Set<String> strategies) {
+      return strategies == null || (strategy != null && strategies.contains(strategy));
+    }
+  }
+
+  /** The {@code strategy} text field of a job's JSON data, null if there is none: a pure function of the data. */
+  static String strategyOf(String data) {
+    try {
+      JsonNode strategy = Json.MAPPER.readTree(data).get("strategy");
+      return strategy != null && strategy.isTextual() ? strategy.textValue() : null;
+    } catch (IOException e) {
+      return null;
     }
   }
 
@@ -148,9 +273,10 @@ public final class DurableQueue
   /**
    * The live queue: changed in place by the event handlers only, read by the command handlers.
    * Insertion order is meaning: {@code ready} is the delivery line, {@code inFlight} the claim
-   * order (the expiry scan's), {@code recentIds} the dedupe window (oldest evicted first). Its
-   * serialized form is these four collections, the immutable record it replaced, so snapshots
-   * written before still load.
+   * order (the expiry scan's), {@code deadLetters} their age (retention drops the first),
+   * {@code recentIds} the dedupe window (oldest evicted first). Its serialized form is these four
+   * collections, the immutable record it replaced, so snapshots written before still load; the
+   * per-strategy indexes are derived from them.
    */
   public static final class State implements CborSerializable {
 
@@ -164,14 +290,19 @@ public final class DurableQueue
     private final LinkedHashMap<String, InFlight> inFlight = new LinkedHashMap<>();
     private final LinkedHashMap<String, Job> deadLetters = new LinkedHashMap<>();
     private final LinkedHashSet<String> recentIds = new LinkedHashSet<>();
-    // the ready jobs no later ready job is older than, in line order: the first is the oldest ready job
-    private final transient ArrayDeque<Job> oldestReady = new ArrayDeque<>();
+    // the ready jobs by age: scoped claims take jobs from the middle of the line, so a line-ordered structure would not do
+    private final transient TreeSet<Job> oldestReady = new TreeSet<>(Comparator.comparing(Job::enqueuedAt).thenComparing(Job::jobId));
+    // each strategy's ready line (job id -> place in the whole line), so a scoped claim never walks other strategies' jobs
+    private final transient Map<String, LinkedHashMap<String, Long>> readyByStrategy = new HashMap<>();
+    private transient long readySeq;
+    // the dead letters in listing order, per strategy: a page seeks to its cursor instead of scanning
+    private final transient TreeMap<String, TreeMap<String, Job>> deadByStrategy = new TreeMap<>();
 
     @JsonCreator
     private State(Map<String, Job> ready, Map<String, InFlight> inFlight, Map<String, Job> deadLetters, Collection<String> recentIds) {
-      ready.values().forEach(this::toReady);
-      this.inFlight.putAll(inFlight);
-      this.deadLetters.putAll(deadLetters);
+      ready.values().forEach(j -> toReady(j.withStrategy()));
+      inFlight.forEach((id, f) -> this.inFlight.put(id, new InFlight(f.job().withStrategy(), f.claimToken(), f.deadline())));
+      deadLetters.values().forEach(j -> toDead(j.withStrategy()));
       this.recentIds.addAll(recentIds);
     }
 
@@ -206,14 +337,115 @@ public final class DurableQueue
       return recentIds.contains(jobId) || ready.containsKey(jobId) || inFlight.containsKey(jobId) || deadLetters.containsKey(jobId);
     }
 
+    /** The job as far as a caller bound to {@code strategies} may know it: null when it is not in the queue or not the caller's. */
+    Job visible(String jobId, Set<String> strategies) {
+      InFlight f = inFlight.get(jobId);
+      Job job = f != null ? f.job() : ready.containsKey(jobId) ? ready.get(jobId) : deadLetters.get(jobId);
+      return job != null && job.within(strategies) ? job : null;
+    }
+
+    int depth() {
+      return ready.size() + inFlight.size();
+    }
+
     long oldestReadyAgeSeconds(Instant now) {
-      Job oldest = oldestReady.peekFirst();
+      Job oldest = oldestReady.isEmpty() ? null : oldestReady.first();
       return oldest == null ? 0 : Math.max(0, Duration.between(oldest.enqueuedAt(), now).toSeconds());
+    }
+
+    /**
+     * The first {@code max} ready jobs of {@code strategies} (null: all) in line order: a merge of
+     * the strategies' own lines, so the cost is max times the scope's strategies, whatever others hold.
+     */
+    List<String> nextReady(Set<String> strategies, int max) {
+      List<String> ids = new ArrayList<>(Math.min(max, ready.size()));
+      if (strategies == null) {
+        for (Iterator<String> it = ready.keySet().iterator(); it.hasNext() && ids.size() < max; ) ids.add(it.next());
+        return ids;
+      }
+      List<Iterator<Map.Entry<String, Long>>> lines = new ArrayList<>(strategies.size());
+      List<Map.Entry<String, Long>> heads = new ArrayList<>(strategies.size());
+      for (String strategy : strategies) {
+        LinkedHashMap<String, Long> line = readyByStrategy.get(strategy);
+        if (line == null) continue;
+        Iterator<Map.Entry<String, Long>> it = line.entrySet().iterator();
+        lines.add(it);
+        heads.add(it.next());
+      }
+      while (ids.size() < max && !heads.isEmpty()) {
+        int first = 0;
+        for (int i = 1; i < heads.size(); i++) if (heads.get(i).getValue() < heads.get(first).getValue()) first = i;
+        ids.add(heads.get(first).getKey());
+        if (lines.get(first).hasNext()) {
+          heads.set(first, lines.get(first).next());
+        } else {
+          lines.remove(first);
+          heads.remove(first);
+        }
+      }
+      return ids;
+    }
+
+    /** Up to {@code limit} dead letters of {@code strategies} (null: all) after {@code after}, plus one more if there is one (so the caller knows a next page exists). */
+    List<Job> deadLetterPage(Set<String> strategies, DeadLetterKey after, int limit) {
+      List<Job> page = new ArrayList<>(Math.min(limit, 64) + 1);
+      NavigableSet<String> keys = strategies == null ? deadByStrategy.navigableKeySet() : new TreeSet<>(strategies);
+      if (after != null) keys = keys.tailSet(after.strategy(), true);
+      for (String strategy : keys) {
+        TreeMap<String, Job> jobs = deadByStrategy.get(strategy);
+        if (jobs == null) continue;
+        Collection<Job> from = after != null && strategy.equals(after.strategy()) ? jobs.tailMap(after.jobId(), false).values() : jobs.values();
+        for (Job j : from) {
+          page.add(j);
+          if (page.size() > limit) return page;
+        }
+      }
+      return page;
+    }
+
+    int deadLetterCount(Set<String> strategies) {
+      if (strategies == null) return deadLetters.size();
+      int n = 0;
+      for (String strategy : strategies) {
+        TreeMap<String, Job> jobs = deadByStrategy.get(strategy);
+        if (jobs != null) n += jobs.size();
+      }
+      return n;
+    }
+
+    /** The dead letters a purge or redrive takes, and the listed ids it cannot take. */
+    List<String> select(DeadLetterSelection sel, List<String> notFound) {
+      List<String> ids = new ArrayList<>();
+      if (sel.jobIds() != null) {
+        for (String id : new LinkedHashSet<>(sel.jobIds())) {
+          Job j = deadLetters.get(id);
+          if (j != null && j.within(sel.strategies()) && (sel.strategy() == null || sel.strategy().equals(j.strategy()))) ids.add(id);
+          else notFound.add(id);
+        }
+        return ids;
+      }
+      Collection<String> keys = sel.strategy() != null ? List.of(sel.strategy())
+          : sel.strategies() != null ? sel.strategies() : deadByStrategy.keySet();
+      for (String strategy : keys) {
+        TreeMap<String, Job> jobs = deadByStrategy.get(strategy);
+        if (jobs != null && (sel.strategies() == null || sel.strategies().contains(strategy))) ids.addAll(jobs.keySet());
+      }
+      return ids;
+    }
+
+    /** The oldest dead letters to drop so that {@code arriving} more leave at most {@code max}. */
+    List<String> overflow(List<Failure> arriving, int max) {
+      int excess = deadLetters.size() + arriving.size() - max;
+      if (excess <= 0) return List.of();
+      List<String> ids = new ArrayList<>(excess);
+      for (Iterator<String> it = deadLetters.keySet().iterator(); it.hasNext() && ids.size() < excess; ) ids.add(it.next());
+      for (Iterator<Failure> it = arriving.iterator(); it.hasNext() && ids.size() < excess; ) ids.add(it.next().jobId());
+      return ids;
     }
 
     State enqueued(JobsEnqueued e, int dedupeWindow) {
       for (NewJob j : e.jobs()) {
-        toReady(new Job(j.jobId(), j.data(), e.at(), 0, null));
+        toReady(new Job(j.jobId(), j.data(), e.at(), 0, null, strategyOf(j.data())));
         recentIds.add(j.jobId());
       }
       for (Iterator<String> it = recentIds.iterator(); recentIds.size() > dedupeWindow; ) {
@@ -239,25 +471,56 @@ public final class DurableQueue
     }
 
     State deadLettered(JobsDeadLettered e) {
-      for (Failure f : e.jobs()) deadLetters.put(f.jobId(), inFlight.remove(f.jobId()).job().failed(f.error()));
+      for (Failure f : e.jobs()) toDead(inFlight.remove(f.jobId()).job().failed(f.error()));
       return this;
     }
 
-    /** To the back of the line; the jobs there that are younger than it can no longer be the oldest. */
-    private void toReady(Job job) {
-      ready.put(job.jobId(), job);
-      while (!oldestReady.isEmpty() && oldestReady.peekLast().enqueuedAt().isAfter(job.enqueuedAt())) oldestReady.pollLast();
-      oldestReady.addLast(job);
+    /** Purged or dropped: ids no longer dead are skipped, so the handler never fails on replay. */
+    State removedDead(List<String> jobIds) {
+      for (String id : jobIds) fromDead(id);
+      return this;
     }
 
-    /** Claims take jobs from the front of the line, where the oldest-ready line starts too. */
+    State redriven(DeadLettersRedriven e) {
+      for (String id : e.jobIds()) {
+        Job job = fromDead(id);
+        if (job != null) toReady(job.redriven());
+      }
+      return this;
+    }
+
+    /** To the back of the whole line and of its strategy's line. */
+    private void toReady(Job job) {
+      ready.put(job.jobId(), job);
+      readyByStrategy.computeIfAbsent(job.strategyKey(), k -> new LinkedHashMap<>()).put(job.jobId(), readySeq++);
+      oldestReady.add(job);
+    }
+
+    /** Claims take jobs from the front of a strategy's line (which may be the middle of the whole line). */
     private Job fromReady(String jobId) {
       Job job = ready.remove(jobId);
-      if (oldestReady.peekFirst() == job) oldestReady.pollFirst();
+      LinkedHashMap<String, Long> line = readyByStrategy.get(job.strategyKey());
+      line.remove(jobId);
+      if (line.isEmpty()) readyByStrategy.remove(job.strategyKey());
+      oldestReady.remove(job);
       return job;
     }
 
-    /** Equal collections in equal order (the derived oldest-ready line follows from the ready line). */
+    private void toDead(Job job) {
+      deadLetters.put(job.jobId(), job);
+      deadByStrategy.computeIfAbsent(job.strategyKey(), k -> new TreeMap<>()).put(job.jobId(), job);
+    }
+
+    private Job fromDead(String jobId) {
+      Job job = deadLetters.remove(jobId);
+      if (job == null) return null;
+      TreeMap<String, Job> jobs = deadByStrategy.get(job.strategyKey());
+      jobs.remove(jobId);
+      if (jobs.isEmpty()) deadByStrategy.remove(job.strategyKey());
+      return job;
+    }
+
+    /** Equal collections in equal order (the derived lines and indexes follow from them). */
     @Override
     public boolean equals(Object o) {
       return o instanceof State s && Arrays.equals(ready.entrySet().toArray(), s.ready.entrySet().toArray())
@@ -277,12 +540,14 @@ public final class DurableQueue
     }
   }
 
-  public record Settings(String name, Duration visibility, int maxDeliveries, int dedupeWindow, int snapshotEvery, int maxInFlight,
-      int maxBatch, Duration tick, Duration askTimeout) {
+  public record Settings(String name, Duration visibility, Duration maxVisibility, int maxDeliveries, int dedupeWindow, int snapshotEvery,
+      int maxInFlight, int maxBatch, int maxDepth, Duration fullRetryAfter, int maxDeadLetters, int deadLetterPage, Duration tick,
+      Duration askTimeout) {
     public static Settings fromConfig(com.typesafe.config.Config queue) {
-      return new Settings(queue.getString("name"), queue.getDuration("visibility"), queue.getInt("max-deliveries"),
-          queue.getInt("dedupe-window"), queue.getInt("snapshot-every"), queue.getInt("max-in-flight"), queue.getInt("max-batch"),
-          queue.getDuration("tick"), queue.getDuration("ask-timeout"));
+      return new Settings(queue.getString("name"), queue.getDuration("visibility"), queue.getDuration("max-visibility"),
+          queue.getInt("max-deliveries"), queue.getInt("dedupe-window"), queue.getInt("snapshot-every"), queue.getInt("max-in-flight"),
+          queue.getInt("max-batch"), queue.getInt("max-depth"), queue.getDuration("full-retry-after"), queue.getInt("max-dead-letters"),
+          queue.getInt("dead-letter-page"), queue.getDuration("tick"), queue.getDuration("ask-timeout"));
     }
   }
 
@@ -344,7 +609,9 @@ public final class DurableQueue
         .onCommand(Nack.class, this::onNack)
         .onCommand(DeadLetter.class, this::onDeadLetter)
         .onCommand(GetStats.class, (s, c) -> Effect().reply(c.replyTo(), stats(s)))
-        .onCommand(GetDeadLetters.class, (s, c) -> Effect().reply(c.replyTo(), new DeadLetters(List.copyOf(s.deadLetters().values()))))
+        .onCommand(GetDeadLetters.class, this::onGetDeadLetters)
+        .onCommand(PurgeDeadLetters.class, this::onPurge)
+        .onCommand(RedriveDeadLetters.class, this::onRedrive)
         .onCommand(ExpireClaims.class, this::onExpireClaims)
         .build();
   }
@@ -361,6 +628,7 @@ public final class DurableQueue
     }
     Enqueued reply = new Enqueued(List.copyOf(accepted), List.copyOf(duplicates));
     if (fresh.isEmpty()) return Effect().reply(replyTo, reply);
+    if (state.depth() + fresh.size() > settings.maxDepth()) return full(state, replyTo);
     return Effect().persist(new JobsEnqueued(List.copyOf(fresh), clock.instant())).thenRun(next -> {
       Metrics.QUEUE_ENQUEUED.withTag("queue", settings.name()).increment(fresh.size());
       ctx.getLog().debug("event=queue_enqueued queue={} jobs={} duplicates={}", settings.name(), fresh.size(), duplicates.size());
@@ -369,8 +637,7 @@ public final class DurableQueue
   }
 
   private ReplyEffect<Event, State> onClaim(State state, Claim claim) {
-    List<String> ids = new ArrayList<>(Math.min(claim.max(), state.ready().size()));
-    for (Iterator<String> it = state.ready().keySet().iterator(); it.hasNext() && ids.size() < claim.max(); ) ids.add(it.next());
+    List<String> ids = state.nextReady(claim.strategies(), claim.max());
     if (ids.isEmpty()) return Effect().reply(claim.replyTo(), new Claimed(List.of()));
     JobsClaimed claimed = new JobsClaimed(List.copyOf(ids), UUID.randomUUID().toString(), clock.instant().plus(claim.visibility()));
     return Effect().persist(claimed).thenRun(next -> {
@@ -386,7 +653,7 @@ public final class DurableQueue
   }
 
   private ReplyEffect<Event, State> onAck(State state, Ack ack) {
-    if (!holds(state, ack.jobId(), ack.claimToken())) return Effect().reply(ack.replyTo(), new ClaimNotHeld(ack.jobId()));
+    if (!holds(state, ack.jobId(), ack.claimToken(), ack.strategies())) return Effect().reply(ack.replyTo(), notHeld(state, ack.jobId(), ack.strategies()));
     return Effect().persist(new JobAcked(ack.jobId())).thenRun(next -> {
       Metrics.QUEUE_PROCESSED.withTag("queue", settings.name()).withTag("outcome", "acked").increment();
       updateGauges(next);
@@ -397,7 +664,7 @@ public final class DurableQueue
     Set<String> acked = new LinkedHashSet<>();
     List<String> notHeld = new ArrayList<>(0);
     for (Acknowledgement a : batch.acks()) {
-      if (!holds(state, a.jobId(), a.claimToken()) || !acked.add(a.jobId())) notHeld.add(a.jobId());
+      if (!holds(state, a.jobId(), a.claimToken(), null) || !acked.add(a.jobId())) notHeld.add(a.jobId());
     }
     AckedBatch reply = new AckedBatch(List.copyOf(acked), List.copyOf(notHeld));
     if (acked.isEmpty()) return Effect().reply(batch.replyTo(), reply);
@@ -408,17 +675,20 @@ public final class DurableQueue
   }
 
   private ReplyEffect<Event, State> onNack(State state, Nack nack) {
-    if (!holds(state, nack.jobId(), nack.claimToken())) return Effect().reply(nack.replyTo(), new ClaimNotHeld(nack.jobId()));
-    Event event = fail(state, List.of(new Failure(nack.jobId(), nack.error()))).get(0);
-    boolean dead = event instanceof JobsDeadLettered;
-    return Effect().persist(event).thenRun(next -> afterFailures(next, List.of(event)))
+    if (!holds(state, nack.jobId(), nack.claimToken(), nack.strategies())) {
+      return Effect().reply(nack.replyTo(), notHeld(state, nack.jobId(), nack.strategies()));
+    }
+    List<Event> events = fail(state, List.of(new Failure(nack.jobId(), nack.error())));
+    boolean dead = events.get(0) instanceof JobsDeadLettered;
+    return Effect().persist(events).thenRun(next -> afterFailures(next, events))
         .thenReply(nack.replyTo(), next -> new Nacked(nack.jobId(), dead));
   }
 
   private ReplyEffect<Event, State> onDeadLetter(State state, DeadLetter c) {
-    if (!holds(state, c.jobId(), c.claimToken())) return Effect().reply(c.replyTo(), new ClaimNotHeld(c.jobId()));
-    Event event = new JobsDeadLettered(List.of(new Failure(c.jobId(), c.error())), clock.instant());
-    return Effect().persist(event).thenRun(next -> afterFailures(next, List.of(event)))
+    if (!holds(state, c.jobId(), c.claimToken(), null)) return Effect().reply(c.replyTo(), notHeld(state, c.jobId(), null));
+    List<Failure> dead = List.of(new Failure(c.jobId(), c.error()));
+    List<Event> events = withRetention(state, new ArrayList<>(List.of(new JobsDeadLettered(dead, clock.instant()))), dead);
+    return Effect().persist(events).thenRun(next -> afterFailures(next, events))
         .thenReply(c.replyTo(), next -> new Nacked(c.jobId(), true));
   }
 
@@ -443,16 +713,67 @@ public final class DurableQueue
       if (state.inFlight().get(f.jobId()).job().deliveries() >= settings.maxDeliveries()) dead.add(f);
       else released.add(f);
     }
-    List<Event> events = new ArrayList<>(2);
+    List<Event> events = new ArrayList<>(3);
     if (!released.isEmpty()) events.add(new JobsReleased(List.copyOf(released)));
     if (!dead.isEmpty()) events.add(new JobsDeadLettered(List.copyOf(dead), clock.instant()));
+    return withRetention(state, events, dead);
+  }
+
+  /** Appends the drop of the oldest dead letters when the arriving ones would pass max-dead-letters. */
+  private List<Event> withRetention(State state, List<Event> events, List<Failure> arriving) {
+    List<String> dropped = state.overflow(arriving, settings.maxDeadLetters());
+    if (!dropped.isEmpty()) events.add(new DeadLettersDropped(List.copyOf(dropped)));
     return events;
+  }
+
+  private ReplyEffect<Event, State> onGetDeadLetters(State state, GetDeadLetters c) {
+    List<Job> page = state.deadLetterPage(c.strategies(), c.after(), c.limit());
+    DeadLetterKey next = null;
+    if (page.size() > c.limit()) {
+      page = page.subList(0, c.limit());
+      next = page.get(page.size() - 1).key();
+    }
+    return Effect().reply(c.replyTo(), new DeadLetters(List.copyOf(page), state.deadLetterCount(c.strategies()), next));
+  }
+
+  private ReplyEffect<Event, State> onPurge(State state, PurgeDeadLetters c) {
+    List<String> notFound = new ArrayList<>(0);
+    List<String> ids = state.select(c.selection(), notFound);
+    DeadLettersChanged reply = new DeadLettersChanged(List.copyOf(ids), List.copyOf(notFound));
+    if (ids.isEmpty()) return Effect().reply(c.replyTo(), reply);
+    return Effect().persist(new DeadLettersPurged(reply.changed())).thenRun(next -> {
+      ctx.getLog().info("event=queue_dead_letters_purged queue={} jobs={} strategy={} byIds={}", settings.name(), ids.size(),
+          c.selection().strategy(), c.selection().jobIds() != null);
+      updateGauges(next);
+    }).thenReply(c.replyTo(), next -> reply);
+  }
+
+  private ReplyEffect<Event, State> onRedrive(State state, RedriveDeadLetters c) {
+    List<String> notFound = new ArrayList<>(0);
+    List<String> ids = state.select(c.selection(), notFound);
+    DeadLettersChanged reply = new DeadLettersChanged(List.copyOf(ids), List.copyOf(notFound));
+    if (ids.isEmpty()) return Effect().reply(c.replyTo(), reply);
+    if (state.depth() + ids.size() > settings.maxDepth()) return full(state, c.replyTo());
+    return Effect().persist(new DeadLettersRedriven(reply.changed())).thenRun(next -> {
+      ctx.getLog().info("event=queue_dead_letters_redriven queue={} jobs={} strategy={} byIds={}", settings.name(), ids.size(),
+          c.selection().strategy(), c.selection().jobIds() != null);
+      updateGauges(next);
+    }).thenReply(c.replyTo(), next -> reply);
+  }
+
+  private ReplyEffect<Event, State> full(State state, ActorRef<Reply> replyTo) {
+    ctx.getLog().info("event=queue_full queue={} depth={} maxDepth={}", settings.name(), state.depth(), settings.maxDepth());
+    return Effect().reply(replyTo, new QueueFull(state.depth(), settings.maxDepth()));
   }
 
   private void afterFailures(State next, List<Event> events) {
     for (Event e : events) {
       if (e instanceof JobsReleased r) {
         for (Failure f : r.jobs()) ctx.getLog().info("event=queue_job_released queue={} jobId={} error=\"{}\"", settings.name(), f.jobId(), f.error());
+      } else if (e instanceof DeadLettersDropped d) {
+        Metrics.QUEUE_DEAD_LETTERS_DROPPED.withTag("queue", settings.name()).increment(d.jobIds().size());
+        ctx.getLog().warn("event=queue_dead_letters_dropped queue={} jobs={} maxDeadLetters={} oldest={}", settings.name(), d.jobIds().size(),
+            settings.maxDeadLetters(), d.jobIds().get(0));
       } else if (e instanceof JobsDeadLettered d) {
         Metrics.QUEUE_DEAD_LETTERS.withTag("queue", settings.name()).increment(d.jobs().size());
         Metrics.QUEUE_PROCESSED.withTag("queue", settings.name()).withTag("outcome", "dead_lettered").increment(d.jobs().size());
@@ -464,9 +785,14 @@ public final class DurableQueue
     updateGauges(next);
   }
 
-  private static boolean holds(State state, String jobId, String claimToken) {
+  private static boolean holds(State state, String jobId, String claimToken, Set<String> strategies) {
     InFlight f = state.inFlight().get(jobId);
-    return f != null && f.claimToken().equals(claimToken);
+    return f != null && f.claimToken().equals(claimToken) && f.job().within(strategies);
+  }
+
+  /** Another strategy's job gets the answer an unknown one gets. */
+  private static Reply notHeld(State state, String jobId, Set<String> strategies) {
+    return state.visible(jobId, strategies) != null ? new ClaimNotHeld(jobId) : new UnknownJob(jobId);
   }
 
   private Stats stats(State s) {
@@ -490,6 +816,9 @@ public final class DurableQueue
         .onEvent(JobsAcked.class, (s, e) -> s.live().acked(e.jobIds()))
         .onEvent(JobsReleased.class, (s, e) -> s.live().released(e))
         .onEvent(JobsDeadLettered.class, (s, e) -> s.live().deadLettered(e))
+        .onEvent(DeadLettersPurged.class, (s, e) -> s.live().removedDead(e.jobIds()))
+        .onEvent(DeadLettersDropped.class, (s, e) -> s.live().removedDead(e.jobIds()))
+        .onEvent(DeadLettersRedriven.class, (s, e) -> s.live().redriven(e))
         .build();
   }
 

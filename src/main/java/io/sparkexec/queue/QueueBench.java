@@ -157,7 +157,8 @@ public final class QueueBench {
 
   private static QueueService queue(ActorSystem<?> system, String name) {
     // the dedupe window at the default's size, as in production
-    DurableQueue.Settings s = new DurableQueue.Settings(name, Duration.ofSeconds(30), 5, 10_000, 1000, 1000, BATCH, Duration.ofSeconds(1),
+    DurableQueue.Settings s = new DurableQueue.Settings(name, Duration.ofSeconds(30), Duration.ofHours(12), 5, 10_000, 1000, 1000, BATCH, 1_000_000,
+        Duration.ofSeconds(5), 10_000, 100, Duration.ofSeconds(1),
         Duration.ofSeconds(10));
     return new QueueService(system, system.systemActorOf(DurableQueue.create(s, Clock.systemUTC()), name + "-" + System.nanoTime(),
         Props.empty()), s);

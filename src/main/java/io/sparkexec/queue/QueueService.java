@@ -37,8 +37,8 @@ public final class QueueService {
   // tokens are UUIDs; anything much longer is not one of ours
   private static final int MAX_CLAIM_TOKEN = 64;
   private static final int MAX_ERROR_CHARS = 2000;
-  // half a day: a consumer that needs longer should nack and re-enqueue in parts
-  private static final long MAX_VISIBILITY_MS = 43_200_000L;
+  // the ids one purge or redrive may list
+  private static final String IDS_RULE = "must be a comma-separated list of job ids";
 
   public sealed interface Result {}
 
@@ -83,36 +83,77 @@ public final class QueueService {
     return ask(replyTo -> new DurableQueue.Enqueue(job, replyTo));
   }
 
-  /** Query parameters as sent (null: absent). */
-  public CompletionStage<Result> claim(String max, String visibilityMs) {
+  /** Query parameters as sent (null: absent); a scoped caller gets only its strategies' jobs. */
+  public CompletionStage<Result> claim(String max, String visibilityMs, Scope scope) {
     Long n = max == null ? Long.valueOf(1) : integer(max);
     if (n == null || n < 1 || n > settings.maxBatch()) {
       return refuse(Rejection.invalid("max", "INVALID_VALUE", "max must be an integer from 1 to " + settings.maxBatch()));
     }
     Long ms = visibilityMs == null ? Long.valueOf(settings.visibility().toMillis()) : integer(visibilityMs);
-    if (ms == null || ms < 1 || ms > MAX_VISIBILITY_MS) {
-      return refuse(Rejection.invalid("visibilityMs", "INVALID_VALUE", "visibilityMs must be an integer from 1 to " + MAX_VISIBILITY_MS));
+    long maxMs = settings.maxVisibility().toMillis();
+    if (ms == null || ms < 1 || ms > maxMs) {
+      return refuse(Rejection.invalid("visibilityMs", "INVALID_VALUE", "visibilityMs must be an integer from 1 to " + maxMs));
     }
-    return claim(n.intValue(), Duration.ofMillis(ms));
+    return ask(replyTo -> new DurableQueue.Claim(n.intValue(), Duration.ofMillis(ms), scope.strategies(), replyTo));
   }
 
-  /** {"job","claim"}. */
-  public CompletionStage<Result> ack(JsonNode body) {
+  /** {"job","claim"}: another strategy's job is answered as unknown. */
+  public CompletionStage<Result> ack(JsonNode body, Scope scope) {
     BodyFields f = new BodyFields(body, ACK_FIELDS);
     String job = f.matching("job", JOB_ID, JOB_ID_RULE, true);
     String claim = f.text("claim", true, MAX_CLAIM_TOKEN);
     if (f.rejection() != null) return refuse(f.rejection());
-    return ack(job, claim);
+    return ask(replyTo -> new DurableQueue.Ack(job, claim, scope.strategies(), replyTo));
   }
 
-  /** {"job","claim","error"}. */
-  public CompletionStage<Result> nack(JsonNode body) {
+  /** {"job","claim","error"}: another strategy's job is answered as unknown. */
+  public CompletionStage<Result> nack(JsonNode body, Scope scope) {
     BodyFields f = new BodyFields(body, NACK_FIELDS);
     String job = f.matching("job", JOB_ID, JOB_ID_RULE, true);
     String claim = f.text("claim", true, MAX_CLAIM_TOKEN);
     String error = f.text("error", true, MAX_ERROR_CHARS);
     if (f.rejection() != null) return refuse(f.rejection());
-    return nack(job, claim, error);
+    return ask(replyTo -> new DurableQueue.Nack(job, claim, error, scope.strategies(), replyTo));
+  }
+
+  /** A page of the dead letters the caller may see; {@code limit} and {@code cursor} as sent (null: absent). */
+  public CompletionStage<Result> deadLetters(String limit, String cursor, Scope scope) {
+    Long n = limit == null ? Long.valueOf(settings.deadLetterPage()) : integer(limit);
+    if (n == null || n < 1 || n > settings.deadLetterPage()) {
+      return refuse(Rejection.invalid("limit", "INVALID_VALUE", "limit must be an integer from 1 to " + settings.deadLetterPage()));
+    }
+    DurableQueue.DeadLetterKey after = null;
+    if (cursor != null) {
+      after = DurableQueue.DeadLetterKey.fromCursor(cursor);
+      if (after == null) return refuse(Rejection.invalid("cursor", "INVALID_VALUE", "cursor must be a nextCursor from an earlier page"));
+    }
+    DurableQueue.DeadLetterKey from = after;
+    return ask(replyTo -> new DurableQueue.GetDeadLetters(scope.strategies(), from, n.intValue(), replyTo));
+  }
+
+  /** Purges the selected dead letters ({@code ids} comma-separated, {@code strategy}: query parameters as sent). */
+  public CompletionStage<Result> purge(String ids, String strategy, Scope scope) {
+    return select(ids, strategy, scope, sel -> ask(replyTo -> new DurableQueue.PurgeDeadLetters(sel, replyTo)));
+  }
+
+  /** Moves the selected dead letters back to ready. */
+  public CompletionStage<Result> redrive(String ids, String strategy, Scope scope) {
+    return select(ids, strategy, scope, sel -> ask(replyTo -> new DurableQueue.RedriveDeadLetters(sel, replyTo)));
+  }
+
+  private CompletionStage<Result> select(String ids, String strategy, Scope scope,
+      Function<DurableQueue.DeadLetterSelection, CompletionStage<Result>> then) {
+    List<String> jobIds = null;
+    if (ids != null) {
+      jobIds = List.of(ids.split(",", -1));
+      if (jobIds.size() > settings.maxBatch()) {
+        return refuse(Rejection.invalid("ids", "INVALID_VALUE", "ids may list at most " + settings.maxBatch() + " job ids"));
+      }
+      for (String id : jobIds) if (!JOB_ID.matcher(id).matches()) return refuse(Rejection.invalid("ids", "INVALID_FORMAT", "ids " + IDS_RULE));
+    }
+    if (strategy != null && strategy.isEmpty()) return refuse(Rejection.invalid("strategy", "INVALID_VALUE", "strategy must not be empty"));
+    // a strategy outside the key's scope selects nothing, as if it had no dead letters
+    return then.apply(new DurableQueue.DeadLetterSelection(jobIds, strategy, scope.strategies()));
   }
 
   // ---- in-process callers (the signal consumer): values already checked ----
@@ -143,10 +184,6 @@ public final class QueueService {
 
   public CompletionStage<Result> stats() {
     return ask(DurableQueue.GetStats::new);
-  }
-
-  public CompletionStage<Result> deadLetters() {
-    return ask(DurableQueue.GetDeadLetters::new);
   }
 
   // ---- validation ----

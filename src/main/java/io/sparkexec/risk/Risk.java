@@ -9,6 +9,7 @@ import java.math.BigDecimal;
 import java.time.Clock;
 import java.time.Duration;
 import java.util.LinkedHashMap;
+import java.util.List;
 import java.util.Map;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionStage;
@@ -30,8 +31,8 @@ public final class Risk {
 
   private static final Logger log = LoggerFactory.getLogger(Risk.class);
 
-  public record Settings(TradingState initialState, Map<Limit, BigDecimal> defaults, Duration reservationTtl, int ledgerBatchSize,
-      Duration ledgerBatchWindow, int snapshotEvery, int auditKeep, Duration deadManMinWindow, Duration deadManMaxWindow) {
+  public record Settings(TradingState initialState, Map<Limit, BigDecimal> defaults, RiskBook.NodeBounds node, Duration reservationTtl,
+      int ledgerBatchSize, Duration ledgerBatchWindow, int snapshotEvery, int auditKeep, Duration deadManMinWindow, Duration deadManMaxWindow) {
 
     public static Settings fromConfig(Config risk) {
       TradingState initial;
@@ -40,9 +41,17 @@ public final class Risk {
       } catch (IllegalArgumentException e) {
         throw new IllegalArgumentException("spark.risk.initial-state must be one of ACTIVE, REDUCING, HALTED: " + risk.getString("initial-state"));
       }
-      return new Settings(initial, Limit.fromConfig(risk.getConfig("limits")), risk.getDuration("reservation-ttl"),
+      return new Settings(initial, Limit.fromConfig(risk.getConfig("limits")), nodeBounds(risk.getConfig("node")), risk.getDuration("reservation-ttl"),
           risk.getInt("ledger-batch-size"), Duration.ofMillis(risk.getLong("ledger-batch-ms")), risk.getInt("snapshot-every"),
           risk.getInt("audit-keep"), risk.getDuration("dead-man.min-window"), risk.getDuration("dead-man.max-window"));
+    }
+
+    /** spark.risk.node, each bound at least 1, so a bad value stops the start with its key named. */
+    public static RiskBook.NodeBounds nodeBounds(Config node) {
+      for (String key : List.of("max-open-orders", "max-orders-per-second", "max-strategies")) {
+        if (node.getInt(key) < 1) throw new IllegalArgumentException("spark.risk.node." + key + " must be at least 1: " + node.getInt(key));
+      }
+      return new RiskBook.NodeBounds(node.getInt("max-open-orders"), node.getInt("max-orders-per-second"), node.getInt("max-strategies"));
     }
   }
 
@@ -62,7 +71,7 @@ public final class Risk {
   public Risk(Settings settings, Clock clock, MarketData marketData) {
     this.settings = settings;
     this.clock = clock;
-    this.book = new RiskBook(clock, marketData, settings.defaults(), settings.reservationTtl());
+    this.book = new RiskBook(clock, marketData, settings.defaults(), settings.reservationTtl(), settings.node());
   }
 
   public OrderGuard guard() {
@@ -71,6 +80,11 @@ public final class Risk {
 
   public OrderGuard dryRunGuard() {
     return book.dryRunGuard();
+  }
+
+  /** For shadow orders: counted in the order rate, reserving nothing. */
+  public OrderGuard shadowGuard() {
+    return book.shadowGuard();
   }
 
   /** The hook for the feed's system channel. */

@@ -34,7 +34,9 @@ public final class RiskBench {
 
   public static void main(String[] args) {
     int seconds = args.length > 0 ? Integer.parseInt(args[0]) : 2;
-    Map<Limit, BigDecimal> limits = Limit.fromConfig(AppConfig.load().getConfig("spark.risk.limits"));
+    com.typesafe.config.Config risk = AppConfig.load().getConfig("spark.risk");
+    Map<Limit, BigDecimal> limits = Limit.fromConfig(risk.getConfig("limits"));
+    RiskBook.NodeBounds node = Risk.Settings.nodeBounds(risk.getConfig("node"));
     Instant now = Instant.now();
     MarketData market = symbol -> new MarketData.Quote(symbol, new BigDecimal("64999.90"), new BigDecimal("65000.10"), now);
     List<OrderRequest> requests = new ArrayList<>();
@@ -50,7 +52,7 @@ public final class RiskBench {
           RiskLedger.Ledger ledger = ledger(history, open, now);
           double foldNs = foldCost(ledger, now, seconds);
           for (TradingState state : new TradingState[] {TradingState.ACTIVE, TradingState.REDUCING}) {
-            RiskBook book = new RiskBook(Clock.systemUTC(), market, limits, Duration.ofSeconds(15));
+            RiskBook book = new RiskBook(Clock.systemUTC(), market, limits, Duration.ofSeconds(15), node);
             book.ledgerRecovered(ledger);
             book.guardrailsChanged(new Guardrails.State(state, "bench", "bench", now, Map.of(), List.of()));
             double ns = checkCost(book.guard(), requests, seconds);

@@ -15,10 +15,12 @@ import java.time.Duration;
 import java.time.Instant;
 import java.time.LocalDate;
 import java.util.HashMap;
+import java.util.HashSet;
 import java.util.Iterator;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.Set;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -40,12 +42,25 @@ public final class RiskBook {
   private record Reservation(OrderRequest request, String strategy, String symbol, Side side, BigDecimal quantity, BigDecimal notional,
       LocalDate day, Instant at) {}
 
-  private record Window(long second, int count) {}
+  /**
+   * What the node takes of all strategies together, whatever names they invent: open orders
+   * (each costs heap until final), places per second, and distinct strategies (each grows
+   * per-strategy state for good: positions, SLOs, ledger sums).
+   */
+  public record NodeBounds(int maxOpenOrders, int maxOrdersPerSecond, int maxStrategies) {}
+
+  /** What a passed check takes: a reservation and a rate slot (real orders), a rate slot only (shadow orders), or nothing. */
+  private enum Mode {
+    RESERVE,
+    RATE_ONLY,
+    DRY_RUN
+  }
 
   private final Clock clock;
   private final MarketData marketData;
   private final Map<Limit, BigDecimal> defaults;
   private final Duration reservationTtl;
+  private final NodeBounds node;
   private Guardrails.State guardrails;
   private Map<Limit, BigDecimal> limits;
   private RiskLedger.Ledger ledger;
@@ -55,13 +70,20 @@ public final class RiskBook {
   private final Map<SumKey, BigDecimal> reservedNotional = new HashMap<>();
   private final Map<String, Integer> reservedCount = new HashMap<>();
   private final Map<SideKey, BigDecimal> reservedQuantity = new HashMap<>();
-  private final Map<String, Window> windows = new HashMap<>();
+  private int reservedTotal;
+  // strategies held by a reservation that the ledger has not seen yet: they count toward maxStrategies
+  private final Set<String> reservedNewStrategies = new HashSet<>();
+  // the order-rate window (fixed one-second windows): cleared when the second changes, so it holds only this second's strategies
+  private long windowSecond = Long.MIN_VALUE;
+  private final Map<String, Integer> inSecond = new HashMap<>();
+  private int nodeInSecond;
 
-  public RiskBook(Clock clock, MarketData marketData, Map<Limit, BigDecimal> defaults, Duration reservationTtl) {
+  public RiskBook(Clock clock, MarketData marketData, Map<Limit, BigDecimal> defaults, Duration reservationTtl, NodeBounds node) {
     this.clock = clock;
     this.marketData = marketData;
     this.defaults = Map.copyOf(defaults);
     this.reservationTtl = reservationTtl;
+    this.node = node;
     this.limits = Map.copyOf(defaults);
   }
 
@@ -73,7 +95,7 @@ public final class RiskBook {
     return new OrderGuard() {
       @Override
       public Rejection check(OrderRequest request) {
-        return RiskBook.this.check(request, true);
+        return RiskBook.this.check(request, Mode.RESERVE);
       }
 
       @Override
@@ -83,9 +105,21 @@ public final class RiskBook {
     };
   }
 
-  /** The same checks, counting nothing: for shadow orders, which never reach a venue. */
+  /**
+   * The same per-strategy checks, counting nothing and leaving out the node's bounds: for the
+   * executor's own synthetic orders (canary, warm-up), which a full node must still let through.
+   */
   public OrderGuard dryRunGuard() {
-    return r -> check(r, false);
+    return r -> check(r, Mode.DRY_RUN);
+  }
+
+  /**
+   * Shadow orders: the same checks, and they take their slot in the per-strategy and node order
+   * rate (each is a journal write) but reserve no exposure: they never reach a venue, and the few
+   * that rest live only in the shadow book's bounded memory, so the open-order bounds do not apply.
+   */
+  public OrderGuard shadowGuard() {
+    return r -> check(r, Mode.RATE_ONLY);
   }
 
   public synchronized void guardrailsChanged(Guardrails.State state) {
@@ -97,7 +131,12 @@ public final class RiskBook {
   /** The ledger folded a batch (called under this lock, see {@link RiskLedger.Deps}): what it folded is no longer reserved. */
   public synchronized void ledgerFolded(RiskLedger.Ledger state, List<RiskLedger.Fact> folded) {
     ledger = state;
-    for (RiskLedger.Fact f : folded) if (f instanceof RiskLedger.Accepted) unreserve(reservations.remove(f.orderId()));
+    for (RiskLedger.Fact f : folded) {
+      if (f instanceof RiskLedger.Accepted a) {
+        unreserve(reservations.remove(a.orderId()));
+        reservedNewStrategies.remove(a.strategy());
+      }
+    }
   }
 
   public synchronized void ledgerRecovered(RiskLedger.Ledger state) {
@@ -122,7 +161,7 @@ public final class RiskBook {
     return ledgerRecovered ? ledger.positions() : Map.of();
   }
 
-  private synchronized Rejection check(OrderRequest r, boolean reserve) {
+  private synchronized Rejection check(OrderRequest r, Mode mode) {
     if (!isReady()) {
       return new Rejection(Rejection.Kind.UNAVAILABLE, "RISK_NOT_READY", "the guardrails are still recovering; retry shortly", null, Map.of());
     }
@@ -155,15 +194,29 @@ public final class RiskBook {
       hit = atMost(Limit.MAX_OPEN_ORDERS_PER_STRATEGY, BigDecimal.valueOf(ledger.openCount(strategy) + reservedOpen), BigDecimal.ONE);
     }
     long second = now.getEpochSecond();
-    Window window = windows.get(strategy);
-    int inWindow = window != null && window.second() == second ? window.count() : 0;
+    if (second != windowSecond) {
+      windowSecond = second;
+      inSecond.clear();
+      nodeInSecond = 0;
+    }
+    int inWindow = mode == Mode.DRY_RUN ? 0 : inSecond.getOrDefault(strategy, 0);
     if (hit == null) hit = atMost(Limit.MAX_ORDERS_PER_SECOND_PER_STRATEGY, BigDecimal.valueOf(inWindow), BigDecimal.ONE);
+    if (hit == null && mode == Mode.RESERVE) hit = nodeOpenAndStrategies(strategy);
+    if (hit == null && mode != Mode.DRY_RUN && nodeInSecond >= node.maxOrdersPerSecond()) {
+      hit = nodeBound(Rejection.Kind.TOO_MANY, "NODE_RATE_LIMIT", "nodeMaxOrdersPerSecond", node.maxOrdersPerSecond(), nodeInSecond, null,
+          "the node takes at most " + node.maxOrdersPerSecond() + " orders per second across all strategies; retry in a second");
+    }
     if (hit != null) {
       Metrics.RISK_REJECTIONS.withTag("limit", (String) hit.details().get("limit")).increment();
       return hit;
     }
-    if (reserve) {
-      windows.put(strategy, new Window(second, inWindow + 1));
+    if (mode != Mode.DRY_RUN) {
+      inSecond.merge(strategy, 1, Integer::sum);
+      nodeInSecond++;
+    }
+    if (mode == Mode.RESERVE) {
+      if (!ledger.knows(strategy)) reservedNewStrategies.add(strategy);
+      reservedTotal++;
       Reservation res = new Reservation(r, strategy, r.symbol(), r.side(), r.quantity(), notional == null ? BigDecimal.ZERO : notional, today, now);
       reservations.put(r.clientOrderId(), res);
       reservedNotional.merge(symbolKey(today, res.symbol()), res.notional(), BigDecimal::add);
@@ -174,6 +227,33 @@ public final class RiskBook {
     return null;
   }
 
+  /**
+   * The node's capacity, all strategies together: open orders (journaled and reserved) under
+   * maxOpenOrders, 429 (it frees as orders fill or are canceled: back off and retry), and a strategy
+   * name no order has used yet only while fewer than maxStrategies are known, 422 (it never frees by waiting).
+   */
+  private Rejection nodeOpenAndStrategies(String strategy) {
+    int strategies = ledger.strategyCount() + reservedNewStrategies.size();
+    if (!ledger.knows(strategy) && !reservedCount.containsKey(strategy) && strategies >= node.maxStrategies()) {
+      return nodeBound(Rejection.Kind.RULE, "TOO_MANY_STRATEGIES", "maxStrategies", node.maxStrategies(), strategies, "strategy",
+          "the node knows " + strategies + " strategies, its maximum: use a strategy that has traded before");
+    }
+    int open = ledger.openTotal() + reservedTotal;
+    if (open >= node.maxOpenOrders()) {
+      return nodeBound(Rejection.Kind.TOO_MANY, "NODE_OPEN_ORDER_CAP", "nodeMaxOpenOrders", node.maxOpenOrders(), open, null,
+          "the node holds " + open + " open orders, its maximum across all strategies; retry once orders have filled or been canceled");
+    }
+    return null;
+  }
+
+  private static Rejection nodeBound(Rejection.Kind kind, String code, String limit, int max, int used, String field, String message) {
+    Map<String, Object> details = new LinkedHashMap<>();
+    details.put("limit", limit);
+    details.put("limitValue", String.valueOf(max));
+    details.put("used", String.valueOf(used));
+    return new Rejection(kind, code, message, field, details);
+  }
+
   /** The request's order was not journaled: its reservation and its slot in the rate window are given back. */
   private synchronized void release(OrderRequest r) {
     Reservation res = reservations.get(r.clientOrderId());
@@ -181,9 +261,9 @@ public final class RiskBook {
     if (res == null || res.request() != r) return;
     reservations.remove(r.clientOrderId());
     unreserve(res);
-    Window window = windows.get(res.strategy());
-    if (window != null && window.second() == res.at().getEpochSecond() && window.count() > 0) {
-      windows.put(res.strategy(), new Window(window.second(), window.count() - 1));
+    if (res.at().getEpochSecond() == windowSecond) {
+      inSecond.computeIfPresent(res.strategy(), (k, n) -> n > 1 ? n - 1 : null);
+      if (nodeInSecond > 0) nodeInSecond--;
     }
   }
 
@@ -272,7 +352,8 @@ public final class RiskBook {
     if (res == null) return;
     reservedNotional.computeIfPresent(symbolKey(res.day(), res.symbol()), (k, v) -> zeroToNull(v.subtract(res.notional())));
     reservedNotional.computeIfPresent(strategyKey(res.day(), res.strategy()), (k, v) -> zeroToNull(v.subtract(res.notional())));
-    reservedCount.computeIfPresent(res.strategy(), (k, v) -> v > 1 ? v - 1 : null);
+    reservedTotal--;
+    if (reservedCount.computeIfPresent(res.strategy(), (k, v) -> v > 1 ? v - 1 : null) == null) reservedNewStrategies.remove(res.strategy());
     reservedQuantity.computeIfPresent(new SideKey(res.strategy(), res.symbol(), res.side()), (k, v) -> zeroToNull(v.subtract(res.quantity())));
   }
 

@@ -13,9 +13,11 @@ import java.time.ZoneOffset;
 import java.util.ArrayList;
 import java.util.Collections;
 import java.util.HashMap;
+import java.util.HashSet;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.Set;
 import java.util.function.BiConsumer;
 import java.util.function.Consumer;
 import org.apache.pekko.Done;
@@ -117,8 +119,8 @@ public final class RiskLedger extends EventSourcedBehaviorWithEnforcedReplies<Ri
    * its class name), so snapshots written before still load. {@code recentlyClosed} is in closing order.
    */
   public record State(long offset, LocalDate day, Map<String, BigDecimal> notionalBySymbol, Map<String, BigDecimal> notionalByStrategy,
-      Map<String, Map<String, BigDecimal>> positions, Map<String, OpenOrder> open, Map<String, OpenOrder> recentlyClosed)
-      implements CborSerializable {}
+      Map<String, Map<String, BigDecimal>> positions, Map<String, OpenOrder> open, Map<String, OpenOrder> recentlyClosed,
+      Set<String> strategies) implements CborSerializable {}
 
   /**
    * The folded ledger: the behaviour's state. Mutable and folded in place, so a batch costs O(its facts), never O(open
@@ -130,7 +132,8 @@ public final class RiskLedger extends EventSourcedBehaviorWithEnforcedReplies<Ri
    * {@code positions}: (strategy, symbol) -> net filled quantity (buys minus sells). The open counts
    * and the open remaining per (strategy, symbol, side) are running sums over {@code open}.
    * {@code recentlyClosed}: the last {@value #RECENTLY_CLOSED} closed orders, for fills that trail a
-   * cancel and for retries of a closed order.
+   * cancel and for retries of a closed order. {@code strategies}: every strategy an accepted order
+   * ever named, kept for good (positions are), so the node can bound how many there are.
    */
   public static final class Ledger {
 
@@ -149,6 +152,7 @@ public final class RiskLedger extends EventSourcedBehaviorWithEnforcedReplies<Ri
     private final Map<String, OpenOrder> open = new HashMap<>();
     private final Map<String, Integer> openByStrategy = new HashMap<>();
     private final Map<SideKey, BigDecimal> openRemaining = new HashMap<>();
+    private final Set<String> strategies = new HashSet<>();
     private final LinkedHashMap<String, OpenOrder> recentlyClosed = new LinkedHashMap<>(16, 0.75f, false) {
       @Override
       protected boolean removeEldestEntry(Map.Entry<String, OpenOrder> eldest) {
@@ -173,6 +177,14 @@ public final class RiskLedger extends EventSourcedBehaviorWithEnforcedReplies<Ri
       s.positions().forEach((strategy, bySymbol) -> bySymbol.forEach((symbol, q) -> state.positions.put(new PositionKey(strategy, symbol), q)));
       s.open().forEach(state::opened);
       state.recentlyClosed.putAll(s.recentlyClosed());
+      if (s.strategies() != null) {
+        state.strategies.addAll(s.strategies());
+      } else {
+        // a snapshot from before the set was kept: the strategies its maps still name
+        state.strategies.addAll(s.notionalByStrategy().keySet());
+        state.strategies.addAll(s.positions().keySet());
+        state.strategies.addAll(state.openByStrategy.keySet());
+      }
       return state;
     }
 
@@ -202,6 +214,20 @@ public final class RiskLedger extends EventSourcedBehaviorWithEnforcedReplies<Ri
       return openByStrategy.getOrDefault(strategy, 0);
     }
 
+    /** Open orders of every strategy together. */
+    public int openTotal() {
+      return open.size();
+    }
+
+    /** An accepted order has named this strategy. */
+    public boolean knows(String strategy) {
+      return strategies.contains(strategy);
+    }
+
+    public int strategyCount() {
+      return strategies.size();
+    }
+
     public Exposure exposure(String strategy, String symbol, Side side) {
       return new Exposure(position(strategy, symbol), openRemaining.getOrDefault(new SideKey(strategy, symbol, side), BigDecimal.ZERO));
     }
@@ -228,7 +254,7 @@ public final class RiskLedger extends EventSourcedBehaviorWithEnforcedReplies<Ri
       Map<String, Map<String, BigDecimal>> pos = new HashMap<>();
       positions().forEach((strategy, bySymbol) -> pos.put(strategy, Map.copyOf(bySymbol)));
       return new State(offset, day, Map.copyOf(notionalBySymbol), Map.copyOf(notionalByStrategy), Map.copyOf(pos), Map.copyOf(open),
-          Collections.unmodifiableMap(new LinkedHashMap<>(recentlyClosed)));
+          Collections.unmodifiableMap(new LinkedHashMap<>(recentlyClosed)), Set.copyOf(strategies));
     }
 
     Ledger apply(Applied e) {
@@ -252,6 +278,7 @@ public final class RiskLedger extends EventSourcedBehaviorWithEnforcedReplies<Ri
             notionalBySymbol.merge(a.symbol(), a.notional(), BigDecimal::add);
             notionalByStrategy.merge(a.strategy(), a.notional(), BigDecimal::add);
           }
+          strategies.add(a.strategy());
           opened(a.orderId(), new OpenOrder(a.strategy(), a.symbol(), a.side(), a.quantity()));
         } else if (fact instanceof Filled f) {
           filled(f);

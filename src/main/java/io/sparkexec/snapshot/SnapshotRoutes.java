@@ -18,8 +18,11 @@ import io.sparkexec.http.RouteMetrics;
 import io.sparkexec.order.BodyFields;
 import io.sparkexec.order.OrderRoutes;
 import java.io.IOException;
+import java.util.LinkedHashMap;
 import java.util.List;
+import java.util.Map;
 import java.util.Set;
+import org.apache.pekko.http.javadsl.model.HttpResponse;
 import org.apache.pekko.http.javadsl.model.StatusCodes;
 import org.apache.pekko.http.javadsl.server.Route;
 import org.apache.pekko.http.javadsl.unmarshalling.Unmarshaller;
@@ -62,8 +65,26 @@ public final class SnapshotRoutes {
       String name = f.matching("name", SnapshotStore.NAME, SnapshotStore.NAME_RULE, true);
       JsonNode data = f.value("data", false);
       if (f.rejection() != null) return complete(OrderRoutes.refused(f.rejection()));
-      return completeWithFuture(snapshots.create(name, data).thenApply(entry -> Json.response(StatusCodes.CREATED, entry)));
+      return completeWithFuture(snapshots.create(name, data).thenApply(SnapshotRoutes::created));
     }));
+  }
+
+  /**
+   * 507 for a full quota: the server cannot store it, and waiting does not help (only retention,
+   * an operator or when-full = prune-oldest frees room), so not 429 with a Retry-After.
+   */
+  private static HttpResponse created(Snapshots.Created created) {
+    if (created instanceof Snapshots.Stored stored) return Json.response(StatusCodes.CREATED, stored.entry());
+    Snapshots.QuotaFull full = (Snapshots.QuotaFull) created;
+    Map<String, Object> details = new LinkedHashMap<>();
+    details.put("count", full.count());
+    details.put("bytes", full.bytes());
+    details.put("sizeBytes", full.sizeBytes());
+    details.put("maxCount", full.maxCount());
+    details.put("maxTotalBytes", full.maxTotalBytes());
+    return ApiErrors.response(507, "SNAPSHOT_QUOTA_FULL", "the snapshot store holds " + full.count() + " snapshots (" + full.bytes()
+        + " bytes); with this one (" + full.sizeBytes() + " bytes) it would pass its quota of " + full.maxCount() + " snapshots or "
+        + full.maxTotalBytes() + " bytes", null, details);
   }
 
   private Route list() {

@@ -119,6 +119,28 @@ public final class SnapshotStore {
     return new Swept(snapshots, temps);
   }
 
+  /**
+   * Deletes the oldest snapshots (by their time) until at most {@code maxCount} files and
+   * {@code maxBytes} in all are left, never {@code keepFile}; returns what it deleted. The
+   * directory holds at most the quota plus one snapshot, so the listing it starts from is small.
+   */
+  public List<Entry> pruneToQuota(int maxCount, long maxBytes, String keepFile) throws IOException {
+    List<Entry> newestFirst = list();
+    int count = newestFirst.size();
+    long bytes = 0;
+    for (Entry e : newestFirst) bytes += e.sizeBytes();
+    List<Entry> deleted = new ArrayList<>();
+    for (int i = newestFirst.size() - 1; i >= 0 && (count > maxCount || bytes > maxBytes); i--) {
+      Entry oldest = newestFirst.get(i);
+      if (oldest.file().equals(keepFile)) continue;
+      if (Files.deleteIfExists(dir.resolve(oldest.file()))) deleted.add(oldest);
+      count--;
+      bytes -= oldest.sizeBytes();
+    }
+    if (!deleted.isEmpty()) syncDirectory();
+    return deleted;
+  }
+
   private Entry entry(Path p) throws IOException {
     Matcher m = FILE.matcher(p.getFileName().toString());
     if (!m.matches() || !Files.isRegularFile(p)) return null;

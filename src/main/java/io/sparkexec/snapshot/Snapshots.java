@@ -37,15 +37,32 @@ public final class Snapshots {
 
   private static final Logger log = LoggerFactory.getLogger(Snapshots.class);
 
-  public record Settings(Path dir, Duration retention, Duration sweepEvery, Duration tempGrace) {
+  /** {@code pruneWhenFull}: a snapshot past the quota deletes the oldest ones (true) or is refused (false). */
+  public record Settings(Path dir, Duration retention, Duration sweepEvery, Duration tempGrace, int maxCount, long maxTotalBytes,
+      boolean pruneWhenFull) {
     public static Settings fromConfig(com.typesafe.config.Config snapshot) {
       Path dir = Path.of(snapshot.getString("dir"));
       // the Pekko snapshot store's directory holds entity snapshots that retention here would destroy
       if (dir.normalize().endsWith("entities")) throw new IllegalStateException("SNAPSHOT_DIR must not be the entity snapshot store: " + dir);
+      String whenFull = snapshot.getString("when-full");
+      if (!whenFull.equals("prune-oldest") && !whenFull.equals("refuse")) {
+        throw new IllegalArgumentException("spark.snapshot.when-full must be prune-oldest or refuse: " + whenFull);
+      }
+      if (snapshot.getInt("max-count") < 1 || snapshot.getBytes("max-total-bytes") < 1) {
+        throw new IllegalArgumentException("spark.snapshot.max-count and max-total-bytes must be at least 1");
+      }
       return new Settings(dir, Duration.ofDays(snapshot.getInt("retention-days")), snapshot.getDuration("sweep-every"),
-          snapshot.getDuration("temp-grace"));
+          snapshot.getDuration("temp-grace"), snapshot.getInt("max-count"), snapshot.getBytes("max-total-bytes"), whenFull.equals("prune-oldest"));
     }
   }
+
+  /** What a create answers: the snapshot written, or the quota it would have passed (nothing written). */
+  public sealed interface Created {}
+
+  public record Stored(SnapshotStore.Entry entry) implements Created {}
+
+  /** {@code count} and {@code bytes}: what the directory holds now; {@code sizeBytes}: the snapshot refused. */
+  public record QuotaFull(int count, long bytes, long sizeBytes, int maxCount, long maxTotalBytes) implements Created {}
 
   /** The rooms an executor-state snapshot reads. */
   public record Sources(OrderService orders, Risk risk, QueueService queue) {}
@@ -76,7 +93,13 @@ public final class Snapshots {
   CompletionStage<SnapshotStore.Swept> sweep(Duration tempGrace) {
     return CompletableFuture.supplyAsync(() -> {
       try {
-        SnapshotStore.Swept swept = store.sweep(clock.instant(), settings.retention(), tempGrace);
+        SnapshotStore.Swept aged = store.sweep(clock.instant(), settings.retention(), tempGrace);
+        // a quota lowered since the last start prunes at once (refuse mode keeps what is there: it only stops new ones)
+        int overQuota;
+        synchronized (store) {
+          overQuota = settings.pruneWhenFull() ? store.pruneToQuota(settings.maxCount(), settings.maxTotalBytes(), null).size() : 0;
+        }
+        SnapshotStore.Swept swept = new SnapshotStore.Swept(aged.snapshots() + overQuota, aged.tempFiles());
         if (swept.snapshots() > 0) Metrics.SNAPSHOTS_RETENTION_DELETED.withTag("kind", "snapshot").increment(swept.snapshots());
         if (swept.tempFiles() > 0) Metrics.SNAPSHOTS_RETENTION_DELETED.withTag("kind", "temp").increment(swept.tempFiles());
         log.info("event=snapshot_retention dir={} retentionDays={} deletedSnapshots={} deletedTempFiles={}", settings.dir(),
@@ -91,8 +114,13 @@ public final class Snapshots {
 
   private volatile Consumer<Boolean> outcomeListener = ok -> {};
 
-  /** Writes {@code data}, or the executor's state when it is null, as the snapshot {@code name}. */
-  public CompletionStage<SnapshotStore.Entry> create(String name, JsonNode data) {
+  /**
+   * Writes {@code data}, or the executor's state when it is null, as the snapshot {@code name},
+   * within the quota (count and total bytes): past it the oldest are pruned after the write, or
+   * (refuse mode, or a snapshot larger than the whole quota) nothing is written. Writes are one at
+   * a time (the store's monitor, on the blocking executor), so two cannot both take the last room.
+   */
+  public CompletionStage<Created> create(String name, JsonNode data) {
     Instant at = clock.instant();
     CompletionStage<Object> content = data != null ? CompletableFuture.completedFuture(data) : executorState();
     return content.thenApplyAsync(c -> {
@@ -102,16 +130,39 @@ public final class Snapshots {
       doc.put("kind", data != null ? "data" : "executor");
       doc.put(data != null ? "data" : "state", c);
       try {
-        SnapshotStore.Entry entry = store.write(name, at, Json.bytes(doc));
-        Metrics.SNAPSHOTS_CREATED.withoutTags().increment();
-        Metrics.SNAPSHOT_SIZE.withoutTags().update(entry.sizeBytes());
-        log.info("event=snapshot_created name={} file={} sizeBytes={}", name, entry.file(), entry.sizeBytes());
-        return entry;
+        return write(name, at, Json.bytes(doc));
       } catch (IOException e) {
         log.error("event=snapshot_failed name={} error=\"{}\"", name, e.toString());
         throw new UncheckedIOException(e);
       }
-    }, blocking).whenComplete((entry, error) -> outcomeListener.accept(error == null));
+    }, blocking).whenComplete((created, error) -> {
+      // a refusal is the quota working, not a failed write: it stays out of the snapshot SLO
+      if (!(created instanceof QuotaFull)) outcomeListener.accept(error == null);
+    });
+  }
+
+  private Created write(String name, Instant at, byte[] json) throws IOException {
+    synchronized (store) {
+      List<SnapshotStore.Entry> existing = store.list();
+      long bytes = 0;
+      for (SnapshotStore.Entry e : existing) bytes += e.sizeBytes();
+      boolean over = existing.size() + 1 > settings.maxCount() || bytes + json.length > settings.maxTotalBytes();
+      if (json.length > settings.maxTotalBytes() || (over && !settings.pruneWhenFull())) {
+        log.warn("event=snapshot_refused name={} reason=quota count={} bytes={} sizeBytes={} maxCount={} maxTotalBytes={}", name,
+            existing.size(), bytes, json.length, settings.maxCount(), settings.maxTotalBytes());
+        return new QuotaFull(existing.size(), bytes, json.length, settings.maxCount(), settings.maxTotalBytes());
+      }
+      SnapshotStore.Entry entry = store.write(name, at, json);
+      Metrics.SNAPSHOTS_CREATED.withoutTags().increment();
+      Metrics.SNAPSHOT_SIZE.withoutTags().update(entry.sizeBytes());
+      log.info("event=snapshot_created name={} file={} sizeBytes={}", name, entry.file(), entry.sizeBytes());
+      if (over) {
+        List<SnapshotStore.Entry> pruned = store.pruneToQuota(settings.maxCount(), settings.maxTotalBytes(), entry.file());
+        Metrics.SNAPSHOTS_RETENTION_DELETED.withTag("kind", "snapshot").increment(pruned.size());
+        log.info("event=snapshot_quota_pruned deleted={} kept={}", pruned.size(), settings.maxCount());
+      }
+      return new Stored(entry);
+    }
   }
 
   /** Who hears whether each snapshot write succeeded: the snapshot-success SLO. */

@@ -208,4 +208,26 @@ class FeedOrdersIT {
     return server.send(HttpRequest.newBuilder(server.uri("/api/private/websocket/status")).header("X-API-Key", "admin-dev-key").GET().build())
         .json();
   }
+
+  /** A system event about one strategy (here a dead-man firing) reaches keys that see it, not a key bound to another. */
+  @Test
+  void aStrategysSystemEventsReachOnlyKeysThatSeeIt() throws Exception {
+    try (JdkWsClient alpha = connect("channels=system", ALPHA_KEY); JdkWsClient unbound = connect("channels=system", TestServer.TRADER_KEY)) {
+      assertEquals(200, server.post("/api/private/heartbeat", "{\"strategy\":\"beta\",\"windowMs\":500}").status());
+      JsonNode beta = nextAboutAStrategy(unbound);
+      assertEquals("beta", beta.path("strategy").asText(), beta::toString);
+      assertEquals(200, server.post("/api/private/heartbeat", "{\"strategy\":\"alpha\",\"windowMs\":500}").status());
+      JsonNode own = nextAboutAStrategy(alpha);
+      // the system channel is ordered per connection: beta's firing, sent first, would have come before alpha's
+      assertEquals("alpha", own.path("strategy").asText(), () -> "alpha's key saw another strategy's event: " + own);
+    }
+  }
+
+  /** The next system message naming a strategy (node-wide ones, such as SLO alerts, may come between). */
+  static JsonNode nextAboutAStrategy(JdkWsClient c) throws InterruptedException {
+    while (true) {
+      JsonNode m = c.next("system");
+      if (m.hasNonNull("strategy")) return m;
+    }
+  }
 }

@@ -1,6 +1,7 @@
 package io.sparkexec.order;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertInstanceOf;
 import static org.junit.jupiter.api.Assertions.assertNull;
 import static org.junit.jupiter.api.Assertions.assertTrue;
@@ -267,7 +268,11 @@ class OrderDeskTest {
     }
 
     List<Order> open(String strategy) {
-      return kit.<OpenOrders>runCommand(replyTo -> new ListOpen(strategy, replyTo)).reply().orders();
+      return page(strategy == null ? null : java.util.Set.of(strategy), null, Integer.MAX_VALUE).orders();
+    }
+
+    OpenOrders page(java.util.Set<String> strategies, Order.ListingKey after, int limit) {
+      return kit.<OpenOrders>runCommand(replyTo -> new ListOpen(strategies, after, limit, replyTo)).reply();
     }
 
     /**
@@ -455,6 +460,16 @@ class OrderDeskTest {
     OpenOrders started = f.kit.<OpenOrders>runCommand(OrderDesk.Start::new).reply();
     assertEquals(f.symbol, started.symbol());
     assertEquals(f.open(null), started.orders());
+
+    // pages: a limit, a cursor after the last one listed, and whether more follow
+    OpenOrders first = f.page(null, null, 1);
+    assertEquals(List.of(a), first.orders().stream().map(Order::clientOrderId).toList());
+    assertTrue(first.more());
+    OpenOrders second = f.page(null, first.orders().get(0).listingKey(), 1);
+    assertEquals(List.of(b), second.orders().stream().map(Order::clientOrderId).toList());
+    assertFalse(second.more());
+    assertEquals(List.of(b), f.page(java.util.Set.of("s2", "s9"), null, 5).orders().stream().map(Order::clientOrderId).toList());
+    assertEquals(List.of(), f.page(java.util.Set.of("s1"), first.orders().get(0).listingKey(), 5).orders(), "after s1's only order");
   }
 
   // ---- cancel ----

@@ -15,6 +15,15 @@ import io.sparkexec.queue.DurableQueue.ClaimNotHeld;
 import io.sparkexec.queue.DurableQueue.Claimed;
 import io.sparkexec.queue.DurableQueue.ClaimedJob;
 import io.sparkexec.queue.DurableQueue.Command;
+import io.sparkexec.queue.DurableQueue.DeadLetterKey;
+import io.sparkexec.queue.DurableQueue.DeadLetterSelection;
+import io.sparkexec.queue.DurableQueue.DeadLettersChanged;
+import io.sparkexec.queue.DurableQueue.DeadLettersDropped;
+import io.sparkexec.queue.DurableQueue.DeadLettersPurged;
+import io.sparkexec.queue.DurableQueue.PurgeDeadLetters;
+import io.sparkexec.queue.DurableQueue.QueueFull;
+import io.sparkexec.queue.DurableQueue.RedriveDeadLetters;
+import io.sparkexec.queue.DurableQueue.UnknownJob;
 import io.sparkexec.queue.DurableQueue.DeadLetter;
 import io.sparkexec.queue.DurableQueue.DeadLetters;
 import io.sparkexec.queue.DurableQueue.Enqueue;
@@ -44,6 +53,7 @@ import java.time.Instant;
 import java.util.LinkedHashMap;
 import java.util.LinkedHashSet;
 import java.util.List;
+import java.util.Set;
 import java.util.concurrent.atomic.AtomicInteger;
 import org.apache.pekko.actor.testkit.typed.annotations.JUnit5TestKit;
 import org.apache.pekko.actor.testkit.typed.javadsl.ActorTestKit;
@@ -80,9 +90,13 @@ class DurableQueueTest {
     final EventSourcedBehaviorTestKit<Command, Event, State> kit;
 
     Fixture(int maxDeliveries, int dedupeWindow, int snapshotEvery) {
+      this(maxDeliveries, dedupeWindow, snapshotEvery, 1000, 1000);
+    }
+
+    Fixture(int maxDeliveries, int dedupeWindow, int snapshotEvery, int maxDepth, int maxDeadLetters) {
       // the tick never fires within a test: the tests send ExpireClaims themselves
-      DurableQueue.Settings settings = new DurableQueue.Settings("q" + names.incrementAndGet(), VISIBILITY, maxDeliveries, dedupeWindow,
-          snapshotEvery, 100, 100, Duration.ofHours(1), Duration.ofSeconds(5));
+      DurableQueue.Settings settings = new DurableQueue.Settings("q" + names.incrementAndGet(), VISIBILITY, Duration.ofHours(12), maxDeliveries,
+          dedupeWindow, snapshotEvery, 100, 100, maxDepth, Duration.ofSeconds(5), maxDeadLetters, 100, Duration.ofHours(1), Duration.ofSeconds(5));
       kit = EventSourcedBehaviorTestKit.create(testKit.system(), DurableQueue.create(settings, clock));
     }
 
@@ -113,6 +127,138 @@ class DurableQueueTest {
     Stats stats() {
       return (Stats) kit.<Reply>runCommand(GetStats::new).reply();
     }
+
+    /** Jobs whose data names a strategy (null: none), given as id, strategy, id, strategy... */
+    Reply enqueueFor(String... idsAndStrategies) {
+      List<NewJob> jobs = new java.util.ArrayList<>();
+      for (int i = 0; i < idsAndStrategies.length; i += 2) {
+        String strategy = idsAndStrategies[i + 1];
+        jobs.add(new NewJob(idsAndStrategies[i], strategy == null ? "{\"n\":1}" : "{\"strategy\":\"" + strategy + "\"}"));
+      }
+      return kit.<Reply>runCommand(replyTo -> new EnqueueBatch(jobs, replyTo)).reply();
+    }
+
+    List<String> claimIds(int max, Set<String> strategies) {
+      return ((Claimed) kit.<Reply>runCommand(replyTo -> new Claim(max, VISIBILITY, strategies, replyTo)).reply()).jobs().stream()
+          .map(ClaimedJob::jobId).toList();
+    }
+
+    /** Claims every ready job unscoped and dead-letters it. */
+    void deadLetterAll() {
+      for (ClaimedJob j : claim(100)) kit.<Reply>runCommand(replyTo -> new DeadLetter(j.jobId(), j.claimToken(), "bad", replyTo));
+    }
+
+    DeadLetters page(Set<String> strategies, DeadLetterKey after, int limit) {
+      return (DeadLetters) kit.<Reply>runCommand(replyTo -> new GetDeadLetters(strategies, after, limit, replyTo)).reply();
+    }
+  }
+
+  @Test
+  void aScopedClaimTakesOnlyItsStrategiesJobsInLineOrder() {
+    Fixture f = new Fixture();
+    f.enqueueFor("b1", "beta", "a1", "alpha", "n1", null, "b2", "beta", "a2", "alpha", "g1", "gamma");
+    assertEquals(List.of("a1"), f.claimIds(1, Set.of("alpha")));
+    // two strategies: their lines merged in the order of the whole line
+    assertEquals(List.of("b1", "b2", "a2"), f.claimIds(10, Set.of("alpha", "beta")));
+    assertEquals(List.of(), f.claimIds(10, Set.of("alpha", "beta")));
+    // a job naming no strategy is only for unscoped callers
+    assertEquals(List.of("n1", "g1"), f.claimIds(10, null));
+    assertEquals(new Stats(0, 6, 0, 0), f.stats());
+    assertEquals(f.kit.getState(), f.kit.restart().state());
+  }
+
+  @Test
+  void anotherStrategysJobIsUnknownToAckAndNack() {
+    Fixture f = new Fixture();
+    f.enqueueFor("b1", "beta");
+    ClaimedJob b1 = f.claimOne("b1");
+    var ack = f.kit.<Reply>runCommand(replyTo -> new Ack("b1", b1.claimToken(), Set.of("alpha"), replyTo));
+    assertEquals(new UnknownJob("b1"), ack.reply());
+    assertTrue(ack.hasNoEvents());
+    var nack = f.kit.<Reply>runCommand(replyTo -> new Nack("b1", b1.claimToken(), "x", Set.of("alpha"), replyTo));
+    assertEquals(new UnknownJob("b1"), nack.reply());
+    assertTrue(nack.hasNoEvents());
+    // the same answer as a job that never existed
+    assertEquals(new UnknownJob("zz"), f.kit.<Reply>runCommand(replyTo -> new Ack("zz", b1.claimToken(), Set.of("alpha"), replyTo)).reply());
+    // beta's own key: a wrong token is a claim not held, the right one acks
+    assertEquals(new ClaimNotHeld("b1"), f.kit.<Reply>runCommand(replyTo -> new Ack("b1", "other", Set.of("beta"), replyTo)).reply());
+    assertEquals(new Acked("b1"), f.kit.<Reply>runCommand(replyTo -> new Ack("b1", b1.claimToken(), Set.of("beta"), replyTo)).reply());
+  }
+
+  @Test
+  void anEnqueuePastMaxDepthIsRefusedWholeAndJournalsNothing() {
+    Fixture f = new Fixture(3, 100, 1000, 3, 1000);
+    f.enqueue("a", "b");
+    f.claimOne("a");
+    var full = f.kit.<Reply>runCommand(replyTo -> new EnqueueBatch(List.of(new NewJob("c", "1"), new NewJob("d", "1")), replyTo));
+    assertEquals(new QueueFull(2, 3), full.reply());
+    assertTrue(full.hasNoEvents());
+    // duplicates alone still answer: they add nothing
+    assertEquals(new Enqueued(List.of(), List.of("b")), f.enqueue("b"));
+    assertEquals(new Enqueued(List.of("c"), List.of()), f.enqueue("c"));
+  }
+
+  @Test
+  void pastMaxDeadLettersTheOldestAreDroppedAndTheDropIsJournaled() {
+    Fixture f = new Fixture(3, 100, 1000, 1000, 2);
+    f.enqueue("a", "b", "c");
+    f.deadLetterAll();
+    assertEquals(List.of("b", "c"), List.copyOf(f.kit.getState().deadLetters().keySet()));
+    assertEquals(f.kit.getState(), f.kit.restart().state());
+    f.enqueue("d");
+    ClaimedJob d = f.claimOne("d");
+    var dead = f.kit.<Reply>runCommand(replyTo -> new DeadLetter("d", d.claimToken(), "bad", replyTo));
+    assertEquals(new DeadLettersDropped(List.of("b")), dead.events().get(dead.events().size() - 1));
+    assertEquals(List.of("c", "d"), List.copyOf(dead.state().deadLetters().keySet()));
+  }
+
+  @Test
+  void deadLetterPagesListEachJobOnceInStrategyThenIdOrder() {
+    Fixture f = new Fixture();
+    f.enqueueFor("b2", "beta", "a3", "alpha", "n1", null, "a1", "alpha", "b1", "beta", "a2", "alpha");
+    f.deadLetterAll();
+    List<String> seen = new java.util.ArrayList<>();
+    DeadLetterKey after = null;
+    do {
+      DeadLetters page = f.page(null, after, 2);
+      assertEquals(6, page.total());
+      assertTrue(page.jobs().size() <= 2);
+      page.jobs().forEach(j -> seen.add(j.jobId()));
+      after = page.next();
+    } while (after != null);
+    assertEquals(List.of("n1", "a1", "a2", "a3", "b1", "b2"), seen);
+
+    DeadLetters alpha = f.page(Set.of("alpha"), null, 2);
+    assertEquals(List.of("a1", "a2"), alpha.jobs().stream().map(Job::jobId).toList());
+    assertEquals(3, alpha.total());
+    DeadLetters rest = f.page(Set.of("alpha"), DeadLetterKey.fromCursor(alpha.next().cursor()), 2);
+    assertEquals(List.of("a3"), rest.jobs().stream().map(Job::jobId).toList());
+    assertEquals(null, rest.next());
+  }
+
+  @Test
+  void purgeAndRedriveTakeOnlyTheSelectionAndSurviveARestart() {
+    Fixture f = new Fixture(3, 100, 1000, 4, 1000);
+    f.enqueueFor("a1", "alpha", "a2", "alpha", "b1", "beta", "b2", "beta");
+    f.deadLetterAll();
+    // alpha's key cannot purge beta's: not found, nothing journaled
+    var foreign = f.kit.<Reply>runCommand(replyTo -> new PurgeDeadLetters(new DeadLetterSelection(List.of("b1"), null, Set.of("alpha")), replyTo));
+    assertEquals(new DeadLettersChanged(List.of(), List.of("b1")), foreign.reply());
+    assertTrue(foreign.hasNoEvents());
+    var purged = f.kit.<Reply>runCommand(replyTo -> new PurgeDeadLetters(new DeadLetterSelection(null, "beta", null), replyTo));
+    assertEquals(new DeadLettersChanged(List.of("b1", "b2"), List.of()), purged.reply());
+    assertEquals(List.of(new DeadLettersPurged(List.of("b1", "b2"))), purged.events());
+    var redriven = f.kit.<Reply>runCommand(replyTo -> new RedriveDeadLetters(new DeadLetterSelection(List.of("a2", "b1"), null, null), replyTo));
+    assertEquals(new DeadLettersChanged(List.of("a2"), List.of("b1")), redriven.reply());
+    assertEquals(List.of("a2"), redriven.state().readyOrder());
+    assertEquals(0, redriven.state().ready().get("a2").deliveries());
+    assertEquals(List.of("a1"), List.copyOf(redriven.state().deadLetters().keySet()));
+    assertEquals(f.kit.getState(), f.kit.restart().state());
+    // redriving past max-depth is refused whole
+    f.enqueue("x", "y", "z");
+    var full = f.kit.<Reply>runCommand(replyTo -> new RedriveDeadLetters(new DeadLetterSelection(null, null, null), replyTo));
+    assertEquals(new QueueFull(4, 4), full.reply());
+    assertTrue(full.hasNoEvents());
   }
 
   @Test
@@ -215,7 +361,8 @@ class DurableQueueTest {
     assertEquals(List.of(new JobAcked("a")), ack.events());
     assertTrue(ack.state().inFlight().isEmpty());
     assertTrue(ack.state().ready().isEmpty());
-    assertEquals(new ClaimNotHeld("a"), f.kit.<Reply>runCommand(replyTo -> new Ack("a", a.claimToken(), replyTo)).reply());
+    // acked: gone from the queue, so unknown (the answer another strategy's job gets too)
+    assertEquals(new UnknownJob("a"), f.kit.<Reply>runCommand(replyTo -> new Ack("a", a.claimToken(), replyTo)).reply());
   }
 
   @Test
@@ -266,7 +413,7 @@ class DurableQueueTest {
         new JobsDeadLettered(List.of(new Failure("a", DurableQueue.EXPIRED)), T0.plus(VISIBILITY))), expiry.events());
     DeadLetters dead = (DeadLetters) f.kit.<Reply>runCommand(GetDeadLetters::new).reply();
     assertEquals(1, dead.jobs().size());
-    assertEquals(new DurableQueue.Job("a", "{\"id\":\"a\"}", T0, 2, DurableQueue.EXPIRED), dead.jobs().get(0));
+    assertEquals(new DurableQueue.Job("a", "{\"id\":\"a\"}", T0, 2, DurableQueue.EXPIRED, null), dead.jobs().get(0));
     ClaimedJob b2 = f.claimOne("b");
     var nack = f.kit.<Reply>runCommand(replyTo -> new Nack("b", b2.claimToken(), "still failing", replyTo));
     assertEquals(new Nacked("b", true), nack.reply());
@@ -361,6 +508,33 @@ class DurableQueueTest {
   /** What the queue journaled as a snapshot before its state became mutable (the record's four collections). */
   record RecordShapedState(LinkedHashMap<String, Job> ready, LinkedHashMap<String, DurableQueue.InFlight> inFlight,
       LinkedHashMap<String, Job> deadLetters, LinkedHashSet<String> recentIds) implements CborSerializable {}
+
+  /** A job as snapshotted before jobs carried their strategy. */
+  record JobWithoutStrategy(String jobId, String data, Instant enqueuedAt, int deliveries, String lastError) implements CborSerializable {}
+
+  record OldState(LinkedHashMap<String, JobWithoutStrategy> ready, LinkedHashMap<String, DurableQueue.InFlight> inFlight,
+      LinkedHashMap<String, JobWithoutStrategy> deadLetters, LinkedHashSet<String> recentIds) implements CborSerializable {}
+
+  @Test
+  void aSnapshotWithoutStrategiesLoadsWithTheStrategyReadFromTheData() {
+    Fixture f = new Fixture();
+    f.enqueueFor("a1", "alpha", "b1", "beta");
+    f.deadLetterAll();
+    f.enqueueFor("a2", "alpha");
+    LinkedHashMap<String, JobWithoutStrategy> ready = new LinkedHashMap<>();
+    f.kit.getState().ready().forEach((id, j) -> ready.put(id, new JobWithoutStrategy(id, j.data(), j.enqueuedAt(), j.deliveries(), j.lastError())));
+    LinkedHashMap<String, JobWithoutStrategy> dead = new LinkedHashMap<>();
+    f.kit.getState().deadLetters().forEach((id, j) -> dead.put(id, new JobWithoutStrategy(id, j.data(), j.enqueuedAt(), j.deliveries(), j.lastError())));
+    OldState old = new OldState(ready, new LinkedHashMap<>(), dead, new LinkedHashSet<>(List.of("a1", "b1", "a2")));
+
+    Serialization serialization = SerializationExtension.get(testKit.system().classicSystem());
+    Serializer serializer = serialization.findSerializerFor(old);
+    State loaded = (State) serialization.deserialize(serializer.toBinary(old), serializer.identifier(), State.class.getName()).get();
+    assertEquals(f.kit.getState(), loaded);
+    assertEquals("alpha", loaded.ready().get("a2").strategy());
+    assertEquals(List.of("a2"), loaded.nextReady(Set.of("alpha"), 5));
+    assertEquals(1, loaded.deadLetterCount(Set.of("beta")));
+  }
 
   @Test
   void aSnapshotOfTheRecordShapedStateStillLoads() {

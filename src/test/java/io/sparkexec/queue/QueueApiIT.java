@@ -78,8 +78,9 @@ class QueueApiIT {
     Response ack = server.post(Q + "ack", json("job", "h1", "claim", token));
     assertEquals(200, ack.status(), ack::toString);
     Response ackAgain = server.post(Q + "ack", json("job", "h1", "claim", token));
-    assertEquals(409, ackAgain.status());
-    assertEquals("CLAIM_NOT_HELD", ackAgain.json().get("error").get("code").asText());
+    // acked: the job is gone, so it is unknown
+    assertEquals(404, ackAgain.status());
+    assertEquals("JOB_NOT_FOUND", ackAgain.json().get("error").get("code").asText());
 
     Response nack = server.post(Q + "nack", json("job", "h2", "claim", token, "error", "strategy busy"));
     assertEquals(200, nack.status(), nack::toString);

@@ -26,7 +26,8 @@ class QueueServiceTest {
   @Test
   void requestsPastTheInFlightBoundAreRefusedUntilAnAnswerFreesASlot() {
     TestProbe<DurableQueue.Command> queue = testKit.createTestProbe();
-    DurableQueue.Settings settings = new DurableQueue.Settings("q", Duration.ofSeconds(10), 3, 100, 1000, 1, 10, Duration.ofSeconds(1),
+    DurableQueue.Settings settings = new DurableQueue.Settings("q", Duration.ofSeconds(10), Duration.ofHours(12), 3, 100, 1000, 1, 10, 100_000,
+        Duration.ofSeconds(5), 10_000, 100, Duration.ofSeconds(1),
         Duration.ofSeconds(30));
     QueueService service = new QueueService(testKit.system(), queue.ref(), settings);
 

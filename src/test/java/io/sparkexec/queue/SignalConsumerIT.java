@@ -8,6 +8,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.typesafe.config.ConfigFactory;
+import io.sparkexec.order.Scope;
 import io.sparkexec.http.Readiness;
 import io.sparkexec.order.OrderDesk;
 import io.sparkexec.order.OrderIndex;
@@ -67,7 +68,8 @@ class SignalConsumerIT {
     server = TestServer.inProcess(dataDir, ConfigFactory.parseMap(Map.of("spark.queue.consumer.poll-interval", "20 ms")));
     ActorSystem<?> system = server.system();
     Clock clock = Clock.systemUTC();
-    DurableQueue.Settings settings = new DurableQueue.Settings("consumer-test", Duration.ofSeconds(10), 5, 1000, 1000, 100, 100,
+    DurableQueue.Settings settings = new DurableQueue.Settings("consumer-test", Duration.ofSeconds(10), Duration.ofHours(12), 5, 1000, 1000, 100, 100,
+        100_000, Duration.ofSeconds(5), 10_000, 100,
         Duration.ofMillis(100), Duration.ofSeconds(10));
     testQueue = new QueueService(system, system.systemActorOf(DurableQueue.create(settings, clock), "test-queue", Props.empty()), settings);
     OrderGuard flaky = request -> flakyOnce.remove(request.clientOrderId())
@@ -117,7 +119,8 @@ class SignalConsumerIT {
   @Test
   void aRedeliveredJobFindsItsOrderAndIsAckedWithoutASecondOrder() throws Exception {
     // a queue no running consumer reads, so the deliveries are staged by hand
-    DurableQueue.Settings settings = new DurableQueue.Settings("redelivery-test", Duration.ofSeconds(10), 5, 1000, 1000, 100, 100,
+    DurableQueue.Settings settings = new DurableQueue.Settings("redelivery-test", Duration.ofSeconds(10), Duration.ofHours(12), 5, 1000, 1000, 100, 100,
+        100_000, Duration.ofSeconds(5), 10_000, 100,
         Duration.ofMillis(50), Duration.ofSeconds(10));
     QueueService queue = new QueueService(server.system(),
         server.system().systemActorOf(DurableQueue.create(settings, Clock.systemUTC()), "redelivery-queue", Props.empty()), settings);
@@ -190,7 +193,7 @@ class SignalConsumerIT {
   }
 
   private static List<DurableQueue.Job> deadLetters() throws Exception {
-    return ((DurableQueue.DeadLetters) ((QueueService.Answered) testQueue.deadLetters().toCompletableFuture().get(30, TimeUnit.SECONDS))
+    return ((DurableQueue.DeadLetters) ((QueueService.Answered) testQueue.deadLetters(null, null, Scope.ALL).toCompletableFuture().get(30, TimeUnit.SECONDS))
         .reply()).jobs().stream().filter(j -> !j.jobId().equals("sig-mismatch") && !j.jobId().equals("sig-invalid")).toList();
   }
 
@@ -203,7 +206,7 @@ class SignalConsumerIT {
   }
 
   private static DurableQueue.Job awaitDeadLetter(String jobId) {
-    return await().atMost(WAIT).until(() -> ((DurableQueue.DeadLetters) ((QueueService.Answered) testQueue.deadLetters()
+    return await().atMost(WAIT).until(() -> ((DurableQueue.DeadLetters) ((QueueService.Answered) testQueue.deadLetters(null, null, Scope.ALL)
         .toCompletableFuture().get(30, TimeUnit.SECONDS)).reply()).jobs().stream().filter(j -> j.jobId().equals(jobId)).findFirst()
         .orElse(null), j -> j != null);
   }

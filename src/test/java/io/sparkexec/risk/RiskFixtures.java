@@ -19,9 +19,13 @@ final class RiskFixtures {
   static final Config KIT_CONFIG = EventSourcedBehaviorTestKit.config().withFallback(ConfigFactory.parseString(
       "pekko.actor.serialization-bindings { \"io.sparkexec.CborSerializable\" = jackson-cbor }"));
 
+  private static final Config RISK = ConfigFactory.parseFile(new File("conf/risk.conf")).resolve().getConfig("spark.risk");
+
   /** The limits as conf/risk.conf sets them. */
-  static final Map<Limit, BigDecimal> DEFAULTS =
-      Limit.fromConfig(ConfigFactory.parseFile(new File("conf/risk.conf")).resolve().getConfig("spark.risk.limits"));
+  static final Map<Limit, BigDecimal> DEFAULTS = Limit.fromConfig(RISK.getConfig("limits"));
+
+  /** The node-wide bounds as conf/risk.conf sets them. */
+  static final RiskBook.NodeBounds NODE = Risk.Settings.nodeBounds(RISK.getConfig("node"));
 
   static OrderRequest limitOrder(String id, String strategy, String symbol, Side side, String qty, String price) {
     return new OrderRequest(id, symbol, side, OrderType.LIMIT, TimeInForce.GTC, new BigDecimal(qty), new BigDecimal(price), strategy,

@@ -56,7 +56,7 @@ class RiskGuardTest {
   @BeforeEach
   void fresh() {
     clock = new ManualClock(T0);
-    book = new RiskBook(clock, MARKET, RiskFixtures.DEFAULTS, Duration.ofSeconds(15));
+    book = new RiskBook(clock, MARKET, RiskFixtures.DEFAULTS, Duration.ofSeconds(15), RiskFixtures.NODE);
     current.set(book);
     guard = book.guard();
     guardrails = EventSourcedBehaviorTestKit.create(testKit.system(), Guardrails.create(new Guardrails.Deps(clock, TradingState.ACTIVE,
@@ -323,7 +323,7 @@ class RiskGuardTest {
     placed(marketOrder(id(), "alpha", "BTCUSDT", Side.BUY, "4"), "4");
     state(TradingState.REDUCING);
 
-    RiskBook after = new RiskBook(clock, MARKET, RiskFixtures.DEFAULTS, Duration.ofSeconds(15));
+    RiskBook after = new RiskBook(clock, MARKET, RiskFixtures.DEFAULTS, Duration.ofSeconds(15), RiskFixtures.NODE);
     current.set(after);
     guardrails.restart();
     ledger.restart();
@@ -336,9 +336,90 @@ class RiskGuardTest {
         "dailyNotionalPerStrategy", "599.6");
   }
 
+  // ---- node-wide bounds: all strategies together ----
+
+  /** A book over the same actors with tight node bounds (the per-strategy limits stay wide). */
+  RiskBook nodeBook(int maxOpen, int maxPerSecond, int maxStrategies) {
+    RiskBook b = new RiskBook(clock, MARKET, RiskFixtures.DEFAULTS, Duration.ofSeconds(15), new RiskBook.NodeBounds(maxOpen, maxPerSecond, maxStrategies));
+    current.set(b);
+    guardrails.restart();
+    ledger.restart();
+    guard = b.guard();
+    return b;
+  }
+
+  @Test
+  void inventedStrategyNamesMeetTheNodeOpenOrderCapAs429AndAReleaseGivesTheSlotBack() {
+    nodeBook(3, 1000, 1000);
+    placed(limitOrder(id(), "inv-1", "BTCUSDT", Side.BUY, "1", "99.00"));
+    placed(limitOrder(id(), "inv-2", "BTCUSDT", Side.BUY, "1", "99.00"));
+    OrderRequest reserved = limitOrder(id(), "inv-3", "BTCUSDT", Side.BUY, "1", "99.00");
+    assertNull(guard.check(reserved), "passed, not journaled yet: it counts");
+    clock.set(T0.plusSeconds(1));
+    Rejection r = guard.check(limitOrder(id(), "inv-4", "BTCUSDT", Side.BUY, "1", "99.00"));
+    assertNotNull(r, "every strategy is far under its own limit, the node is full");
+    assertEquals("NODE_OPEN_ORDER_CAP", r.code(), r::toString);
+    assertEquals(429, r.kind().httpStatus);
+    assertEquals("3", r.details().get("used"));
+
+    guard.release(reserved);
+    assertNull(guard.check(limitOrder(id(), "inv-5", "BTCUSDT", Side.BUY, "1", "99.00")), "the released reservation left the count");
+    assertEquals("NODE_OPEN_ORDER_CAP", guard.check(limitOrder(id(), "inv-6", "BTCUSDT", Side.BUY, "1", "99.00")).code());
+  }
+
+  @Test
+  void theNodeOrderRateCountsEveryStrategyInTheSecondAndResetsNextSecond() {
+    nodeBook(1000, 3, 1000);
+    for (int i = 0; i < 3; i++) assertNull(guard.check(marketOrder(id(), "rate-" + i, "BTCUSDT", Side.BUY, "0.1")));
+    Rejection r = guard.check(marketOrder(id(), "rate-9", "BTCUSDT", Side.BUY, "0.1"));
+    assertEquals("NODE_RATE_LIMIT", r.code(), r::toString);
+    assertEquals(429, r.kind().httpStatus);
+    clock.set(T0.plusSeconds(1));
+    assertNull(guard.check(marketOrder(id(), "rate-9", "BTCUSDT", Side.BUY, "0.1")));
+  }
+
+  @Test
+  void aNewStrategyNamePastMaxStrategiesIs422AndKnownOnesStillTradeAcrossARestart() {
+    RiskBook b = nodeBook(1000, 1000, 2);
+    placed(limitOrder(id(), "known-1", "BTCUSDT", Side.BUY, "1", "99.00"));
+    OrderRequest second = limitOrder(id(), "known-2", "BTCUSDT", Side.BUY, "1", "99.00");
+    assertNull(guard.check(second), "a reserved new name counts before the ledger folds it");
+    Rejection r = guard.check(limitOrder(id(), "new-3", "BTCUSDT", Side.BUY, "1", "99.00"));
+    assertEquals("TOO_MANY_STRATEGIES", r.code(), r::toString);
+    assertEquals(422, r.kind().httpStatus);
+    assertEquals("strategy", r.field());
+    guard.release(second);
+    assertNull(guard.check(limitOrder(id(), "new-3", "BTCUSDT", Side.BUY, "1", "99.00")), "the released name left the count");
+    journaled(limitOrder("journaled-" + ids, "new-3", "BTCUSDT", Side.BUY, "1", "99.00"));
+
+    nodeBook(1000, 1000, 2);
+    assertNull(guard.check(limitOrder(id(), "known-1", "BTCUSDT", Side.BUY, "1", "99.00")), "known after the restart");
+    assertEquals("TOO_MANY_STRATEGIES", guard.check(limitOrder(id(), "known-2", "BTCUSDT", Side.BUY, "1", "99.00")).code(),
+        "the ledger kept both names through the restart");
+    assertNotNull(b);
+  }
+
+  @Test
+  void shadowOrdersTakeTheirSlotInBothOrderRatesButReserveNothing() {
+    RiskBook b = nodeBook(1, 4, 1000);
+    limit(Limit.MAX_ORDERS_PER_SECOND_PER_STRATEGY, "2");
+    OrderGuard shadow = b.shadowGuard();
+    assertNull(shadow.check(limitOrder(id(), "sh", "BTCUSDT", Side.BUY, "1", "99.00")));
+    assertNull(shadow.check(limitOrder(id(), "sh", "BTCUSDT", Side.BUY, "1", "99.00")), "past the node's open cap of 1: nothing reserved");
+    assertHit(shadow.check(limitOrder(id(), "sh", "BTCUSDT", Side.BUY, "1", "99.00")), Rejection.Kind.TOO_MANY,
+        "maxOrdersPerSecondPerStrategy", "0");
+    assertHit(guard.check(limitOrder(id(), "sh", "BTCUSDT", Side.BUY, "1", "99.00")), Rejection.Kind.TOO_MANY,
+        "maxOrdersPerSecondPerStrategy", "0");
+    assertNull(shadow.check(limitOrder(id(), "sh-2", "BTCUSDT", Side.BUY, "1", "99.00")));
+    assertNull(guard.check(limitOrder(id(), "real", "BTCUSDT", Side.BUY, "1", "99.00")), "the one open slot is still free");
+    assertEquals("NODE_RATE_LIMIT", shadow.check(limitOrder(id(), "sh-3", "BTCUSDT", Side.BUY, "1", "99.00")).code());
+    assertNull(b.dryRunGuard().check(limitOrder(id(), "synthetic", "BTCUSDT", Side.BUY, "1", "99.00")),
+        "the executor's own orders pass a full node");
+  }
+
   @Test
   void beforeRecoveryEveryOrderIsRefusedAsUnavailable() {
-    RiskBook cold = new RiskBook(clock, MARKET, RiskFixtures.DEFAULTS, Duration.ofSeconds(15));
+    RiskBook cold = new RiskBook(clock, MARKET, RiskFixtures.DEFAULTS, Duration.ofSeconds(15), RiskFixtures.NODE);
     assertEquals(Rejection.Kind.UNAVAILABLE, cold.guard().check(marketOrder(id(), "alpha", "BTCUSDT", Side.BUY, "1")).kind());
   }
 }

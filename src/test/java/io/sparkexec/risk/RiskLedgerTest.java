@@ -174,6 +174,24 @@ class RiskLedgerTest {
   }
 
   @Test
+  void everyStrategyAnAcceptedOrderNamedIsKnownForGoodAndASnapshotFromBeforeTheSetDerivesIt() {
+    RiskLedger.Ledger s = apply(
+        "a1", accepted("a1", "alpha", "BTCUSDT", Side.BUY, "1", "100", DAY1),
+        "b1", accepted("b1", "beta", "BTCUSDT", Side.BUY, "1", "100", DAY1),
+        "b1", new OrderDesk.OrderCanceled("b1", "beta", "canceled by client", DAY1));
+    assertEquals(2, s.strategyCount());
+    assertTrue(s.knows("beta"), "no open order, no position: still known");
+    assertEquals(1, s.openTotal());
+
+    RiskLedger.State now = s.snapshot();
+    RiskLedger.State older = new RiskLedger.State(now.offset(), now.day(), now.notionalBySymbol(), now.notionalByStrategy(), now.positions(),
+        now.open(), now.recentlyClosed(), null);
+    RiskLedger.Ledger loaded = RiskLedger.Ledger.of(older);
+    assertTrue(loaded.knows("alpha") && loaded.knows("beta"), "from the day's notional and the open orders");
+    assertEquals(1, loaded.openTotal());
+  }
+
+  @Test
   void replayOfTheJournalAloneGivesTheSameLedger() {
     var journalOnly = EventSourcedBehaviorTestKit.<RiskLedger.Command, RiskLedger.Event, RiskLedger.Ledger>create(testKit.system(),
         RiskLedger.create(new RiskLedger.Deps(10_000, new Object(), (st, facts) -> { }, st -> { })),

@@ -56,6 +56,34 @@ class ShadowIT {
   }
 
   @Test
+  void shadowOrdersMeetThePerStrategyAndTheNodeOrderRate(@TempDir Path dir) {
+    try (TestServer server = TestServer.inProcess(dir, ConfigFactory.parseString(
+        "spark.trade-mode = shadow\nspark.risk.limits.max-orders-per-second-per-strategy = 2\nspark.risk.node.max-orders-per-second = 4"))) {
+      int shadowed = 0;
+      List<String> codes = new ArrayList<>();
+      // within a few seconds: at most 2 a second for one strategy, 4 a second for the node
+      for (int i = 0; i < 8; i++) {
+        Response r = server.placeOrder(market("rl-" + i, "rl", "BUY", "0.01"));
+        if (r.status() == 200) {
+          shadowed++;
+          continue;
+        }
+        assertEquals(429, r.status(), r::toString);
+        assertTrue(r.header("Retry-After").isPresent(), r::toString);
+        codes.add(r.json().path("error").path("code").asText());
+      }
+      assertTrue(codes.contains("RATE_LIMIT"), () -> "the strategy's rate applies to shadow orders: " + codes);
+      assertEquals(shadowed, server.get("/api/private/shadow/orders?strategy=rl").json().path("count").asInt(), "a refused one is not recorded");
+      for (int i = 0; i < 12; i++) {
+        Response r = server.post("/api/private/order/shadow", market("nrl-" + i, "nrl-" + i, "BUY", "0.01"));
+        if (r.status() != 200) codes.add(r.json().path("error").path("code").asText());
+      }
+      assertTrue(codes.contains("NODE_RATE_LIMIT"), () -> "12 strategies' shadow orders meet the node's rate: " + codes);
+      assertEquals(0, server.orderEventCount(), "nothing in the order journal");
+    }
+  }
+
+  @Test
   void shadowLiveGivesEveryRealOrderATwinAndTheReportComparesThem(@TempDir Path dir) {
     try (TestServer server = TestServer.inProcess(dir, ConfigFactory.parseString("spark.shadow.live-enabled = true"))) {
       Response single = server.post("/api/private/order/shadow", market("ab-single", "ab-other", "SELL", "0.01"));

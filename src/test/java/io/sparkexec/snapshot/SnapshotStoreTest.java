@@ -72,6 +72,22 @@ class SnapshotStoreTest {
   }
 
   @Test
+  void pruningToTheQuotaDeletesTheOldestByTimeButNeverTheKeptFile() throws Exception {
+    SnapshotStore store = new SnapshotStore(dir);
+    byte[] hundred = "x".repeat(100).getBytes(StandardCharsets.UTF_8);
+    SnapshotStore.Entry first = store.write("a", NOW.minusSeconds(3), hundred);
+    SnapshotStore.Entry second = store.write("b", NOW.minusSeconds(2), hundred);
+    SnapshotStore.Entry third = store.write("c", NOW.minusSeconds(1), hundred);
+    assertEquals(List.of(), store.pruneToQuota(3, 300, null), "at the quota: nothing to do");
+    assertEquals(List.of(first), store.pruneToQuota(2, 1000, null), "by count");
+    assertEquals(List.of(second), store.pruneToQuota(10, 150, null), "by bytes");
+    SnapshotStore.Entry newest = store.write("d", NOW, hundred);
+    assertEquals(List.of(third), store.pruneToQuota(1, 1000, newest.file()));
+    assertEquals(List.of(), store.pruneToQuota(1, 50, newest.file()), "the kept file stays even when it alone is over the bytes");
+    assertEquals(List.of(newest), store.list());
+  }
+
+  @Test
   void namesThatCouldLeaveTheDirectoryAreRefused() {
     SnapshotStore store = new SnapshotStore(dir);
     for (String bad : List.of("../etc", "a/b", ".hidden", "", "a.json", "x".repeat(65))) {
