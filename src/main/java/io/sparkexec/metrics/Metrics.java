@@ -251,14 +251,18 @@ public final class Metrics {
 
   // Kamon leaves a histogram off the page until its first record; these are read by a dashboard
   // panel or an alert (docs/grafana, conf/prometheus), so until then the page carries them empty
-  private static final java.util.List<String> HISTOGRAMS_FROM_START = java.util.List.of("spark_order_place_ack_duration_seconds",
-      "spark_http_request_duration_seconds", "spark_batch_latency_seconds", "spark_batch_size");
+  // (page name -> the histogram, whose description is the HELP line promtool requires)
+  private static final java.util.Map<String, Metric.Histogram> HISTOGRAMS_FROM_START = java.util.Map.of(
+      "spark_order_place_ack_duration_seconds", ORDER_PLACE_ACK_DURATION, "spark_http_request_duration_seconds", HTTP_REQUEST_DURATION,
+      "spark_batch_latency_seconds", BATCH_LATENCY, "spark_batch_size", BATCH_SIZE);
 
   static String withEmptyHistograms(String page) {
     StringBuilder out = null;
-    for (String name : HISTOGRAMS_FROM_START) {
+    for (java.util.Map.Entry<String, Metric.Histogram> h : new java.util.TreeMap<>(HISTOGRAMS_FROM_START).entrySet()) {
+      String name = h.getKey();
       if (page.contains(name + "_bucket{")) continue;
       if (out == null) out = new StringBuilder(page);
+      out.append("# HELP ").append(name).append(' ').append(h.getValue().description()).append('\n');
       out.append("# TYPE ").append(name).append(" histogram\n").append(name).append("_bucket{le=\"+Inf\"} 0.0\n")
           .append(name).append("_count 0.0\n").append(name).append("_sum 0.0\n");
     }
