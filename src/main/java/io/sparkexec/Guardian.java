@@ -14,6 +14,7 @@ import io.sparkexec.feed.WsTokens;
 import io.sparkexec.http.Auth;
 import io.sparkexec.http.HttpServer;
 import io.sparkexec.http.Readiness;
+import io.sparkexec.http.StartingRoutes;
 import io.sparkexec.http.SystemRoutes;
 import io.sparkexec.journal.JournalHealth;
 import io.sparkexec.order.OrderDesk;
@@ -52,6 +53,7 @@ import io.sparkexec.slo.SloSources;
 import io.sparkexec.venue.SimulatedVenue;
 import io.sparkexec.venue.SymbolRule;
 import io.sparkexec.venue.Venue;
+import java.net.InetSocketAddress;
 import java.time.Clock;
 import java.time.Duration;
 import java.util.ArrayList;
@@ -111,7 +113,7 @@ public final class Guardian {
   }
 
   /** The venue is not what TRADE_MODE allows (e.g. paper against a venue that is no simulator). */
-  private enum VenueRefused implements CoordinatedShutdown.Reason {
+  public enum VenueRefused implements CoordinatedShutdown.Reason {
     INSTANCE
   }
 
@@ -133,6 +135,13 @@ public final class Guardian {
     this.spark = config.getConfig("spark");
     readiness.pass(GATE_JOURNAL_WRITES, "no failure seen");
     Clock clock = Clock.systemUTC();
+    SloService slo = new SloService(SloSettings.fromConfig(spark.getConfig("slo")), clock);
+    SloSources sloSources = new SloSources(slo, clock);
+    // HTTP first: health, ready (503 with the pending gates) and metrics answer while the rooms start;
+    // the rooms' routes answer 503 STARTING until they are wired below
+    StartingRoutes starting = new StartingRoutes(readiness);
+    CompletionStage<InetSocketAddress> bound = HttpServer.start(ctx.getSystem(), HttpServer.Settings.fromConfig(spark.getConfig("http")),
+        List.of(new SystemRoutes(readiness).route(), starting.route()), sloSources.apiErrors());
 
     Map<String, SymbolRule> rules = SymbolRule.fromConfig(spark.getConfig("venue"));
     String venueKind = spark.getString("venue.kind");
@@ -151,8 +160,6 @@ public final class Guardian {
       link = sim;
       readiness.pass(GATE_VENUE, "in-process simulator");
     }
-    SloService slo = new SloService(SloSettings.fromConfig(spark.getConfig("slo")), clock);
-    SloSources sloSources = new SloSources(slo, clock);
     // chaos: faults on the order path's venue calls, below the circuit breaker so they open it like real ones;
     // a recovery is the SLOs back within objective after chaos is cleared
     ChaosService chaos = new ChaosService(ctx.getSystem(), b -> ctx.spawn(b, "chaos"),
@@ -283,13 +290,10 @@ public final class Guardian {
     Canary canary = new Canary(ctx.getSystem(), Canary.Settings.fromConfig(spark.getConfig("canary")), auth, marketData, rules, venueKind,
         tradeMode, readiness, clock);
     // chaos injection runs before every room's route (so before any guard or journal) and skips the exempt paths
-    List<Route> routes = List.of(new SystemRoutes(readiness).route(),
-        new ChaosRoutes(chaos, auth, spark.getBytes("http.max-body-bytes")).route(),
+    starting.up(concat(new ChaosRoutes(chaos, auth, spark.getBytes("http.max-body-bytes")).route(),
         new CanaryRoutes(canary, auth).route(),
         new SloRoutes(slo, auth).route(),
-        chaos.injection().wrap(concat(rooms.get(0), rooms.subList(1, rooms.size()).toArray(Route[]::new))));
-    CompletionStage<java.net.InetSocketAddress> bound = HttpServer.start(ctx.getSystem(), HttpServer.Settings.fromConfig(spark.getConfig("http")), routes,
-        sloSources.apiErrors());
+        chaos.injection().wrap(concat(rooms.get(0), rooms.subList(1, rooms.size()).toArray(Route[]::new)))));
     canary.start(bound, GATE_WARM_UP);
 
     Cluster cluster = Cluster.get(ctx.getSystem());

@@ -59,6 +59,10 @@ public final class Bench {
     }
   }
 
+  // checked before a value is looked for, so a misspelt flag is named as unknown
+  private static final java.util.Set<String> OPTIONS = java.util.Set.of("--target", "--url", "--rate", "--duration", "--warmup",
+      "--connections", "--timeout", "--key", "--symbol", "--quantity", "--first", "--prime");
+
   private Bench() {}
 
   public static void main(String[] args) throws InterruptedException {
@@ -103,6 +107,7 @@ public final class Bench {
         value = name.substring(eq + 1);
         name = name.substring(0, eq);
       } else {
+        if (!OPTIONS.contains(name)) throw new IllegalArgumentException("unknown option " + name);
         if (i + 1 >= args.length) throw new IllegalArgumentException(name + " needs a value");
         value = args[++i];
       }

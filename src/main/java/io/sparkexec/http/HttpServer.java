@@ -72,6 +72,11 @@ public final class HttpServer {
     }
   }
 
+  /** The shutdown's reason when the port cannot be bound (Main exits with its own code for it). */
+  public enum BindFailed implements CoordinatedShutdown.Reason {
+    INSTANCE
+  }
+
   private HttpServer() {}
 
   public static Route edge(List<Route> routes) {
@@ -128,8 +133,9 @@ public final class HttpServer {
         .run(system);
     return bound.whenComplete((binding, error) -> {
       if (error != null) {
-        log.error("event=http_bind_failed host={} port={} error=\"{}\"", settings.host(), settings.port(), error.getMessage());
-        system.terminate();
+        log.error("event=http_bind_failed host={} port={} error=\"{}\" fix=\"stop the process that has the port or set HTTP_HOST/HTTP_PORT\"",
+            settings.host(), settings.port(), error.getMessage());
+        CoordinatedShutdown.get(system).run(BindFailed.INSTANCE);
       } else {
         shutdownGracefully(system, settings.hardDeadline(), binding, connections, inFlight);
         log.info("event=http_bound address={}:{} codings={} brotliQuality={} maxConnections={} maxConnectionsPerClient={}",

@@ -4,6 +4,7 @@ import java.io.File;
 import java.io.IOException;
 import java.nio.ByteBuffer;
 import java.nio.charset.StandardCharsets;
+import java.util.List;
 import org.apache.pekko.persistence.serialization.MessageFormats;
 import org.fusesource.leveldbjni.JniDBFactory;
 import org.iq80.leveldb.DB;
@@ -62,7 +63,13 @@ public final class JournalMigration {
         orders = true;
         continue;
       }
+      if (!List.of("--from", "--to", "--index-dir", "--progress-every").contains(flag)) {
+        System.err.println("unknown option " + flag);
+        bad = true;
+        break;
+      }
       if (i + 1 >= args.length) {
+        System.err.println(flag + " needs a value");
         bad = true;
         break;
       }
@@ -79,7 +86,6 @@ public final class JournalMigration {
             bad = true;
           }
         }
-        default -> bad = true;
       }
     }
     if (bad || from == null || to == null || (!orders && (indexDir != null || progressEvery != OrderJournalMigration.DEFAULT_PROGRESS_EVERY))) {

@@ -4,7 +4,11 @@ import com.typesafe.config.Config;
 import java.io.File;
 import java.io.IOException;
 import java.nio.ByteBuffer;
+import java.nio.channels.FileChannel;
+import java.nio.channels.FileLock;
+import java.nio.channels.OverlappingFileLockException;
 import java.nio.charset.StandardCharsets;
+import java.nio.file.StandardOpenOption;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Set;
@@ -124,6 +128,24 @@ public final class JournalStore implements AutoCloseable {
    * What {@link #open} would refuse, checked before a server starts (Main): nothing when {@code dir}
    * holds no journal yet. Opens the database briefly; fails if another process has it open.
    */
+  /**
+   * True when another process holds {@code dir}'s LevelDB LOCK (LevelDB allows one process per
+   * directory). Only before this process opens the directory: the probe is an fcntl lock too, and
+   * closing it would drop a lock this process's own LevelDB holds.
+   */
+  public static boolean lockedByAnotherProcess(File dir) throws IOException {
+    File lock = new File(dir, "LOCK");
+    if (!lock.isFile()) return false;
+    try (FileChannel ch = FileChannel.open(lock.toPath(), StandardOpenOption.WRITE)) {
+      FileLock held = ch.tryLock();
+      if (held == null) return true;
+      held.release();
+      return false;
+    } catch (OverlappingFileLockException e) {
+      return true;
+    }
+  }
+
   public static void checkOpenable(File dir) throws IOException {
     if (!new File(dir, "CURRENT").isFile()) return;
     try (DB db = JniDBFactory.factory.open(dir, new Options().createIfMissing(false))) {

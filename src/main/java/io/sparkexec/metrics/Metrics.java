@@ -5,6 +5,7 @@ import kamon.Kamon;
 import kamon.metric.Metric;
 import kamon.metric.MeasurementUnit;
 import kamon.prometheus.PrometheusReporter;
+import kamon.tag.TagSet;
 
 /**
  * Every metric the executor exports, in one place. Time histograms record nanoseconds and are
@@ -213,12 +214,65 @@ public final class Metrics {
     PrometheusReporter r = new PrometheusReporter("kamon.prometheus", Kamon.config());
     Kamon.addReporter("prometheus", r);
     reporter = r;
+    registerAtZero(config);
+  }
+
+  /**
+   * Every counter, and the gauges and histogram a dashboard panel or an alert reads, exist from the
+   * first scrape (docs/grafana, conf/prometheus), not from their first event: a panel shows 0, not
+   * "No data", and an alert on a rate has a series. A counter starts as one unlabelled series at 0
+   * (its labels are its room's: reasons, states, codes), plus the config's queue for the queue's.
+   * Gauges whose 0 would say something false (readiness, trading state, SLO budgets) are set by
+   * their room at start instead.
+   */
+  private static void registerAtZero(Config config) {
+    String queue = config.getString("spark.queue.name");
+    java.util.List<Metric.Counter> byQueue = java.util.List.of(QUEUE_ENQUEUED, QUEUE_REDELIVERIES, QUEUE_DEAD_LETTERS);
+    for (java.lang.reflect.Field field : Metrics.class.getFields()) {
+      if (field.getType() != Metric.Counter.class) continue;
+      try {
+        Metric.Counter counter = (Metric.Counter) field.get(null);
+        if (counter == QUEUE_PROCESSED) {
+          for (String outcome : java.util.List.of("acked", "dead_lettered")) counter.withTags(TagSet.of("queue", queue).withTag("outcome", outcome));
+        } else if (byQueue.contains(counter)) {
+          counter.withTag("queue", queue);
+        } else {
+          counter.withoutTags();
+        }
+      } catch (IllegalAccessException e) {
+        throw new IllegalStateException(e);
+      }
+    }
+    for (Metric.Gauge g : java.util.List.of(QUEUE_IN_FLIGHT, QUEUE_LAG, SIGNALS_IN_FLIGHT)) g.withTag("queue", queue).update(0);
+    for (Metric.Gauge g : java.util.List.of(WS_CONNECTIONS, ORDERS_IN_FLIGHT, ORDERS_IN_DOUBT, JOURNAL_WRITER_QUEUE_DEPTH)) {
+      g.withoutTags().update(0);
+    }
+  }
+
+  // Kamon leaves a histogram off the page until its first record; these are read by a dashboard
+  // panel or an alert (docs/grafana, conf/prometheus), so until then the page carries them empty
+  // (page name -> the histogram, whose description is the HELP line promtool requires)
+  private static final java.util.Map<String, Metric.Histogram> HISTOGRAMS_FROM_START = java.util.Map.of(
+      "spark_order_place_ack_duration_seconds", ORDER_PLACE_ACK_DURATION, "spark_http_request_duration_seconds", HTTP_REQUEST_DURATION,
+      "spark_batch_latency_seconds", BATCH_LATENCY, "spark_batch_size", BATCH_SIZE);
+
+  static String withEmptyHistograms(String page) {
+    StringBuilder out = null;
+    for (java.util.Map.Entry<String, Metric.Histogram> h : new java.util.TreeMap<>(HISTOGRAMS_FROM_START).entrySet()) {
+      String name = h.getKey();
+      if (page.contains(name + "_bucket{")) continue;
+      if (out == null) out = new StringBuilder(page);
+      out.append("# HELP ").append(name).append(' ').append(h.getValue().description()).append('\n');
+      out.append("# TYPE ").append(name).append(" histogram\n").append(name).append("_bucket{le=\"+Inf\"} 0.0\n")
+          .append(name).append("_count 0.0\n").append(name).append("_sum 0.0\n");
+    }
+    return out == null ? page : out.toString();
   }
 
   /** The Prometheus text exposition of everything recorded up to the last metric tick. */
   public static String scrape() {
     PrometheusReporter r = reporter;
-    return r == null ? "" : plainBucketBounds(r.scrapeData());
+    return r == null ? "" : withEmptyHistograms(plainBucketBounds(r.scrapeData()));
   }
 
   private static final java.util.regex.Pattern EXPONENT_LE = java.util.regex.Pattern.compile("le=\"([0-9.]+E-?[0-9]+)\"");

@@ -85,10 +85,10 @@ public final class SloService {
     return settings;
   }
 
-  /** Evaluates every {@code evaluate-every}: alert transitions are logged and the gauges refreshed. */
+  /** Evaluates at once (the gauges exist from start) and then every {@code evaluate-every}: alert transitions are logged and the gauges refreshed. */
   public void startEvaluating(ActorSystem<?> system) {
     Duration every = settings.evaluateEvery();
-    system.scheduler().scheduleAtFixedRate(every, every, this::evaluate, system.executionContext());
+    system.scheduler().scheduleAtFixedRate(Duration.ZERO, every, this::evaluate, system.executionContext());
     log.info("event=slo_started slos={} evaluateEveryMs={} compliancePeriod={}", tracked.keySet().stream().sorted().toList(),
         every.toMillis(), label(settings.compliancePeriod()));
   }

@@ -3,12 +3,10 @@ package io.sparkexec.snapshot;
 import com.typesafe.config.Config;
 import com.typesafe.config.ConfigFactory;
 import io.sparkexec.AppConfig;
+import io.sparkexec.journal.JournalStore;
 import io.sparkexec.order.OrderIndex;
 import java.io.File;
 import java.io.IOException;
-import java.nio.channels.FileChannel;
-import java.nio.channels.FileLock;
-import java.nio.channels.OverlappingFileLockException;
 import java.nio.file.Path;
 import java.nio.file.StandardOpenOption;
 import java.time.Duration;
@@ -45,17 +43,19 @@ public final class ExportCommand {
 
   /** {@code overrides}: tests point it at their journal. */
   static int run(String[] args, Config overrides) throws Exception {
-    if (args.length == 0 || !args[0].equals("fills") || (args.length - 1) % 2 != 0) {
-      System.err.print(USAGE);
+    if (args.length == 0 || !args[0].equals("fills")) {
+      System.err.print((args.length == 0 ? "" : "unknown export " + args[0] + "\n") + USAGE);
       return 2;
     }
     Map<String, String> opts = new HashMap<>();
-    for (int i = 1; i < args.length; i += 2) opts.put(args[i], args[i + 1]);
-    for (String k : opts.keySet()) {
-      if (!k.matches("--(from|to|format|out)")) {
-        System.err.print("unknown option " + k + "\n" + USAGE);
+    for (int i = 1; i < args.length; i += 2) {
+      String problem = !args[i].matches("--(from|to|format|out)") ? "unknown option " + args[i]
+          : i + 1 >= args.length ? args[i] + " needs a value" : null;
+      if (problem != null) {
+        System.err.print(problem + "\n" + USAGE);
         return 2;
       }
+      opts.put(args[i], args[i + 1]);
     }
     if (opts.get("--out") == null) {
       System.err.print("--out is required\n" + USAGE);
@@ -107,17 +107,7 @@ public final class ExportCommand {
   /** Null when the directory holds a journal no process has open. */
   static String journalProblem(File dir) throws IOException {
     if (!new File(dir, "CURRENT").isFile()) return "no journal in " + dir.getAbsolutePath() + " (set JOURNAL_DIR)";
-    try (FileChannel ch = FileChannel.open(new File(dir, "LOCK").toPath(), StandardOpenOption.CREATE, StandardOpenOption.WRITE)) {
-      FileLock lock = ch.tryLock();
-      if (lock == null) return busy(dir);
-      lock.release();
-    } catch (OverlappingFileLockException e) {
-      return busy(dir);
-    }
-    return null;
-  }
-
-  private static String busy(File dir) {
+    if (!JournalStore.lockedByAnotherProcess(dir)) return null;
     return "the journal in " + dir.getAbsolutePath() + " is locked by a running server (LevelDB allows one process per journal): "
         + "stop it first, or export over HTTP: GET /api/private/export/fills";
   }

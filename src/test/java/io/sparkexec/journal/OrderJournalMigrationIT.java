@@ -98,7 +98,7 @@ class OrderJournalMigrationIT {
     Process serve = JarProcess.start(List.of("serve"), dataDir, serveLog, Map.of("JOURNAL_DIR", oldDir.toString(), "HTTP_PORT",
         String.valueOf(TestServer.freePort()), "CLUSTER_PORT", "0", "SNAPSHOT_STORE_DIR", dataDir.resolve("snapshots").toString()));
     assertTrue(serve.waitFor(120, TimeUnit.SECONDS), "serve on the old journal did not exit");
-    assertEquals(2, serve.exitValue(), JarProcess.logTail(serveLog, 20));
+    assertEquals(io.sparkexec.ExitCode.JOURNAL_UNREADABLE.code, serve.exitValue(), JarProcess.logTail(serveLog, 20));
     String served = Files.readString(serveLog);
     assertTrue(served.contains("event=start_refused") && served.contains("migrate-journal --orders --from " + oldDir), served);
 

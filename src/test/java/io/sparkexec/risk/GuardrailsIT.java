@@ -8,6 +8,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.typesafe.config.ConfigFactory;
+import io.sparkexec.ExitCode;
 import io.sparkexec.testing.TestServer;
 import io.sparkexec.testing.TestServer.Response;
 import java.math.BigDecimal;
@@ -214,7 +215,7 @@ class GuardrailsIT {
     try {
       assertTrue(p.waitFor(60, TimeUnit.SECONDS), "still running: live must refuse to start");
       String out = Files.readString(liveDir.resolve("out.log"));
-      assertEquals(2, p.exitValue(), out);
+      assertEquals(ExitCode.CONFIG.code, p.exitValue(), out);
       assertTrue(out.contains("refusing to start: TRADE_MODE=live needs LIVE_ENABLED=true"), out);
       assertFalse(Files.exists(liveDir.resolve("journal")), "nothing was opened");
     } finally {

@@ -24,18 +24,27 @@ public final class JarProcess {
 
   /** {@code java -jar target/spark-executor.jar <args...>} (a command and its options), as {@link #start(String, Path, Path, Map)}. */
   public static Process start(List<String> args, Path dataDir, Path log, Map<String, String> env) {
+    try {
+      Files.createDirectories(dataDir);
+    } catch (IOException e) {
+      throw new UncheckedIOException(e);
+    }
+    return startIn(Path.of("").toAbsolutePath(), args, log, env);
+  }
+
+  /** {@code java -jar <absolute path of target/spark-executor.jar> <args...>} with {@code workDir} as its working directory. */
+  public static Process startIn(Path workDir, List<String> args, Path log, Map<String, String> env) {
     Path jar = Path.of("target", "spark-executor.jar").toAbsolutePath();
     if (!Files.isRegularFile(jar)) throw new IllegalStateException(jar + " is missing: run `mvn verify` (failsafe runs after package)");
     String java = Path.of(System.getProperty("java.home"), "bin", "java").toString();
     List<String> argv = new java.util.ArrayList<>(List.of(java, "-Xmx256m", "-XX:+UseSerialGC", "-jar", jar.toString()));
     argv.addAll(args);
     ProcessBuilder pb = new ProcessBuilder(argv)
-        .directory(Path.of("").toAbsolutePath().toFile())
+        .directory(workDir.toFile())
         .redirectErrorStream(true)
         .redirectOutput(ProcessBuilder.Redirect.appendTo(log.toFile()));
     pb.environment().putAll(env);
     try {
-      Files.createDirectories(dataDir);
       return pb.start();
     } catch (IOException e) {
       throw new UncheckedIOException(e);
