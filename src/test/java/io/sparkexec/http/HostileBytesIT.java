@@ -231,4 +231,18 @@ class HostileBytesIT {
       for (Socket s : flood) s.close();
     }
   }
+
+  /** U2: chaos and slo match the method before the key, so a wrong method is 405 with or without one. */
+  @Test
+  void aWrongMethodAnswers405BeforeTheKeyIsAsked() throws Exception {
+    for (String[] c : List.of(new String[] {"PUT", "/api/private/chaos"}, new String[] {"GET", "/api/private/chaos/toggle"},
+        new String[] {"DELETE", "/api/private/chaos/off"}, new String[] {"POST", "/api/private/slo"})) {
+      for (String key : new String[] {null, "wrong-key"}) {
+        String raw = exchange(bytes(c[0] + " " + c[1] + " HTTP/1.1\r\nHost: x\r\n" + (key == null ? "" : "X-API-Key: " + key + "\r\n")
+            + "Content-Length: 0\r\nConnection: close\r\n\r\n"));
+        assertEquals(List.of(405), statuses(raw), () -> c[0] + " " + c[1] + " key=" + key + " -> " + raw);
+      }
+    }
+    assertEquals(List.of(401), statuses(exchange(bytes("GET /api/private/slo HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n"))));
+  }
 }
