@@ -137,15 +137,15 @@ public final class Guardian {
     Clock clock = Clock.systemUTC();
     SloService slo = new SloService(SloSettings.fromConfig(spark.getConfig("slo")), clock);
     SloSources sloSources = new SloSources(slo, clock);
-    // HTTP first: health, ready (503 with the pending gates) and metrics answer while the rooms start;
-    // the rooms' routes answer 503 STARTING until they are wired below
-    StartingRoutes starting = new StartingRoutes(readiness);
-    CompletionStage<InetSocketAddress> bound = HttpServer.start(ctx.getSystem(), HttpServer.Settings.fromConfig(spark.getConfig("http")),
-        List.of(new SystemRoutes(readiness).route(), starting.route()), sloSources.apiErrors());
-
     Map<String, SymbolRule> rules = SymbolRule.fromConfig(spark.getConfig("venue"));
     String venueKind = spark.getString("venue.kind");
     tradeMode = TradeMode.check(spark.getString("trade-mode"), spark.getBoolean("live-enabled"), venueKind);
+    Auth auth = Auth.fromConfig(spark.getConfig("auth"), spark.getString("trade-mode"));
+    // HTTP first (after the config checks above, which take no time): health, ready (503 with the pending
+    // gates) and metrics answer while the rooms start; the rooms' routes answer 503 STARTING until wired below
+    StartingRoutes starting = new StartingRoutes(readiness);
+    CompletionStage<InetSocketAddress> bound = HttpServer.start(ctx.getSystem(), HttpServer.Settings.fromConfig(spark.getConfig("http")),
+        List.of(new SystemRoutes(readiness, auth).route(), starting.route()), sloSources.apiErrors());
     MarketData marketData;
     Venue link;
     if (venueKind.equals(TradeMode.HTTP_VENUE)) {
@@ -203,7 +203,6 @@ public final class Guardian {
             readiness.fail(GATE_JOURNAL_WRITES, reason);
           }
         }), "journal-health");
-    Auth auth = Auth.fromConfig(spark.getConfig("auth"), spark.getString("trade-mode"));
     Risk risk = new Risk(Risk.Settings.fromConfig(spark.getConfig("risk")), clock, marketData);
     SymbolRulesGuard symbolRules = new SymbolRulesGuard(rules, marketData);
     OrderService orderService = new OrderService(ctx.getSystem(), index, rules.keySet(), List.of(symbolRules, risk.guard()),

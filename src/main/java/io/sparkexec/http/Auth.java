@@ -16,7 +16,7 @@ import java.util.Optional;
 import java.util.Set;
 import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.function.Function;
-import java.util.stream.StreamSupport;
+import org.apache.pekko.http.javadsl.model.HttpHeader;
 import org.apache.pekko.http.javadsl.server.Route;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -28,6 +28,7 @@ import org.slf4j.LoggerFactory;
 public final class Auth {
 
   public static final String HEADER = "X-API-Key";
+  private static final String HEADER_LOWER = HEADER.toLowerCase(java.util.Locale.ROOT);
   private static final Logger log = LoggerFactory.getLogger(Auth.class);
 
   public enum Role {
@@ -75,12 +76,17 @@ public final class Auth {
     return keys.entrySet().stream().map(e -> new KeyDigest(sha256(e.getKey()), e.getValue())).toList();
   }
 
-  private static byte[] sha256(String key) {
+  // MessageDigest.getInstance looks the provider up each time: one digest per thread instead (every request hashes its key)
+  private static final ThreadLocal<MessageDigest> SHA256 = ThreadLocal.withInitial(() -> {
     try {
-      return MessageDigest.getInstance("SHA-256").digest(key.getBytes(StandardCharsets.UTF_8));
+      return MessageDigest.getInstance("SHA-256");
     } catch (NoSuchAlgorithmException e) {
       throw new IllegalStateException("every JVM has SHA-256", e);
     }
+  });
+
+  private static byte[] sha256(String key) {
+    return SHA256.get().digest(key.getBytes(StandardCharsets.UTF_8));
   }
 
   /** Reads spark.auth; refuses the development keys in live trading. */
@@ -147,13 +153,16 @@ public final class Auth {
 
   public Route require(Role role, Function<Principal, Route> inner) {
     return extractRequest(request -> {
-      List<String> keys = StreamSupport.stream(request.getHeaders().spliterator(), false)
-          .filter(h -> h.is(HEADER.toLowerCase())).map(h -> h.value()).toList();
-      // two keys could mean two callers: refuse rather than pick one (never "first wins")
-      if (keys.size() > 1) {
-        return complete(ApiErrors.response(400, "DUPLICATE_HEADER", "send X-API-Key once; this request has " + keys.size(), HEADER, null));
+      String first = null;
+      int sent = 0;
+      for (HttpHeader h : request.getHeaders()) {
+        if (h.is(HEADER_LOWER) && sent++ == 0) first = h.value();
       }
-      Optional<String> key = keys.stream().findFirst();
+      // two keys could mean two callers: refuse rather than pick one (never "first wins")
+      if (sent > 1) {
+        return complete(ApiErrors.response(400, "DUPLICATE_HEADER", "send X-API-Key once; this request has " + sent, HEADER, null));
+      }
+      Optional<String> key = Optional.ofNullable(first);
       Principal p = key.map(this::principal).orElse(null);
       if (p == null) {
         return complete(ApiErrors.response(401, "UNAUTHORIZED", key.isPresent() ? "unknown API key" : "X-API-Key header required", null, null)
