@@ -238,7 +238,7 @@ public final class Guardian {
     FeedHub feed = FeedHub.start(ctx.getSystem(), feedSettings, FeedHub.polling(marketData, rules.keySet(), feedSettings.marketInterval()),
         new JournalOrderEvents(ctx.getSystem(), spark.getString("orders.read-journal"), orderService::strategyOf), clock);
     risk.systemEvents().subscribe(e -> feed.publishSystem(e.type(), e.fields()));
-    FeedRoutes feedRoutes = new FeedRoutes(feed, new WsTokens(feedSettings.tokenTtl(), feedSettings.maxTokens(), clock), auth);
+    FeedRoutes feedRoutes = new FeedRoutes(feed, new WsTokens(feedSettings.tokenTtl(), feedSettings.maxTokens(), feedSettings.maxTokensPerKey(), clock), auth);
     DurableQueue.Settings queueSettings = DurableQueue.Settings.fromConfig(spark.getConfig("queue"));
     QueueService queue = new QueueService(ctx.getSystem(), ctx.spawn(DurableQueue.create(queueSettings, clock), "queue-" + queueSettings.name()),
         queueSettings);

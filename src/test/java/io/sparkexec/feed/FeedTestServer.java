@@ -51,7 +51,7 @@ final class FeedTestServer {
     system = ActorSystem.create(Behaviors.empty(), "feed-test", config);
     FeedSettings settings = FeedSettings.fromConfig(config.getConfig("spark.feed"));
     hub = FeedHub.start(system, settings, Source.empty(), orders, Clock.systemUTC());
-    tokens = new WsTokens(settings.tokenTtl(), settings.maxTokens(), Clock.systemUTC());
+    tokens = new WsTokens(settings.tokenTtl(), settings.maxTokens(), settings.maxTokensPerKey(), Clock.systemUTC());
     Auth auth = Auth.fromConfig(config.getConfig("spark.auth"), "paper");
     // the executor's own bind (HeadGuard and the connection caps before pekko-http), as in production
     port = HttpServer.start(system, new HttpServer.Settings("127.0.0.1", 0, Duration.ofSeconds(1)), List.of(new FeedRoutes(hub, tokens, auth).route()))
