@@ -712,6 +712,9 @@ public final class OrderDesk
     String id = order.clientOrderId();
     String strategy = order.strategy();
     Instant now = deps.clock().instant();
+    // before the venue's order is adopted as ours: same terms, or it is another client's order under our id
+    Venue.VenueTerms.Mismatch mismatch = order.acknowledgedByVenue() || report.terms() == null ? null : report.terms().mismatch(order.spec());
+    if (mismatch != null) return conflict(order, report, mismatch, now);
     List<Event> events = new ArrayList<>(2);
     if (!order.acknowledgedByVenue() && report.status() != Venue.VenueStatus.REJECTED) {
       events.add(new OrderAcknowledged(id, strategy, report.venueOrderId(), sentAt, now));
@@ -733,6 +736,22 @@ public final class OrderDesk
       }
     }
     return events;
+  }
+
+  /**
+   * The venue answered for our clientOrderId with another order (another client of the account
+   * used the id): nothing of it is taken. Ours was not created there (the venue holds the id), so
+   * it ends rejected with the mismatch as its reason, where an operator and the reconciliation
+   * report find it; a report for an order not ours carries no fill of ours.
+   */
+  private List<Event> conflict(Order order, Venue.VenueOrderReport report, Venue.VenueTerms.Mismatch mismatch, Instant now) {
+    ctx.getLog().error("event=venue_order_conflict desk={} clientOrderId={} field={} ours=\"{}\" venue=\"{}\" venueOrderId={} venueStatus={}",
+        deskId, order.clientOrderId(), mismatch.field(), mismatch.ours(), mismatch.venues(), report.venueOrderId(), report.status());
+    Metrics.VENUE_ORDER_CONFLICTS.withTag("field", mismatch.field()).increment();
+    if (order.status().isFinal()) return List.of();
+    return List.of(new OrderRejected(order.clientOrderId(), order.strategy(),
+        "the venue holds another order under this clientOrderId (" + mismatch + ", venue order " + report.venueOrderId() + "): not adopted",
+        "venue", now));
   }
 
   // ---- cancels ----
