@@ -61,7 +61,8 @@ public final class HttpServer {
   /** {@code responses} hears every response's route template and status (the SLOs' API error rate). */
   public static CompletionStage<ServerBinding> start(ActorSystem<?> system, Settings settings, List<Route> routes,
       RouteMetrics.Listener responses) {
-    return Http.get(system).newServerAt(settings.host(), settings.port()).bind(edge(routes, responses, settings.compression())).whenComplete((binding, error) -> {
+    return Http.get(system).newServerAt(settings.host(), settings.port())
+        .withSettings(Json.keepCharsetLabel(org.apache.pekko.http.javadsl.settings.ServerSettings.create(system.settings().config()))).bind(edge(routes, responses, settings.compression())).whenComplete((binding, error) -> {
       if (error != null) {
         log.error("event=http_bind_failed host={} port={} error=\"{}\" fix=\"stop the process that has the port or set HTTP_HOST/HTTP_PORT\"",
             settings.host(), settings.port(), error.getMessage());
