@@ -134,6 +134,7 @@ class HostileJsonIT {
   void hostileJsonIsRefusedNamingTheRuleAndTheFieldAndChangesNothing(Case c) {
     long eventsBefore = server.orderEventCount();
     String before = state();
+    long apiErrorsBefore = apiErrorsBad();
 
     Response r = send(c.endpoint(), c.contentType(), c.body());
 
@@ -148,6 +149,15 @@ class HostileJsonIT {
 
     assertEquals(eventsBefore, server.orderEventCount(), "the journal gained no order event");
     assertEquals(before, state(), "nothing changed");
+    assertEquals(apiErrorsBefore, apiErrorsBad(), "a client's error is outside the api-errors SLO");
+  }
+
+  /** Bad events of the api-errors SLO (5xx answers of the private API): what paged on hostile JSON before (F6). */
+  private static long apiErrorsBad() {
+    for (JsonNode s : server.send(server.request("/api/private/slo").setHeader("X-API-Key", ADMIN_KEY).GET().build()).json().path("slos")) {
+      if (s.path("slo").asText().equals("api-errors")) return s.path("total").asLong() - s.path("good").asLong();
+    }
+    throw new AssertionError("no api-errors SLO in /api/private/slo");
   }
 
   /** The rows above mean something: a valid order body on the same endpoint is placed, also labelled charset=utf-8. Last: it changes state. */
