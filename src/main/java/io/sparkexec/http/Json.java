@@ -45,6 +45,8 @@ import org.apache.pekko.http.javadsl.server.Directives;
 import org.apache.pekko.http.javadsl.server.Route;
 import org.apache.pekko.http.javadsl.settings.ServerSettings;
 import org.apache.pekko.http.javadsl.unmarshalling.Unmarshaller;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 
 /**
  * JSON at the HTTP edge. {@link #MAPPER} writes our answers (decimals in as BigDecimal, never
@@ -54,6 +56,8 @@ import org.apache.pekko.http.javadsl.unmarshalling.Unmarshaller;
  * {@link Limits}; every refusal is a {@link Refusal} naming the field where the reader stopped.
  */
 public final class Json {
+
+  private static final Logger log = LoggerFactory.getLogger(Json.class);
 
   private Json() {}
 
@@ -113,9 +117,14 @@ public final class Json {
     return server.withParserSettings(server.getParserSettings().withCustomMediaTypes(JSON_LABELLED));
   }
 
-  /** {@link #body(long, Function, Function)} answering a refusal with its own 4xx. */
+  /** {@link #body(long, Function, Function)} answering a refusal with its own 4xx, logged as one line. */
   public static Route body(long maxBytes, Function<JsonNode, Route> inner) {
-    return body(maxBytes, Refusal::response, inner);
+    return body(maxBytes, Json::logged, inner);
+  }
+
+  private static HttpResponse logged(Refusal r) {
+    log.info("event=body_refused status={} code={} field={}", r.status(), r.code(), r.field());
+    return r.response();
   }
 
   /**
