@@ -12,6 +12,7 @@ import io.sparkexec.feed.FeedSettings;
 import io.sparkexec.feed.JournalOrderEvents;
 import io.sparkexec.feed.WsTokens;
 import io.sparkexec.http.Auth;
+import io.sparkexec.http.ContractRoutes;
 import io.sparkexec.http.HttpServer;
 import io.sparkexec.http.Readiness;
 import io.sparkexec.http.StartingRoutes;
@@ -141,7 +142,7 @@ public final class Guardian {
     // the rooms' routes answer 503 STARTING until they are wired below
     StartingRoutes starting = new StartingRoutes(readiness);
     CompletionStage<ServerBinding> binding = HttpServer.start(ctx.getSystem(), HttpServer.Settings.fromConfig(spark.getConfig("http")),
-        List.of(new SystemRoutes(readiness).route(), starting.route()), sloSources.apiErrors());
+        List.of(new SystemRoutes(readiness).route(), new ContractRoutes().route(), starting.route()), sloSources.apiErrors());
 
     Map<String, SymbolRule> rules = SymbolRule.fromConfig(spark.getConfig("venue"));
     String venueKind = spark.getString("venue.kind");
