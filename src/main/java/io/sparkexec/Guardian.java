@@ -54,6 +54,7 @@ import io.sparkexec.slo.SloSources;
 import io.sparkexec.venue.SimulatedVenue;
 import io.sparkexec.venue.SymbolRule;
 import io.sparkexec.venue.Venue;
+import java.net.InetSocketAddress;
 import java.time.Clock;
 import java.time.Duration;
 import java.util.ArrayList;
@@ -76,7 +77,6 @@ import org.apache.pekko.cluster.typed.Subscribe;
 import org.apache.pekko.cluster.sharding.typed.ClusterShardingSettings;
 import org.apache.pekko.cluster.sharding.typed.javadsl.ClusterSharding;
 import org.apache.pekko.cluster.sharding.typed.javadsl.Entity;
-import org.apache.pekko.http.javadsl.ServerBinding;
 import org.apache.pekko.http.javadsl.server.Route;
 import org.apache.pekko.stream.UniqueKillSwitch;
 import org.slf4j.Logger;
@@ -138,15 +138,15 @@ public final class Guardian {
     Clock clock = Clock.systemUTC();
     SloService slo = new SloService(SloSettings.fromConfig(spark.getConfig("slo")), clock);
     SloSources sloSources = new SloSources(slo, clock);
-    // HTTP first: health, ready (503 with the pending gates) and metrics answer while the rooms start;
-    // the rooms' routes answer 503 STARTING until they are wired below
-    StartingRoutes starting = new StartingRoutes(readiness);
-    CompletionStage<ServerBinding> binding = HttpServer.start(ctx.getSystem(), HttpServer.Settings.fromConfig(spark.getConfig("http")),
-        List.of(new SystemRoutes(readiness).route(), new ContractRoutes().route(), starting.route()), sloSources.apiErrors());
-
     Map<String, SymbolRule> rules = SymbolRule.fromConfig(spark.getConfig("venue"));
     String venueKind = spark.getString("venue.kind");
     tradeMode = TradeMode.check(spark.getString("trade-mode"), spark.getBoolean("live-enabled"), venueKind);
+    Auth auth = Auth.fromConfig(spark.getConfig("auth"), spark.getString("trade-mode"));
+    // HTTP first (after the config checks above, which take no time): health, ready (503 with the pending
+    // gates) and metrics answer while the rooms start; the rooms' routes answer 503 STARTING until wired below
+    StartingRoutes starting = new StartingRoutes(readiness);
+    CompletionStage<InetSocketAddress> bound = HttpServer.start(ctx.getSystem(), HttpServer.Settings.fromConfig(spark.getConfig("http")),
+        List.of(new SystemRoutes(readiness, auth).route(), new ContractRoutes().route(), starting.route()), sloSources.apiErrors());
     MarketData marketData;
     Venue link;
     if (venueKind.equals(TradeMode.HTTP_VENUE)) {
@@ -204,7 +204,6 @@ public final class Guardian {
             readiness.fail(GATE_JOURNAL_WRITES, reason);
           }
         }), "journal-health");
-    Auth auth = Auth.fromConfig(spark.getConfig("auth"), spark.getString("trade-mode"));
     Risk risk = new Risk(Risk.Settings.fromConfig(spark.getConfig("risk")), clock, marketData);
     SymbolRulesGuard symbolRules = new SymbolRulesGuard(rules, marketData);
     OrderService orderService = new OrderService(ctx.getSystem(), index, rules.keySet(), List.of(symbolRules, risk.guard()),
@@ -240,7 +239,7 @@ public final class Guardian {
     FeedHub feed = FeedHub.start(ctx.getSystem(), feedSettings, FeedHub.polling(marketData, rules.keySet(), feedSettings.marketInterval()),
         new JournalOrderEvents(ctx.getSystem(), spark.getString("orders.read-journal"), orderService::strategyOf), clock);
     risk.systemEvents().subscribe(e -> feed.publishSystem(e.type(), e.fields()));
-    FeedRoutes feedRoutes = new FeedRoutes(feed, new WsTokens(feedSettings.tokenTtl(), feedSettings.maxTokens(), clock), auth);
+    FeedRoutes feedRoutes = new FeedRoutes(feed, new WsTokens(feedSettings.tokenTtl(), feedSettings.maxTokens(), feedSettings.maxTokensPerKey(), clock), auth);
     DurableQueue.Settings queueSettings = DurableQueue.Settings.fromConfig(spark.getConfig("queue"));
     QueueService queue = new QueueService(ctx.getSystem(), ctx.spawn(DurableQueue.create(queueSettings, clock), "queue-" + queueSettings.name()),
         queueSettings);
@@ -295,7 +294,7 @@ public final class Guardian {
         new CanaryRoutes(canary, auth).route(),
         new SloRoutes(slo, auth).route(),
         chaos.injection().wrap(concat(rooms.get(0), rooms.subList(1, rooms.size()).toArray(Route[]::new)))));
-    canary.start(binding.thenApply(ServerBinding::localAddress), GATE_WARM_UP);
+    canary.start(bound, GATE_WARM_UP);
 
     Cluster cluster = Cluster.get(ctx.getSystem());
     cluster.subscriptions().tell(Subscribe.create(ctx.messageAdapter(SelfUp.class, ClusterUp::new), SelfUp.class));

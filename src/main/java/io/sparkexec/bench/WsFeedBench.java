@@ -67,7 +67,7 @@ public final class WsFeedBench {
     };
     FeedHub hub = FeedHub.start(system, settings, Source.empty(), source, Clock.systemUTC());
     Auth auth = Auth.fromConfig(config.getConfig("spark.auth"), "paper");
-    WsTokens tokens = new WsTokens(settings.tokenTtl(), settings.maxTokens(), Clock.systemUTC());
+    WsTokens tokens = new WsTokens(settings.tokenTtl(), settings.maxTokens(), settings.maxTokensPerKey(), Clock.systemUTC());
     Http.get(system).newServerAt("127.0.0.1", port)
         .bind(HttpServer.edge(List.of(new FeedRoutes(hub, tokens, auth).route())))
         .toCompletableFuture().get();

@@ -49,14 +49,15 @@ public final class ChaosRoutes {
   }
 
   public Route route() {
-    return pathPrefix("api", () -> pathPrefix("private", () -> pathPrefix("chaos", () -> auth.require(Auth.Role.ADMIN, p -> concat(
+    // the method is matched before the key, so a wrong method answers 405 whoever asks
+    return pathPrefix("api", () -> pathPrefix("private", () -> pathPrefix("chaos", () -> concat(
         pathEnd(() -> RouteMetrics.template("/api/private/chaos", () -> concat(
-            get(() -> completeWithFuture(chaos.view().thenApply(Json::ok))),
-            post(() -> Json.body(maxBodyBytes, body -> set(body, p)))))),
+            get(() -> auth.require(Auth.Role.ADMIN, p -> completeWithFuture(chaos.view().thenApply(Json::ok)))),
+            post(() -> auth.require(Auth.Role.ADMIN, p -> Json.body(maxBodyBytes, body -> set(body, p))))))),
         path("toggle", () -> RouteMetrics.template("/api/private/chaos/toggle", () ->
-            post(() -> Json.body(maxBodyBytes, body -> toggle(body, p))))),
+            post(() -> auth.require(Auth.Role.ADMIN, p -> Json.body(maxBodyBytes, body -> toggle(body, p)))))),
         path("off", () -> RouteMetrics.template("/api/private/chaos/off", () ->
-            post(() -> Json.body(maxBodyBytes, body -> off(body, p))))))))));
+            post(() -> auth.require(Auth.Role.ADMIN, p -> Json.body(maxBodyBytes, body -> off(body, p))))))))));
   }
 
   /** Every setting at once: a field left out is 0 (off), so what was posted is exactly what is in force. */

@@ -97,6 +97,11 @@ final class FeedConnection implements TrafficStats, Watchdog.CloseListener, Orde
     this.maxClientMessageChars = settings.maxInflatedBytes();
     this.connectedAt = now;
   }
+  /** The name of the key that opened it (the per-key connection bound counts by it). */
+  String principal() {
+    return principal;
+  }
+
 
   long id() {
     return id;

@@ -72,6 +72,8 @@ public final class FeedHub {
   private final WebSocketShim shim;
   private final Clock clock;
   private final Map<Long, FeedConnection> connections = new ConcurrentHashMap<>();
+  // open connections by key name, for the per-key bound
+  private final Map<String, Integer> perKey = new ConcurrentHashMap<>();
   private final Deque<FeedConnection.Status> recentlyClosed = new ArrayDeque<>();
   private final AtomicLong ids = new AtomicLong();
   private final AtomicLong rawBytes = new AtomicLong();
@@ -227,6 +229,11 @@ public final class FeedHub {
     return connections.size() >= settings.maxConnections();
   }
 
+  /** The key holds its share of the feed's connections (one key cannot take all of them). */
+  boolean fullFor(Auth.Principal principal) {
+    return perKey.getOrDefault(principal.name(), 0) >= settings.maxConnectionsPerKey();
+  }
+
   /** Answers the upgrade: permessage-deflate when offered and enabled, plain frames otherwise. Empty when not an upgrade. */
   Optional<HttpResponse> accept(HttpRequest request, Auth.Principal principal, Set<Channel> channels, long from) {
     Optional<PermessageDeflate.Agreement> agreed = settings.compress() ? PermessageDeflate.negotiate(extensionOffers(request)) : Optional.empty();
@@ -256,6 +263,7 @@ public final class FeedHub {
 
   void register(FeedConnection c) {
     connections.put(c.id(), c);
+    perKey.merge(c.principal(), 1, Integer::sum);
     Metrics.WS_CONNECTIONS.withoutTags().update(connections.size());
     log.info("event=ws_connected id={} compression={}", c.id(), c.compressed());
   }
@@ -267,6 +275,7 @@ public final class FeedHub {
 
   void unregister(FeedConnection c) {
     if (connections.remove(c.id()) == null) return;
+    perKey.computeIfPresent(c.principal(), (k, n) -> n > 1 ? n - 1 : null);
     Metrics.WS_CONNECTIONS.withoutTags().update(connections.size());
     String reason = c.disconnectReason();
     Metrics.WS_DISCONNECTS.withTag("reason", reason).increment();

@@ -81,6 +81,10 @@ public final class FeedRoutes {
             : "X-API-Key header or ?token= required";
         return complete(ApiErrors.response(401, "UNAUTHORIZED", why, null, null));
       }
+      if (hub.fullFor(principal.get())) {
+        return complete(ApiErrors.retryLater(429, "KEY_CONNECTION_LIMIT", "this API key holds its maximum of feed connections"
+            + " (spark.feed.max-connections-per-key); close one or retry later", 5, null));
+      }
       return upgrade(request, principal.get(), channels.get(), from);
     })));
   }
@@ -92,6 +96,10 @@ public final class FeedRoutes {
   }
 
   private Route issueToken(Auth.Principal principal) {
+    if (tokens.full(principal).orElse(null) == WsTokens.Full.KEY) {
+      return complete(ApiErrors.retryLater(429, "KEY_TOKEN_LIMIT", "this API key holds its maximum of unused tokens"
+          + " (spark.feed.max-tokens-per-key); use or let some expire", 1, null));
+    }
     return tokens.issue(principal)
         .map(t -> {
           Map<String, Object> body = new LinkedHashMap<>();

@@ -1,19 +1,22 @@
 package io.sparkexec.http;
 
 import static org.apache.pekko.http.javadsl.server.Directives.complete;
-import static org.apache.pekko.http.javadsl.server.Directives.optionalHeaderValueByName;
+import static org.apache.pekko.http.javadsl.server.Directives.extractRequest;
 
 import com.typesafe.config.Config;
+import java.nio.charset.StandardCharsets;
+import java.security.MessageDigest;
+import java.security.NoSuchAlgorithmException;
 import java.security.SecureRandom;
 import java.util.HashMap;
 import java.util.HexFormat;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
-
 import java.util.Set;
-import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.function.Function;
+import org.apache.pekko.http.javadsl.model.HttpHeader;
 import org.apache.pekko.http.javadsl.server.Route;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -25,6 +28,7 @@ import org.slf4j.LoggerFactory;
 public final class Auth {
 
   public static final String HEADER = "X-API-Key";
+  private static final String HEADER_LOWER = HEADER.toLowerCase(java.util.Locale.ROOT);
   private static final Logger log = LoggerFactory.getLogger(Auth.class);
 
   public enum Role {
@@ -51,15 +55,38 @@ public final class Auth {
     }
   }
 
+  /**
+   * A key held as its SHA-256 digest. Lookups compare digests with {@link MessageDigest#isEqual}
+   * against every key, so how long a lookup takes says nothing about how much of a key matched.
+   */
+  private record KeyDigest(byte[] digest, Principal principal) {}
+
   private final String tradeMode;
   // swapped whole on reload, so a request sees either the old keys or the new ones
-  private volatile Map<String, Principal> byKey;
+  private volatile List<KeyDigest> byKey;
   // keys minted in this process for its own traffic: never configured, never reloaded away
-  private final Map<String, Principal> internalKeys = new ConcurrentHashMap<>();
+  private final List<KeyDigest> internalKeys = new CopyOnWriteArrayList<>();
 
   public Auth(Map<String, Principal> byKey, String tradeMode) {
-    this.byKey = Map.copyOf(byKey);
+    this.byKey = digests(byKey);
     this.tradeMode = tradeMode;
+  }
+
+  private static List<KeyDigest> digests(Map<String, Principal> keys) {
+    return keys.entrySet().stream().map(e -> new KeyDigest(sha256(e.getKey()), e.getValue())).toList();
+  }
+
+  // MessageDigest.getInstance looks the provider up each time: one digest per thread instead (every request hashes its key)
+  private static final ThreadLocal<MessageDigest> SHA256 = ThreadLocal.withInitial(() -> {
+    try {
+      return MessageDigest.getInstance("SHA-256");
+    } catch (NoSuchAlgorithmException e) {
+      throw new IllegalStateException("every JVM has SHA-256", e);
+    }
+  });
+
+  private static byte[] sha256(String key) {
+    return SHA256.get().digest(key.getBytes(StandardCharsets.UTF_8));
   }
 
   /** Reads spark.auth; refuses the development keys in live trading. */
@@ -70,7 +97,7 @@ public final class Auth {
   /** Replaces the keys with those in {@code auth} (validated first: a bad file changes nothing). Returns how many keys are active. */
   public int reload(Config auth) {
     Map<String, Principal> keys = keys(auth, tradeMode);
-    byKey = Map.copyOf(keys);
+    byKey = digests(keys);
     log.info("event=auth_keys_reloaded keys={}", keys.size());
     return keys.size();
   }
@@ -101,7 +128,7 @@ public final class Auth {
     byte[] bytes = new byte[32];
     new SecureRandom().nextBytes(bytes);
     String key = "internal-" + HexFormat.of().formatHex(bytes);
-    internalKeys.put(key, new Principal(name, role, strategies, true));
+    internalKeys.add(new KeyDigest(sha256(key), new Principal(name, role, strategies, true)));
     return key;
   }
 
@@ -111,12 +138,31 @@ public final class Auth {
   }
 
   private Principal principal(String key) {
-    Principal p = byKey.get(key);
-    return p != null ? p : internalKeys.get(key);
+    byte[] digest = sha256(key);
+    Principal found = match(byKey, digest, null);
+    return match(internalKeys, digest, found);
+  }
+
+  /** Every entry is compared, no early exit. */
+  private static Principal match(List<KeyDigest> keys, byte[] digest, Principal found) {
+    for (KeyDigest k : keys) {
+      if (MessageDigest.isEqual(k.digest(), digest) && found == null) found = k.principal();
+    }
+    return found;
   }
 
   public Route require(Role role, Function<Principal, Route> inner) {
-    return optionalHeaderValueByName(HEADER, key -> {
+    return extractRequest(request -> {
+      String first = null;
+      int sent = 0;
+      for (HttpHeader h : request.getHeaders()) {
+        if (h.is(HEADER_LOWER) && sent++ == 0) first = h.value();
+      }
+      // two keys could mean two callers: refuse rather than pick one (never "first wins")
+      if (sent > 1) {
+        return complete(ApiErrors.response(400, "DUPLICATE_HEADER", "send X-API-Key once; this request has " + sent, HEADER, null));
+      }
+      Optional<String> key = Optional.ofNullable(first);
       Principal p = key.map(this::principal).orElse(null);
       if (p == null) {
         return complete(ApiErrors.response(401, "UNAUTHORIZED", key.isPresent() ? "unknown API key" : "X-API-Key header required", null, null)

@@ -275,6 +275,45 @@ public final class Metrics {
     return r == null ? "" : withEmptyHistograms(plainBucketBounds(r.scrapeData()));
   }
 
+  private static final String STRATEGY_LABEL = "strategy=\"";
+
+  /**
+   * The page without the series of strategies {@code sees} refuses (strategy names are another
+   * strategy's business: issue #14 F13); series without a strategy label all stay. One pass over
+   * the page; the label's value is read as Prometheus escapes it.
+   */
+  public static String scrapeFor(java.util.function.Predicate<String> sees) {
+    String page = scrape();
+    if (!page.contains(STRATEGY_LABEL)) return page;
+    StringBuilder out = new StringBuilder(page.length());
+    int start = 0;
+    while (start < page.length()) {
+      int end = page.indexOf('\n', start);
+      end = end < 0 ? page.length() : end + 1;
+      int label = page.indexOf(STRATEGY_LABEL, start);
+      if (label < 0 || label >= end || page.charAt(start) == '#' || sees.test(labelValue(page, label + STRATEGY_LABEL.length()))) {
+        out.append(page, start, end);
+      }
+      start = end;
+    }
+    return out.toString();
+  }
+
+  private static String labelValue(String page, int from) {
+    StringBuilder v = new StringBuilder();
+    for (int i = from; i < page.length(); i++) {
+      char c = page.charAt(i);
+      if (c == '"') break;
+      if (c == '\\' && i + 1 < page.length()) {
+        char n = page.charAt(++i);
+        v.append(n == 'n' ? '\n' : n);
+      } else {
+        v.append(c);
+      }
+    }
+    return v.toString();
+  }
+
   private static final java.util.regex.Pattern EXPONENT_LE = java.util.regex.Pattern.compile("le=\"([0-9.]+E-?[0-9]+)\"");
 
   /** Kamon writes bucket bounds under 0.001 as Java doubles (le="5.0E-4"); Prometheus clients and dashboards expect le="0.0005". */

@@ -29,7 +29,7 @@ public final class SloRoutes {
 
   public Route route() {
     return pathPrefix("api", () -> pathPrefix("private", () -> path("slo", () -> RouteMetrics.template("/api/private/slo", () ->
-        auth.require(Auth.Role.TRADER, p -> get(() -> complete(Json.ok(visible(slo.report(), OrderRoutes.scope(p))))))))));
+        get(() -> auth.require(Auth.Role.TRADER, p -> complete(Json.ok(visible(slo.report(), OrderRoutes.scope(p))))))))));
   }
 
   static SloService.Report visible(SloService.Report report, Scope scope) {

@@ -25,8 +25,6 @@ import java.util.concurrent.TimeUnit;
 import org.apache.pekko.NotUsed;
 import org.apache.pekko.actor.typed.ActorSystem;
 import org.apache.pekko.actor.typed.javadsl.Behaviors;
-import org.apache.pekko.http.javadsl.Http;
-import org.apache.pekko.http.javadsl.ServerBinding;
 import org.apache.pekko.stream.BoundedSourceQueue;
 import org.apache.pekko.stream.javadsl.Source;
 
@@ -53,12 +51,11 @@ final class FeedTestServer {
     system = ActorSystem.create(Behaviors.empty(), "feed-test", config);
     FeedSettings settings = FeedSettings.fromConfig(config.getConfig("spark.feed"));
     hub = FeedHub.start(system, settings, Source.empty(), orders, Clock.systemUTC());
-    tokens = new WsTokens(settings.tokenTtl(), settings.maxTokens(), Clock.systemUTC());
+    tokens = new WsTokens(settings.tokenTtl(), settings.maxTokens(), settings.maxTokensPerKey(), Clock.systemUTC());
     Auth auth = Auth.fromConfig(config.getConfig("spark.auth"), "paper");
-    ServerBinding binding = Http.get(system).newServerAt("127.0.0.1", 0)
-        .bind(HttpServer.edge(List.of(new FeedRoutes(hub, tokens, auth).route())))
-        .toCompletableFuture().get(30, TimeUnit.SECONDS);
-    port = binding.localAddress().getPort();
+    // the executor's own bind (HeadGuard and the connection caps before pekko-http), as in production
+    port = HttpServer.start(system, new HttpServer.Settings("127.0.0.1", 0, Duration.ofSeconds(1)), List.of(new FeedRoutes(hub, tokens, auth).route()))
+        .toCompletableFuture().get(30, TimeUnit.SECONDS).getPort();
   }
 
   static FeedTestServer start(String overrides) throws Exception {

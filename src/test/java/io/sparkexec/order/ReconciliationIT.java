@@ -105,7 +105,7 @@ class ReconciliationIT {
             }
           }, clock), "reconciler", Props.empty());
       Auth auth = Auth.fromConfig(spark.getConfig("auth"), spark.getString("trade-mode"));
-      HttpServer.start(system, HttpServer.Settings.fromConfig(spark.getConfig("http")), List.of(new SystemRoutes(readiness).route(),
+      HttpServer.start(system, HttpServer.Settings.fromConfig(spark.getConfig("http")), List.of(new SystemRoutes(readiness, auth).route(),
           new OrderRoutes(orders, auth, OrderRoutes.Settings.fromConfig(spark.getConfig("http"))).route(),
           new ReconciliationRoutes(reconciler, auth, spark.getDuration("http.ask-timeout"), system.scheduler()).route()));
 

@@ -23,7 +23,6 @@ import java.util.Map;
 import java.util.Set;
 import java.util.concurrent.TimeUnit;
 import org.apache.pekko.actor.testkit.typed.javadsl.ActorTestKit;
-import org.apache.pekko.http.javadsl.ServerBinding;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
@@ -33,7 +32,7 @@ class CanaryRoutesTest {
 
   static final ActorTestKit kit = ActorTestKit.create();
   static final HttpClient client = HttpClient.newHttpClient();
-  static ServerBinding binding;
+  static java.net.InetSocketAddress binding;
 
   @BeforeAll
   static void bind() throws Exception {
@@ -53,7 +52,7 @@ class CanaryRoutesTest {
   }
 
   static HttpResponse<String> post(String path, String key) throws Exception {
-    return client.send(HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + binding.localAddress().getPort() + path))
+    return client.send(HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + binding.getPort() + path))
         .header("X-API-Key", key).POST(HttpRequest.BodyPublishers.noBody()).build(), HttpResponse.BodyHandlers.ofString());
   }
 
