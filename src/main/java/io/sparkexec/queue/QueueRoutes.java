@@ -59,7 +59,8 @@ public final class QueueRoutes {
                 get(scope -> parameterOptional("limit", limit -> parameterOptional("cursor", cursor ->
                     answer(queue.deadLetters(limit.orElse(null), cursor.orElse(null), scope))))),
                 delete(scope -> selection((ids, strategy) -> answer(queue.purge(ids, strategy, scope))))))),
-            endpoint("redrive", post(scope -> selection((ids, strategy) -> answer(queue.redrive(ids, strategy, scope)))))))))));
+            path("redrive", () -> RouteMetrics.template(BASE + "dead-letters/redrive", () ->
+                post(scope -> selection((ids, strategy) -> answer(queue.redrive(ids, strategy, scope))))))))))));
   }
 
   private Route endpoint(String name, Route inner) {
