@@ -12,6 +12,7 @@ import static org.apache.pekko.http.javadsl.server.Directives.path;
 import static org.apache.pekko.http.javadsl.server.Directives.pathPrefix;
 import static org.apache.pekko.http.javadsl.server.Directives.post;
 import static org.apache.pekko.http.javadsl.server.Directives.put;
+import static org.apache.pekko.http.javadsl.server.Directives.toStrictEntity;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import io.sparkexec.http.Json;
@@ -46,6 +47,7 @@ import org.apache.pekko.http.javadsl.model.HttpEntity;
 import org.apache.pekko.http.javadsl.model.HttpHeader;
 import org.apache.pekko.http.javadsl.model.HttpRequest;
 import org.apache.pekko.http.javadsl.model.HttpResponse;
+import org.apache.pekko.http.javadsl.model.MediaTypes;
 import org.apache.pekko.http.javadsl.model.Query;
 import org.apache.pekko.http.javadsl.model.headers.RawHeader;
 import org.apache.pekko.http.javadsl.model.headers.RetryAfter;
@@ -152,14 +154,28 @@ final class SimRoutes {
 
   // ---- the common part of every API call: limits, then access checks ----
 
+  /**
+   * Binance takes a request's parameters from the query string, an
+   * application/x-www-form-urlencoded body, or both (a signature then covers the query string
+   * followed by the body); the body is read strictly, bounded in size and time.
+   */
   private Route call(Access access, ToIntFunction<Query> weight, ToIntFunction<Query> orders, Function<Query, CompletionStage<HttpResponse>> handler) {
-    return extractRequest(request -> completeWithFuture(handle(request, access, weight, orders, handler)));
+    return toStrictEntity(settings.bodyReadTimeout(), settings.maxBodyBytes(),
+        () -> extractRequest(request -> completeWithFuture(handle(request, access, weight, orders, handler))));
+  }
+
+  private static String formBody(HttpRequest request) {
+    if (!(request.entity() instanceof HttpEntity.Strict strict) || strict.getData().isEmpty()) return "";
+    if (!strict.getContentType().mediaType().equals(MediaTypes.APPLICATION_X_WWW_FORM_URLENCODED)) return "";
+    return strict.getData().utf8String();
   }
 
   private CompletionStage<HttpResponse> handle(HttpRequest request, Access access, ToIntFunction<Query> weight, ToIntFunction<Query> orders,
       Function<Query, CompletionStage<HttpResponse>> handler) {
     long now = clock.millis();
-    Query query = request.getUri().query();
+    String rawQuery = request.getUri().rawQueryString().orElse("");
+    String body = formBody(request);
+    Query query = Query.create(rawQuery.isEmpty() ? body : body.isEmpty() ? rawQuery : rawQuery + "&" + body);
     String key = request.getHeader(API_KEY_HEADER).map(HttpHeader::value).orElse(null);
     // unknown keys share the anonymous budget, so made-up keys cannot grow the limiter's table
     String account = settings.apiKey().equals(key) ? key : "anonymous";
@@ -173,7 +189,7 @@ final class SimRoutes {
       return done(BinanceFormat.error(429, -1003, "Too many requests; " + limited.limit() + " limit exceeded, retry after " + limited.retryAfterSeconds() + " s.")
           .addHeader(RetryAfter.create((long) limited.retryAfterSeconds())).addHeader(used));
     }
-    HttpResponse refused = access == Access.PUBLIC ? null : refusal(request, query, key, access, now);
+    HttpResponse refused = access == Access.PUBLIC ? null : refusal(rawQuery, body, query, key, access, now);
     CompletionStage<HttpResponse> answer = refused != null ? done(refused) : handler.apply(query);
     return answer.exceptionally(error -> {
       log.error("event=venue_sim_request_failed path={} error=\"{}\"", request.getUri().path(), error.toString());
@@ -182,14 +198,13 @@ final class SimRoutes {
   }
 
   /** Why this call may not proceed (key, signature, timestamp), or null. */
-  private HttpResponse refusal(HttpRequest request, Query query, String key, Access access, long now) {
+  private HttpResponse refusal(String rawQuery, String body, Query query, String key, Access access, long now) {
     if (!settings.apiKey().equals(key)) return BinanceFormat.error(401, -2015, "Invalid API-key, IP, or permissions for action.");
     if (access == Access.API_KEY) return null;
     Optional<String> signature = query.get("signature");
     if (signature.isEmpty()) return mandatory("signature");
-    String raw = request.getUri().rawQueryString().orElse("");
-    int at = raw.indexOf("&signature=");
-    if (at < 0 || !signing.verify(raw.substring(0, at), signature.get())) {
+    // Binance's totalParams: the query string, then the body, each without its signature pair
+    if (!signing.verify(withoutSignature(rawQuery) + withoutSignature(body), signature.get())) {
       return BinanceFormat.error(400, -1022, "Signature for this request is not valid.");
     }
     Optional<String> timestamp = query.get("timestamp");
@@ -208,6 +223,17 @@ final class SimRoutes {
       return BinanceFormat.error(400, -1021, "Timestamp for this request is outside of the recvWindow.");
     }
     return null;
+  }
+
+  private static String withoutSignature(String raw) {
+    if (!raw.contains("signature=")) return raw;
+    StringBuilder kept = new StringBuilder(raw.length());
+    for (String pair : raw.split("&")) {
+      if (pair.startsWith("signature=")) continue;
+      if (kept.length() > 0) kept.append('&');
+      kept.append(pair);
+    }
+    return kept.toString();
   }
 
   // ---- public market data ----

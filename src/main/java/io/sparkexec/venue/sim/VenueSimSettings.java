@@ -16,7 +16,9 @@ record VenueSimSettings(
     RateLimits.Settings rateLimits,
     int maxBatchOrders,
     Duration listenKeyTtl,
-    int userStreamBuffer) {
+    int userStreamBuffer,
+    Duration bodyReadTimeout,
+    long maxBodyBytes) {
 
   static VenueSimSettings fromConfig(Config sim) {
     Config limits = sim.getConfig("rate-limits");
@@ -35,6 +37,8 @@ record VenueSimSettings(
             limits.getDuration("ban-duration")),
         sim.getInt("max-batch-orders"),
         sim.getDuration("listen-key-ttl"),
-        sim.getInt("user-stream-buffer"));
+        sim.getInt("user-stream-buffer"),
+        sim.getDuration("body-read-timeout"),
+        sim.getBytes("max-body-bytes"));
   }
 }
