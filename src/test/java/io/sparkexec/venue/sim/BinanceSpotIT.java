@@ -2,15 +2,21 @@ package io.sparkexec.venue.sim;
 
 import static io.sparkexec.testing.TestVenueSim.limitOrder;
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertNotNull;
+import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import com.fasterxml.jackson.databind.JsonNode;
 import io.sparkexec.testing.TestServer.Response;
 import io.sparkexec.testing.TestVenueSim;
 import io.sparkexec.venue.Signing;
+import java.math.BigDecimal;
 import java.net.URI;
 import java.net.http.HttpRequest;
 import java.nio.file.Path;
 import java.time.Duration;
+import java.util.ArrayList;
 import java.util.LinkedHashMap;
+import java.util.List;
 import java.util.Map;
 import org.apache.pekko.actor.testkit.typed.javadsl.LogCapturingExtension;
 import org.junit.jupiter.api.AfterAll;
@@ -37,7 +43,8 @@ class BinanceSpotIT {
 
   @BeforeAll
   static void start() {
-    sim = TestVenueSim.inProcess(dataDir);
+    // one BTC: enough for the buys here, too little for the SELL that must be refused
+    sim = TestVenueSim.inProcess(dataDir, Map.of("spark.venue-sim.balances.BTC", "1"));
   }
 
   @AfterAll
@@ -90,5 +97,162 @@ class BinanceSpotIT {
     assertEquals(400, refused.status(), refused::text);
     assertEquals(-1022, refused.json().get("code").asInt());
     assertEquals(0, sim.submissions("form-3"));
+  }
+
+  private static Map<String, String> market(String clientOrderId, String symbol, String side, String sizeParam, String size) {
+    Map<String, String> m = new LinkedHashMap<>();
+    m.put("symbol", symbol);
+    m.put("side", side);
+    m.put("type", "MARKET");
+    m.put(sizeParam, size);
+    if (clientOrderId != null) m.put("newClientOrderId", clientOrderId);
+    return m;
+  }
+
+  private static BigDecimal free(String asset) {
+    return balance(asset, "free");
+  }
+
+  private static BigDecimal balance(String asset, String field) {
+    Response account = sim.signed("GET", "/api/v3/account", Map.of());
+    assertEquals(200, account.status(), account::text);
+    for (JsonNode b : account.json().get("balances")) {
+      if (b.get("asset").asText().equals(asset)) return new BigDecimal(b.get(field).asText());
+    }
+    throw new AssertionError(asset + " not in " + account.text());
+  }
+
+  @Test
+  void ordersAreFoundAndCanceledByOrderIdToo() {
+    Response placed = sim.place(limitOrder("by-id-1", "ETHUSDT", "BUY", "0.1", "100.00"));
+    assertEquals(200, placed.status(), placed::text);
+    String orderId = placed.json().get("orderId").asText();
+    Response found = sim.signed("GET", "/api/v3/order", Map.of("symbol", "ETHUSDT", "orderId", orderId));
+    assertEquals(200, found.status(), found::text);
+    assertEquals("by-id-1", found.json().get("clientOrderId").asText());
+    Response wrongSymbol = sim.signed("GET", "/api/v3/order", Map.of("symbol", "SOLUSDT", "orderId", orderId));
+    assertEquals(-2013, wrongSymbol.json().get("code").asInt(), wrongSymbol::text);
+    Response neither = sim.signed("GET", "/api/v3/order", Map.of("symbol", "ETHUSDT"));
+    assertEquals(-1102, neither.json().get("code").asInt(), neither::text);
+    Response canceled = sim.signed("DELETE", "/api/v3/order", Map.of("symbol", "ETHUSDT", "orderId", orderId));
+    assertEquals(200, canceled.status(), canceled::text);
+    assertEquals("CANCELED", canceled.json().get("status").asText());
+    Response again = sim.signed("DELETE", "/api/v3/order", Map.of("symbol", "ETHUSDT", "orderId", "999999999"));
+    assertEquals(-2011, again.json().get("code").asInt(), again::text);
+  }
+
+  @Test
+  void exchangeInfoCarriesWhatStockClientsRead() {
+    JsonNode btc = null;
+    for (JsonNode s : sim.get("/api/v3/exchangeInfo").json().get("symbols")) if (s.get("symbol").asText().equals("BTCUSDT")) btc = s;
+    assertNotNull(btc);
+    assertEquals("[\"LIMIT\",\"MARKET\"]", btc.get("orderTypes").toString());
+    assertEquals("[[\"SPOT\"]]", btc.get("permissionSets").toString());
+    assertTrue(btc.get("isSpotTradingAllowed").asBoolean());
+    assertTrue(btc.get("quoteOrderQtyMarketAllowed").asBoolean());
+    assertEquals(8, btc.get("baseAssetPrecision").asInt());
+    List<String> filters = new ArrayList<>();
+    btc.get("filters").forEach(f -> filters.add(f.get("filterType").asText()));
+    assertEquals(List.of("PRICE_FILTER", "LOT_SIZE", "NOTIONAL"), filters);
+    assertEquals("0.01", btc.get("filters").get(0).get("minPrice").asText());
+    assertEquals("5", btc.get("filters").get(2).get("minNotional").asText());
+  }
+
+  @Test
+  void balancesMoveWithFillsAndLocksAndAShortBalanceIsRefused() {
+    BigDecimal sol = free("SOL");
+    BigDecimal usdt = free("USDT");
+    Response bought = sim.place(market("acct-1", "SOLUSDT", "BUY", "quantity", "2"));
+    assertEquals(200, bought.status(), bought::text);
+    assertEquals("FILLED", bought.json().get("status").asText());
+    BigDecimal cost = new BigDecimal(bought.json().get("cummulativeQuoteQty").asText());
+    BigDecimal fee = new BigDecimal(bought.json().get("fills").get(0).get("commission").asText());
+    assertEquals(0, sol.add(new BigDecimal("2")).compareTo(free("SOL")));
+    assertEquals(0, usdt.subtract(cost).subtract(fee).compareTo(free("USDT")), "USDT after the buy");
+
+    BigDecimal lockedBefore = balance("SOL", "locked");
+    Response resting = sim.place(limitOrder("acct-2", "SOLUSDT", "SELL", "1.5", "100000.00"));
+    assertEquals(200, resting.status(), resting::text);
+    assertEquals(0, lockedBefore.add(new BigDecimal("1.5")).compareTo(balance("SOL", "locked")), "a resting SELL locks its quantity");
+    sim.cancel("SOLUSDT", "acct-2");
+    assertEquals(0, lockedBefore.compareTo(balance("SOL", "locked")), "a cancel gives the lock back");
+
+    Response tooBig = sim.place(market("acct-3", "BTCUSDT", "SELL", "quantity", "2"));
+    assertEquals(400, tooBig.status(), tooBig::text);
+    assertEquals(-2010, tooBig.json().get("code").asInt());
+    assertEquals("Account has insufficient balance for requested action.", tooBig.json().get("msg").asText());
+    assertEquals(0, sim.submissions("acct-3"));
+  }
+
+  @Test
+  void quoteOrderQtyBuysAsMuchAsThatSpends() {
+    Response bought = sim.place(market("quote-1", "ETHUSDT", "BUY", "quoteOrderQty", "100"));
+    assertEquals(200, bought.status(), bought::text);
+    assertEquals("FILLED", bought.json().get("status").asText());
+    BigDecimal spent = new BigDecimal(bought.json().get("cummulativeQuoteQty").asText());
+    assertTrue(spent.compareTo(new BigDecimal("100")) <= 0 && spent.compareTo(new BigDecimal("99")) > 0, "spent " + spent);
+    Response limit = sim.place(Map.of("symbol", "ETHUSDT", "side", "BUY", "type", "LIMIT", "timeInForce", "GTC", "price", "100.00",
+        "quoteOrderQty", "100", "newClientOrderId", "quote-2"));
+    assertEquals(-1106, limit.json().get("code").asInt(), limit::text);
+  }
+
+  @Test
+  void anOrderWithoutAClientIdGetsOneMadeUp() {
+    Response placed = sim.place(market(null, "SOLUSDT", "BUY", "quantity", "0.1"));
+    assertEquals(200, placed.status(), placed::text);
+    assertTrue(placed.json().get("clientOrderId").asText().matches("^[A-Za-z0-9_-]{22}$"), placed::text);
+  }
+
+  @Test
+  void marketDataDepthAndTickers() {
+    JsonNode depth = sim.get("/api/v3/depth?symbol=BTCUSDT&limit=5").json();
+    assertEquals(5, depth.get("bids").size());
+    assertEquals(5, depth.get("asks").size());
+    assertTrue(new BigDecimal(depth.get("bids").get(0).get(0).asText()).compareTo(new BigDecimal(depth.get("asks").get(0).get(0).asText())) < 0);
+    assertEquals(-1100, sim.get("/api/v3/depth?symbol=BTCUSDT&limit=7").json().get("code").asInt());
+    JsonNode day = sim.get("/api/v3/ticker/24hr?symbol=BTCUSDT").json();
+    assertEquals("BTCUSDT", day.get("symbol").asText());
+    assertNotNull(day.get("lastPrice"));
+    assertNotNull(day.get("quoteVolume"));
+    assertEquals(3, sim.get("/api/v3/ticker/24hr").json().size());
+    assertTrue(new BigDecimal(sim.get("/api/v3/ticker/price?symbol=ETHUSDT").json().get("price").asText()).signum() > 0);
+    assertEquals(-1121, sim.get("/api/v3/ticker/price?symbol=NOPE").json().get("code").asInt());
+  }
+
+  @Test
+  void myTradesAndAllOrdersPageByIdOldestFirst() {
+    List<String> ids = new ArrayList<>();
+    for (int i = 0; i < 3; i++) {
+      Response r = sim.place(market("hist-" + i, "BTCUSDT", "BUY", "quantity", "0.001"));
+      assertEquals(200, r.status(), r::text);
+      ids.add(r.json().get("orderId").asText());
+    }
+    JsonNode page = sim.signed("GET", "/api/v3/allOrders", Map.of("symbol", "BTCUSDT", "orderId", ids.get(1), "limit", "2")).json();
+    assertEquals(2, page.size(), page::toString);
+    assertEquals("hist-1", page.get(0).get("clientOrderId").asText());
+    assertEquals("hist-2", page.get(1).get("clientOrderId").asText());
+    JsonNode ofOrder = sim.signed("GET", "/api/v3/myTrades", Map.of("symbol", "BTCUSDT", "orderId", ids.get(2))).json();
+    assertEquals(1, ofOrder.size(), ofOrder::toString);
+    assertEquals(ids.get(2), ofOrder.get(0).get("orderId").asText());
+    assertTrue(ofOrder.get(0).get("isBuyer").asBoolean());
+    String tradeId = ofOrder.get(0).get("id").asText();
+    JsonNode from = sim.signed("GET", "/api/v3/myTrades", Map.of("symbol", "BTCUSDT", "fromId", tradeId)).json();
+    assertEquals(tradeId, from.get(0).get("id").asText(), from::toString);
+    JsonNode none = sim.signed("GET", "/api/v3/allOrders", Map.of("symbol", "BTCUSDT", "startTime", String.valueOf(System.currentTimeMillis() + 60_000))).json();
+    assertEquals(0, none.size(), none::toString);
+  }
+
+  @Test
+  void deleteOpenOrdersCancelsEveryOpenOrderOfTheSymbol() {
+    assertEquals(200, sim.place(limitOrder("all-1", "SOLUSDT", "BUY", "1", "10.00")).status());
+    assertEquals(200, sim.place(limitOrder("all-2", "SOLUSDT", "BUY", "1", "11.00")).status());
+    assertEquals(200, sim.place(limitOrder("all-other", "ETHUSDT", "BUY", "0.1", "100.00")).status());
+    Response canceled = sim.signed("DELETE", "/api/v3/openOrders", Map.of("symbol", "SOLUSDT"));
+    assertEquals(200, canceled.status(), canceled::text);
+    List<String> names = new ArrayList<>();
+    canceled.json().forEach(o -> names.add(o.get("clientOrderId").asText() + ":" + o.get("status").asText()));
+    assertTrue(names.containsAll(List.of("all-1:CANCELED", "all-2:CANCELED")), names::toString);
+    assertEquals("NEW", sim.query("ETHUSDT", "all-other").json().get("status").asText());
+    assertEquals(0, sim.signed("GET", "/api/v3/openOrders", Map.of("symbol", "SOLUSDT")).json().size());
   }
 }
