@@ -255,4 +255,39 @@ class BinanceSpotIT {
     assertEquals("NEW", sim.query("ETHUSDT", "all-other").json().get("status").asText());
     assertEquals(0, sim.signed("GET", "/api/v3/openOrders", Map.of("symbol", "SOLUSDT")).json().size());
   }
+
+  @Test
+  void balancesOrdersAndTradesComeBackAfterARestart(@TempDir Path own) {
+    TestVenueSim first = TestVenueSim.inProcess(own);
+    Response bought;
+    Map<String, String> balancesBefore;
+    try {
+      bought = first.place(market("restart-1", "SOLUSDT", "BUY", "quantity", "3"));
+      assertEquals(200, bought.status(), bought::text);
+      assertEquals(200, first.place(limitOrder("restart-2", "SOLUSDT", "BUY", "2", "10.00")).status());
+      balancesBefore = balances(first);
+    } finally {
+      first.close();
+    }
+    TestVenueSim second = TestVenueSim.inProcess(own);
+    try {
+      assertEquals(balancesBefore, balances(second), "free and locked replayed from the ledger");
+      String orderId = bought.json().get("orderId").asText();
+      Response byId = second.signed("GET", "/api/v3/order", Map.of("symbol", "SOLUSDT", "orderId", orderId));
+      assertEquals("restart-1", byId.json().get("clientOrderId").asText(), byId::text);
+      JsonNode trades = second.signed("GET", "/api/v3/myTrades", Map.of("symbol", "SOLUSDT")).json();
+      assertEquals(bought.json().get("fills").get(0).get("tradeId").asText(), trades.get(0).get("id").asText(), trades::toString);
+      assertEquals(2, second.signed("GET", "/api/v3/allOrders", Map.of("symbol", "SOLUSDT")).json().size());
+    } finally {
+      second.close();
+    }
+  }
+
+  private static Map<String, String> balances(TestVenueSim on) {
+    Map<String, String> all = new LinkedHashMap<>();
+    for (JsonNode b : on.signed("GET", "/api/v3/account", Map.of()).json().get("balances")) {
+      all.put(b.get("asset").asText(), b.get("free").asText() + "/" + b.get("locked").asText());
+    }
+    return all;
+  }
 }
