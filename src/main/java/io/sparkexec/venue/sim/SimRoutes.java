@@ -184,8 +184,10 @@ final class SimRoutes {
    * followed by the body); the body is read strictly, bounded in size and time.
    */
   private Route call(Access access, ToIntFunction<Query> weight, ToIntFunction<Query> orders, Function<Query, CompletionStage<HttpResponse>> handler) {
-    return toStrictEntity(settings.bodyReadTimeout(), settings.maxBodyBytes(),
-        () -> extractRequest(request -> completeWithFuture(handle(request, access, weight, orders, handler))));
+    return extractRequest(declared -> declared.entity().getContentLengthOption().orElse(0) > settings.maxBodyBytes()
+        ? complete(BinanceFormat.error(413, -1000, "Request body larger than " + settings.maxBodyBytes() + " bytes."))
+        : toStrictEntity(settings.bodyReadTimeout(), settings.maxBodyBytes(),
+            () -> extractRequest(request -> completeWithFuture(handle(request, access, weight, orders, handler)))));
   }
 
   private static String formBody(HttpRequest request) {

@@ -99,6 +99,15 @@ class BinanceSpotIT {
     assertEquals(0, sim.submissions("form-3"));
   }
 
+  @Test
+  void aBodyPastMaxBodyBytesIs413AndCreatesNothing() {
+    String body = params(limitOrder("form-big", "BTCUSDT", "BUY", "0.01", FAR_BID)) + "&pad=" + "a".repeat(70_000);
+    Response refused = form("POST", "/api/v3/order", "", body, body);
+    assertEquals(413, refused.status(), refused::text);
+    assertEquals(-1000, refused.json().get("code").asInt());
+    assertEquals(0, sim.submissions("form-big"));
+  }
+
   private static Map<String, String> market(String clientOrderId, String symbol, String side, String sizeParam, String size) {
     Map<String, String> m = new LinkedHashMap<>();
     m.put("symbol", symbol);
