@@ -108,6 +108,15 @@ class BinanceSpotIT {
     assertEquals(0, sim.submissions("form-big"));
   }
 
+  @Test
+  void theAccountHasOneListenKeyWhileItLives() {
+    String first = sim.keyed("POST", "/api/v3/userDataStream").json().get("listenKey").asText();
+    assertEquals(first, sim.keyed("POST", "/api/v3/userDataStream").json().get("listenKey").asText());
+    assertEquals(200, sim.keyed("DELETE", "/api/v3/userDataStream?listenKey=" + first).status());
+    String next = sim.keyed("POST", "/api/v3/userDataStream").json().get("listenKey").asText();
+    assertTrue(!next.equals(first), "a new key once the old one is closed");
+  }
+
   private static Map<String, String> market(String clientOrderId, String symbol, String side, String sizeParam, String size) {
     Map<String, String> m = new LinkedHashMap<>();
     m.put("symbol", symbol);
