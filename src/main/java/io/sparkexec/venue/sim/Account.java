@@ -46,10 +46,20 @@ final class Account implements SimLedger.View {
   private final Map<String, Lock> locks = new HashMap<>();
   /** Reserved by a place call whose order the venue has not created yet (bounded by calls in flight). */
   private final Map<String, Lock> pending = new HashMap<>();
+  /** Open and reserved orders per symbol, at most maxOpenOrders (Binance's MAX_NUM_ORDERS filter). */
+  private final Map<String, Integer> openBySymbol = new HashMap<>();
+  private final int maxOpenOrders;
 
-  Account(Map<String, SymbolRule> rules, Map<String, BigDecimal> seed, BigDecimal feeRate) {
+  /** Why a place is refused before the venue sees it. */
+  enum Refusal {
+    INSUFFICIENT_BALANCE,
+    MAX_NUM_ORDERS
+  }
+
+  Account(Map<String, SymbolRule> rules, Map<String, BigDecimal> seed, BigDecimal feeRate, int maxOpenOrders) {
     this.rules = rules;
     this.feeRate = feeRate;
+    this.maxOpenOrders = maxOpenOrders;
     for (SymbolRule r : rules.values()) {
       free.put(r.baseAsset(), BigDecimal.ZERO);
       free.put(r.quoteAsset(), BigDecimal.ZERO);
@@ -58,23 +68,28 @@ final class Account implements SimLedger.View {
   }
 
   /**
-   * Locks what the order may spend, priced at {@code referencePrice} when it has no limit, or
-   * answers false (nothing locked) when the free balance is short. An order already reserved
-   * by a call in flight is not reserved twice.
+   * Locks what the order may spend, priced at {@code referencePrice} when it has no limit; or
+   * answers why not (nothing locked): the free balance is short, or the symbol has
+   * maxOpenOrders open already. An order already reserved by a call in flight is not reserved twice.
    */
-  synchronized boolean reserve(VenueOrder order, BigDecimal referencePrice) {
-    if (pending.containsKey(order.clientOrderId()) || locks.containsKey(order.clientOrderId())) return true;
+  synchronized Refusal reserve(VenueOrder order, BigDecimal referencePrice) {
+    if (pending.containsKey(order.clientOrderId()) || locks.containsKey(order.clientOrderId())) return null;
+    if (openBySymbol.getOrDefault(order.symbol(), 0) >= maxOpenOrders) return Refusal.MAX_NUM_ORDERS;
     Lock lock = need(order, order.type() == OrderType.LIMIT ? order.price() : referencePrice);
-    if (free.getOrDefault(lock.asset, BigDecimal.ZERO).compareTo(lock.left) < 0) return false;
+    if (free.getOrDefault(lock.asset, BigDecimal.ZERO).compareTo(lock.left) < 0) return Refusal.INSUFFICIENT_BALANCE;
     lockFree(lock.asset, lock.left);
     pending.put(order.clientOrderId(), lock);
-    return true;
+    openBySymbol.merge(order.symbol(), 1, Integer::sum);
+    return null;
   }
 
   /** After the place call: a reservation no order took (refused, deduplicated) is given back. */
   synchronized void settle(String clientOrderId) {
     Lock unused = pending.remove(clientOrderId);
-    if (unused != null) unlock(unused.asset, unused.left);
+    if (unused != null) {
+      unlock(unused.asset, unused.left);
+      openBySymbol.merge(unused.order.symbol(), -1, Integer::sum);
+    }
   }
 
   @Override
@@ -84,6 +99,7 @@ final class Account implements SimLedger.View {
       // replayed (or placed past the check by a racing duplicate): what a LIMIT order may spend; a MARKET one fills at once
       lock = order.type() == OrderType.LIMIT ? need(order, order.price()) : new Lock(order, need(order, BigDecimal.ZERO).asset, BigDecimal.ZERO);
       lockFree(lock.asset, lock.left);
+      openBySymbol.merge(order.symbol(), 1, Integer::sum);
     }
     locks.put(order.clientOrderId(), lock);
     apply(lock, report);
@@ -122,6 +138,7 @@ final class Account implements SimLedger.View {
     if (report.status().isFinal()) {
       locks.remove(lock.order.clientOrderId());
       unlock(lock.asset, lock.left);
+      openBySymbol.merge(lock.order.symbol(), -1, Integer::sum);
     }
   }
 

@@ -290,7 +290,8 @@ final class SimRoutes {
       s.put("filters", List.of(
           filter("PRICE_FILTER", "minPrice", r.tickSize(), "maxPrice", "0", "tickSize", r.tickSize()),
           filter("LOT_SIZE", "minQty", r.minQty(), "maxQty", r.maxQty(), "stepSize", r.stepSize()),
-          filter("NOTIONAL", "minNotional", r.minNotional(), "applyMinToMarket", true, "avgPriceMins", 0)));
+          filter("NOTIONAL", "minNotional", r.minNotional(), "applyMinToMarket", true, "avgPriceMins", 0),
+          filter("MAX_NUM_ORDERS", "maxNumOrders", settings.maxOpenOrders())));
       s.put("permissions", List.of());
       s.put("permissionSets", List.of(List.of("SPOT")));
       s.put("defaultSelfTradePreventionMode", "NONE");
@@ -536,7 +537,8 @@ final class SimRoutes {
     if (f.failBeforeAccept()) return delayed(f, done(injectedUnavailable()));
     VenueOrder order = parsed.order();
     if (forgotten(order)) return delayed(f, done(BinanceFormat.error(400, -2010, "Duplicate order sent.")));
-    if (!reserve(order)) return delayed(f, done(insufficientBalance()));
+    Account.Refusal refusal = reserve(order);
+    if (refusal != null) return delayed(f, done(BinanceFormat.error(400, refused(refusal).code(), refused(refusal).msg())));
     CompletionStage<HttpResponse> answer = venue.submit(List.of(order)).thenApply(results -> {
       Venue.SubmitResult result = results.get(0);
       if (result instanceof Venue.Acknowledged ack) return Json.ok(BinanceFormat.order(order, ack.report()));
@@ -577,12 +579,13 @@ final class SimRoutes {
       Function<String, Optional<String>> field = name -> Optional.ofNullable(element.get(name)).filter(n -> n.isValueNode() && !n.isNull()).map(JsonNode::asText);
       field.apply("newClientOrderId").ifPresent(attempted::add);
       ParsedOrder parsed = element.isObject() ? parseOrder(field) : new ParsedOrder(null, new BinanceFormat.Error(-1130, "each batch element must be a JSON object"));
+      Account.Refusal refusal = parsed.error() != null || f.failBeforeAccept() || forgotten(parsed.order()) ? null : reserve(parsed.order());
       if (parsed.error() != null) {
         answers.add(parsed.error());
       } else if (forgotten(parsed.order())) {
         answers.add(new BinanceFormat.Error(-2010, "Duplicate order sent."));
-      } else if (!f.failBeforeAccept() && !reserve(parsed.order())) {
-        answers.add(new BinanceFormat.Error(-2010, INSUFFICIENT_BALANCE));
+      } else if (refusal != null) {
+        answers.add(refused(refusal));
       } else {
         answers.add(parsed.order());
         valid.add(parsed.order());
@@ -605,11 +608,11 @@ final class SimRoutes {
   }
 
   /**
-   * Locks what a new order may spend (a known clientOrderId is a dedupe and locks nothing); false
-   * when the account cannot cover it. A MARKET order is priced where the venue would fill it now.
+   * Locks what a new order may spend (a known clientOrderId is a dedupe and locks nothing), or
+   * why the account refuses it. A MARKET order is priced where the venue would fill it now.
    */
-  private boolean reserve(VenueOrder order) {
-    if (ledger.wasCreated(order.clientOrderId())) return true;
+  private Account.Refusal reserve(VenueOrder order) {
+    if (ledger.wasCreated(order.clientOrderId())) return null;
     SymbolRule rule = rules.get(order.symbol());
     BigDecimal touch = venue.quote(order.symbol()).touch(order.side());
     return account.reserve(order, SimulatedVenue.impactPrice(rule, venueSettings.impactBpsPerTouch(), order.side(), touch, order.quantity()));
@@ -859,10 +862,11 @@ final class SimRoutes {
     return BinanceFormat.error(500, -1001, "Internal error; unable to process your request. Please try again.");
   }
 
-  private static final String INSUFFICIENT_BALANCE = "Account has insufficient balance for requested action.";
-
-  private static HttpResponse insufficientBalance() {
-    return BinanceFormat.error(400, -2010, INSUFFICIENT_BALANCE);
+  private static BinanceFormat.Error refused(Account.Refusal refusal) {
+    return switch (refusal) {
+      case INSUFFICIENT_BALANCE -> new BinanceFormat.Error(-2010, "Account has insufficient balance for requested action.");
+      case MAX_NUM_ORDERS -> new BinanceFormat.Error(-1013, "Filter failure: MAX_NUM_ORDERS");
+    };
   }
 
   private static HttpResponse invalidSymbol() {

@@ -51,7 +51,7 @@ public final class VenueSimServer {
     Clock clock = Clock.systemUTC();
     JournalStore.Settings journal = new JournalStore.Settings(settings.dataDir(), settings.fsync(), settings.journalMaxBatch(), 1024, TimeUnit.MICROSECONDS.toNanos(50));
     History history = new History(settings.historyOrders(), settings.historyTrades());
-    Account account = new Account(rules, settings.balances(), venueSettings.feeRate());
+    Account account = new Account(rules, settings.balances(), venueSettings.feeRate(), settings.maxOpenOrders());
     return CompletableFuture.supplyAsync(() -> SimLedger.open(journal, List.of(history, account)), blocking).thenCompose(ledger -> {
       SimulatedVenue venue = new SimulatedVenue(venueSettings, rules, system, clock, ledger, ledger.restored()).start();
       CoordinatedShutdown.get(system).addTask(CoordinatedShutdown.PhaseBeforeActorSystemTerminate(), "venue-sim-ledger", () -> {

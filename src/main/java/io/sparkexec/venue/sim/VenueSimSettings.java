@@ -24,7 +24,8 @@ record VenueSimSettings(
     long maxBodyBytes,
     Map<String, BigDecimal> balances,
     int historyOrders,
-    int historyTrades) {
+    int historyTrades,
+    int maxOpenOrders) {
 
   static VenueSimSettings fromConfig(Config sim) {
     Config limits = sim.getConfig("rate-limits");
@@ -48,7 +49,8 @@ record VenueSimSettings(
         sim.getBytes("max-body-bytes"),
         balances(sim.getConfig("balances")),
         sim.getInt("history.max-orders"),
-        sim.getInt("history.max-trades"));
+        sim.getInt("history.max-trades"),
+        sim.getInt("max-open-orders-per-symbol"));
   }
 
   private static Map<String, BigDecimal> balances(Config balances) {

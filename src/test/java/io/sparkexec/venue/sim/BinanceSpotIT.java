@@ -6,6 +6,7 @@ import static org.junit.jupiter.api.Assertions.assertNotNull;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import com.fasterxml.jackson.databind.JsonNode;
+import io.sparkexec.http.Json;
 import io.sparkexec.testing.TestServer.Response;
 import io.sparkexec.testing.TestVenueSim;
 import io.sparkexec.venue.Signing;
@@ -171,7 +172,7 @@ class BinanceSpotIT {
     assertEquals(8, btc.get("baseAssetPrecision").asInt());
     List<String> filters = new ArrayList<>();
     btc.get("filters").forEach(f -> filters.add(f.get("filterType").asText()));
-    assertEquals(List.of("PRICE_FILTER", "LOT_SIZE", "NOTIONAL"), filters);
+    assertEquals(List.of("PRICE_FILTER", "LOT_SIZE", "NOTIONAL", "MAX_NUM_ORDERS"), filters);
     assertEquals("0.01", btc.get("filters").get(0).get("minPrice").asText());
     assertEquals("5", btc.get("filters").get(2).get("minNotional").asText());
   }
@@ -298,6 +299,27 @@ class BinanceSpotIT {
       assertEquals(2, second.signed("GET", "/api/v3/allOrders", Map.of("symbol", "SOLUSDT")).json().size());
     } finally {
       second.close();
+    }
+  }
+
+  @Test
+  void openOrdersPerSymbolAreBoundedByMaxNumOrdersAlsoInABatch(@TempDir Path own) throws Exception {
+    TestVenueSim small = TestVenueSim.inProcess(own, Map.of("spark.venue-sim.max-open-orders-per-symbol", 2));
+    try {
+      assertEquals(200, small.place(limitOrder("max-1", "SOLUSDT", "BUY", "1", "10.00")).status());
+      String batch = "[" + Json.MAPPER.writeValueAsString(limitOrder("max-2", "SOLUSDT", "BUY", "1", "10.00")) + ","
+          + Json.MAPPER.writeValueAsString(limitOrder("max-3", "SOLUSDT", "BUY", "1", "10.00")) + "]";
+      JsonNode answers = small.signed("POST", "/api/v3/batchOrders", Map.of("batchOrders", batch)).json();
+      assertEquals("NEW", answers.get(0).get("status").asText(), answers::toString);
+      assertEquals(-1013, answers.get(1).get("code").asInt(), answers::toString);
+      assertEquals("Filter failure: MAX_NUM_ORDERS", answers.get(1).get("msg").asText());
+      assertEquals(0, small.submissions("max-3"));
+      assertEquals(200, small.place(limitOrder("max-other", "ETHUSDT", "BUY", "0.1", "100.00")).status(), "another symbol has its own bound");
+      small.cancel("SOLUSDT", "max-1");
+      Response after = small.place(limitOrder("max-3", "SOLUSDT", "BUY", "1", "10.00"));
+      assertEquals(200, after.status(), after::text);
+    } finally {
+      small.close();
     }
   }
 
