@@ -12,6 +12,7 @@ import io.sparkexec.feed.FeedSettings;
 import io.sparkexec.feed.JournalOrderEvents;
 import io.sparkexec.feed.WsTokens;
 import io.sparkexec.http.Auth;
+import io.sparkexec.http.ContractRoutes;
 import io.sparkexec.http.HttpServer;
 import io.sparkexec.http.Readiness;
 import io.sparkexec.http.StartingRoutes;
@@ -145,7 +146,7 @@ public final class Guardian {
     // gates) and metrics answer while the rooms start; the rooms' routes answer 503 STARTING until wired below
     StartingRoutes starting = new StartingRoutes(readiness);
     CompletionStage<InetSocketAddress> bound = HttpServer.start(ctx.getSystem(), HttpServer.Settings.fromConfig(spark.getConfig("http")),
-        List.of(new SystemRoutes(readiness, auth).route(), starting.route()), sloSources.apiErrors());
+        List.of(new SystemRoutes(readiness, auth).route(), new ContractRoutes().route(), starting.route()), sloSources.apiErrors());
     MarketData marketData;
     Venue link;
     if (venueKind.equals(TradeMode.HTTP_VENUE)) {

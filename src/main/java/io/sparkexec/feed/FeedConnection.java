@@ -2,7 +2,6 @@ package io.sparkexec.feed;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import io.sparkexec.http.Json;
-import java.io.IOException;
 import java.time.Instant;
 import java.util.ArrayList;
 import java.util.EnumSet;
@@ -220,41 +219,41 @@ final class FeedConnection implements TrafficStats, Watchdog.CloseListener, Orde
 
   private void onClientMessage(Optional<String> text) {
     if (text.isEmpty()) {
-      offer(error("TEXT_ONLY", "send JSON text messages"));
+      offer(error("TEXT_ONLY", "send JSON text messages", null));
       return;
     }
     if (text.get().length() > maxClientMessageChars) {
       tooLong();
       return;
     }
-    JsonNode cmd;
-    try {
-      cmd = Json.MAPPER.readTree(text.get());
-    } catch (IOException e) {
-      offer(error("MALFORMED_JSON", "the message is not valid JSON"));
+    Json.Parsed parsed = Json.parse(text.get());
+    if (parsed.refusal() != null) {
+      // the same rules and codes as an HTTP body; the socket stays open, as for any other bad command
+      offer(error(parsed.refusal().code(), parsed.refusal().message(), parsed.refusal().field()));
       return;
     }
+    JsonNode cmd = parsed.node();
     String op = cmd.path("op").asText("");
     if (!op.equals("subscribe") && !op.equals("unsubscribe")) {
-      offer(error("UNKNOWN_OP", "op must be subscribe or unsubscribe"));
+      offer(error("UNKNOWN_OP", "op must be subscribe or unsubscribe", "op"));
       return;
     }
     Set<Channel> named = EnumSet.noneOf(Channel.class);
     for (JsonNode c : cmd.path("channels")) {
       Optional<Channel> ch = Channel.parse(c.asText());
       if (ch.isEmpty()) {
-        offer(error("UNKNOWN_CHANNEL", "no channel " + c.asText() + "; channels are orders, market, system"));
+        offer(error("UNKNOWN_CHANNEL", "no channel " + c.asText() + "; channels are orders, market, system", "channels"));
         return;
       }
       named.add(ch.get());
     }
     if (named.isEmpty()) {
-      offer(error("REQUIRED", "channels must list at least one channel"));
+      offer(error("REQUIRED", "channels must list at least one channel", "channels"));
       return;
     }
     JsonNode from = cmd.path("from");
     if (!from.isMissingNode() && (!from.canConvertToLong() || from.asLong() < 0)) {
-      offer(error("INVALID_VALUE", "from must be a non-negative seq"));
+      offer(error("INVALID_VALUE", "from must be a non-negative seq", "from"));
       return;
     }
     Set<Channel> now = EnumSet.noneOf(Channel.class);
@@ -299,10 +298,11 @@ final class FeedConnection implements TrafficStats, Watchdog.CloseListener, Orde
     return new String(Json.bytes(m), java.nio.charset.StandardCharsets.UTF_8);
   }
 
-  private static String error(String code, String message) {
+  private static String error(String code, String message, String field) {
     Map<String, Object> f = new LinkedHashMap<>();
     f.put("code", code);
     f.put("message", message);
+    if (field != null) f.put("field", field);
     return control("error", f);
   }
 

@@ -96,7 +96,7 @@ public final class FeedHub {
     this.settings = settings;
     this.materializer = Materializer.matFromSystem(system);
     this.orders = new OrderFanout(materializer, orderEvents, settings.ordersRing());
-    this.shim = new WebSocketShim(system, settings.closeTimeout());
+    this.shim = new WebSocketShim(system, settings.closeTimeout(), settings.maxInflatedBytes());
     this.clock = clock;
   }
 

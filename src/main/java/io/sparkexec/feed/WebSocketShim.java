@@ -23,6 +23,7 @@ import org.apache.pekko.http.javadsl.model.headers.RawHeader;
 import org.apache.pekko.http.javadsl.model.ws.Message;
 import org.apache.pekko.http.scaladsl.settings.ServerSettings;
 import org.apache.pekko.http.scaladsl.settings.WebSocketSettings;
+import org.apache.pekko.japi.Pair;
 import org.apache.pekko.stream.Attributes;
 import org.apache.pekko.stream.BidiShape;
 import org.apache.pekko.stream.FlowShape;
@@ -62,15 +63,18 @@ final class WebSocketShim {
 
   private final WebSocketSettings settings;
   private final FiniteDuration closeTimeout;
+  private final long maxFrameBytes;
   private final LoggingAdapter log;
 
-  WebSocketShim(ActorSystem<?> system, java.time.Duration closeTimeout) {
+  /** {@code maxFrameBytes}: the most a data frame may declare (no message the feed reads is longer). */
+  WebSocketShim(ActorSystem<?> system, java.time.Duration closeTimeout, long maxFrameBytes) {
     String running = system.settings().config().getString("pekko.http.version");
     if (!PEKKO_HTTP_VERSION.equals(running)) {
       throw new IllegalStateException("the WebSocket shim was written for pekko-http " + PEKKO_HTTP_VERSION + " but " + running + " is running");
     }
     this.settings = ServerSettings.apply(system.settings().config()).websocketSettings();
     this.closeTimeout = FiniteDuration.create(closeTimeout.toMillis(), TimeUnit.MILLISECONDS);
+    this.maxFrameBytes = maxFrameBytes;
     this.log = Logging.getLogger(system.classicSystem(), WebSocketShim.class);
   }
 
@@ -88,6 +92,7 @@ final class WebSocketShim {
     WebSocket$ ws = WebSocket$.MODULE$;
     org.apache.pekko.stream.scaladsl.Flow<FrameEvent, FrameEvent, NotUsed> frames = ws.masking(true, settings.randomFactory())
         .atop(BidiFlow.<FrameEventOrError, WsFrame, WsFrame, FrameEvent>fromFunctions(WebSocketShim::toJava, WebSocketShim::toPekko))
+        .atop(BidiFlow.fromFlows(frameLimit(maxFrameBytes, closer), Flow.<WsFrame>create()).asScala())
         .atop(frameLayers.asScala())
         .atop(BidiFlow.<WsFrame, FrameEventOrError, FrameStart, WsFrame>fromFunctions(WebSocketShim::toPekkoInbound, WebSocketShim::toJava))
         .atop(ws.frameHandling(true, closeTimeout, log))
@@ -99,6 +104,23 @@ final class WebSocketShim {
     Graph<FlowShape<FrameEvent, FrameEvent>, Object> handler = (Graph) frames;
     HttpResponse response = upgrade.handleFrames(handler, Option.empty());
     return Optional.of(extensions.map(e -> response.addHeader(RawHeader.create("Sec-WebSocket-Extensions", e))).orElse(response));
+  }
+
+  /**
+   * A data frame whose head declares more than {@code maxFrameBytes} closes the connection with
+   * 1009 and a reason at once, and what arrives of it is dropped: waiting for 2^63-1 bytes would
+   * hold the connection until the idle timeout, and the message limits downstream only count
+   * bytes that came. Control frames are at most 125 bytes (Pekko's parser holds them to it).
+   */
+  static Flow<WsFrame, WsFrame, NotUsed> frameLimit(long maxFrameBytes, Closer closer) {
+    return Flow.of(WsFrame.class).statefulMap(() -> Boolean.FALSE, (dropping, frame) -> {
+      if (frame instanceof WsFrame.Head h && !h.isControl() && h.length() > maxFrameBytes) {
+        closer.close(CloseReason.MESSAGE_TOO_BIG, "frame declares " + h.length() + " bytes; at most " + maxFrameBytes + " are read");
+        return Pair.create(!h.whole(), Optional.<WsFrame>empty());
+      }
+      if (dropping && frame instanceof WsFrame.Part p) return Pair.create(!p.last(), Optional.<WsFrame>empty());
+      return Pair.create(Boolean.FALSE, Optional.of(frame));
+    }, dropping -> Optional.empty()).filter(Optional::isPresent).map(Optional::get);
   }
 
   static WsFrame toJava(FrameEventOrError event) {

@@ -101,7 +101,8 @@ public final class HttpServer {
    */
   public static CompletionStage<InetSocketAddress> start(ActorSystem<?> system, Settings settings, List<Route> routes,
       RouteMetrics.Listener responses) {
-    ServerSettings server = ServerSettings.create(system.settings().config());
+    // the charset label of application/json reaches Json.body, which refuses any but UTF-8
+    ServerSettings server = Json.keepCharsetLabel(ServerSettings.create(system.settings().config()));
     Flow<HttpRequest, HttpResponse, NotUsed> handler = edge(routes, responses, settings.compression()).flow(system);
     Connections limits = settings.connections();
     HeadGuard.Settings guard = new HeadGuard.Settings(limits.maxHeadBytes(), limits.headerTimeout());

@@ -335,6 +335,9 @@ public final class Metrics {
   public static final Metric.Histogram VENUE_CALL_DURATION =
       Kamon.histogram("spark_venue_call_duration", "HTTP venue call duration by endpoint and outcome (ok, refused, rate_limited, error, timeout)", NANOS);
 
+  public static final Metric.Counter VENUE_ORDER_CONFLICTS =
+      Kamon.counter("spark_venue_order_conflicts", "Venue answers for one of our clientOrderIds that describe another order (another client's), by the first field that differs; never adopted");
+
   public static final Metric.Counter VENUE_RATE_LIMITED =
       Kamon.counter("spark_venue_rate_limited", "Venue answers telling us to slow down, by status (429, 418)");
 

@@ -305,10 +305,16 @@ public final class OrderDesk
       InDoubt inDoubt,
       Settings settings) {}
 
-  /** The in-doubt checker: how often it asks the venue, and after how many checks it gives up. */
-  public record InDoubt(Duration checkInterval, int maxChecks) {
+  /**
+   * The in-doubt checker (conf/reconciliation.conf): the first check after {@code checkInterval},
+   * doubling to {@code maxCheckInterval}; a resubmit again only once the last one's outcome is in
+   * and a query sent {@code resubmitQuiet} after it still found nothing; given up only when the
+   * venue has been unreachable for {@code giveUpAfter}.
+   */
+  public record InDoubt(Duration checkInterval, Duration maxCheckInterval, Duration resubmitQuiet, Duration giveUpAfter) {
     public static InDoubt fromConfig(com.typesafe.config.Config inDoubt) {
-      return new InDoubt(inDoubt.getDuration("check-interval"), inDoubt.getInt("max-checks"));
+      return new InDoubt(inDoubt.getDuration("check-interval"), inDoubt.getDuration("max-check-interval"), inDoubt.getDuration("resubmit-quiet"),
+          inDoubt.getDuration("give-up-after"));
     }
   }
 
@@ -339,6 +345,14 @@ public final class OrderDesk
     int checks;
     boolean checkInFlight;
     boolean resubmitted;
+    // the in-doubt checker's clock, in scheduled waits (no wall clock: deterministic, and it is what was waited)
+    Duration nextWait;
+    Duration unreachable = Duration.ZERO;
+    boolean lastCheckFailed;
+    boolean resubmitInFlight;
+    // waited since the last resubmit's outcome came in (null: none came in yet)
+    Duration sinceResubmitSettled;
+    boolean checkSentAfterQuiet;
     String lastDoubt;
     boolean countedInDoubt;
     // place->ack is measured only for a real order this incarnation took
@@ -664,6 +678,11 @@ public final class OrderDesk
   /** One message per venue batch; its answers join the write buffer together. */
   private ReplyEffect<Event, State> onSubmitOutcomes(State state, Batcher.Outcomes outcomes) {
     for (Venue.SubmitResult result : outcomes.results()) {
+      Tracking t = tracking.get(result.clientOrderId());
+      if (t != null && t.resubmitInFlight) {
+        t.resubmitInFlight = false;
+        t.sinceResubmitSettled = Duration.ZERO;
+      }
       Order order = current(state, result.clientOrderId());
       if (order != null && !order.status().isFinal()) onSubmitResult(order, result, outcomes.sentAt());
     }
@@ -712,6 +731,9 @@ public final class OrderDesk
     String id = order.clientOrderId();
     String strategy = order.strategy();
     Instant now = deps.clock().instant();
+    // before the venue's order is adopted as ours: same terms, or it is another client's order under our id
+    Venue.VenueTerms.Mismatch mismatch = order.acknowledgedByVenue() || report.terms() == null ? null : report.terms().mismatch(order.spec());
+    if (mismatch != null) return conflict(order, report, mismatch, now);
     List<Event> events = new ArrayList<>(2);
     if (!order.acknowledgedByVenue() && report.status() != Venue.VenueStatus.REJECTED) {
       events.add(new OrderAcknowledged(id, strategy, report.venueOrderId(), sentAt, now));
@@ -733,6 +755,22 @@ public final class OrderDesk
       }
     }
     return events;
+  }
+
+  /**
+   * The venue answered for our clientOrderId with another order (another client of the account
+   * used the id): nothing of it is taken. Ours was not created there (the venue holds the id), so
+   * it ends rejected with the mismatch as its reason, where an operator and the reconciliation
+   * report find it; a report for an order not ours carries no fill of ours.
+   */
+  private List<Event> conflict(Order order, Venue.VenueOrderReport report, Venue.VenueTerms.Mismatch mismatch, Instant now) {
+    ctx.getLog().error("event=venue_order_conflict desk={} clientOrderId={} field={} ours=\"{}\" venue=\"{}\" venueOrderId={} venueStatus={}",
+        deskId, order.clientOrderId(), mismatch.field(), mismatch.ours(), mismatch.venues(), report.venueOrderId(), report.status());
+    Metrics.VENUE_ORDER_CONFLICTS.withTag("field", mismatch.field()).increment();
+    if (order.status().isFinal()) return List.of();
+    return List.of(new OrderRejected(order.clientOrderId(), order.strategy(),
+        "the venue holds another order under this clientOrderId (" + mismatch + ", venue order " + report.venueOrderId() + "): not adopted",
+        "venue", now));
   }
 
   // ---- cancels ----
@@ -805,8 +843,10 @@ public final class OrderDesk
   }
 
   private void scheduleCheck(String id) {
+    Tracking t = track(id);
+    if (t.nextWait == null) t.nextWait = deps.inDoubt().checkInterval();
     CheckVenue check = new CheckVenue(id);
-    timers.startSingleTimer(check, check, deps.inDoubt().checkInterval());
+    timers.startSingleTimer(check, check, t.nextWait);
   }
 
   private ReplyEffect<Event, State> onCheckVenue(State state, CheckVenue c) {
@@ -814,7 +854,14 @@ public final class OrderDesk
     if (order == null || order.status().isFinal()) return Effect().noReply();
     Tracking t = track(c.clientOrderId());
     if (t.checkInFlight || order.acknowledgedByVenue()) return Effect().noReply();
-    if (t.checks >= deps.inDoubt().maxChecks()) return giveUp(order, t);
+    Duration waited = t.nextWait == null ? deps.inDoubt().checkInterval() : t.nextWait;
+    if (t.lastCheckFailed) t.unreachable = t.unreachable.plus(waited);
+    if (t.sinceResubmitSettled != null) t.sinceResubmitSettled = t.sinceResubmitSettled.plus(waited);
+    Duration doubled = waited.multipliedBy(2);
+    t.nextWait = doubled.compareTo(deps.inDoubt().maxCheckInterval()) > 0 ? deps.inDoubt().maxCheckInterval() : doubled;
+    // only an unreachable venue ends the doubt unsettled: one that answers is asked (and resubmitted to) until it settles
+    if (t.lastCheckFailed && t.unreachable.compareTo(deps.inDoubt().giveUpAfter()) >= 0) return giveUp(order, t);
+    t.checkSentAfterQuiet = t.sinceResubmitSettled != null && t.sinceResubmitSettled.compareTo(deps.inDoubt().resubmitQuiet()) >= 0;
     checkVenue(order, t);
     return Effect().noReply();
   }
@@ -831,9 +878,10 @@ public final class OrderDesk
 
   /** Bounded: an order the venue will not tell us about is rejected, never checked forever. */
   private ReplyEffect<Event, State> giveUp(Order order, Tracking t) {
-    String reason = "venue outcome unknown after " + t.checks + " checks: " + t.lastDoubt;
-    ctx.getLog().warn("event=order_in_doubt_given_up desk={} clientOrderId={} checks={} reason=\"{}\"", deskId, order.clientOrderId(), t.checks,
-        reason);
+    String reason = "venue outcome unknown: the venue was unreachable for " + t.unreachable.toMillis() + " ms (" + t.checks + " checks): "
+        + t.lastDoubt;
+    ctx.getLog().warn("event=order_in_doubt_given_up desk={} clientOrderId={} checks={} unreachableMs={} reason=\"{}\"", deskId, order.clientOrderId(),
+        t.checks, t.unreachable.toMillis(), reason);
     Metrics.ORDERS_IN_DOUBT_GIVEN_UP.withoutTags().increment();
     // should the venue have it after all, a cancel by clientOrderId takes it off the book (ignored once closed here)
     cancelAtVenue(order, t);
@@ -853,9 +901,11 @@ public final class OrderDesk
     boolean unacked = !order.acknowledgedByVenue();
     String outcome = q.error() != null ? "error" : q.known() ? "found" : "not_found";
     if (unacked) {
-      ctx.getLog().info("event=order_in_doubt_check clientOrderId={} check={} maxChecks={} outcome={}", id, t.checks,
-          deps.inDoubt().maxChecks(), outcome);
+      ctx.getLog().info("event=order_in_doubt_check clientOrderId={} check={} outcome={} unreachableMs={} nextWaitMs={}", id, t.checks, outcome,
+          t.unreachable.toMillis(), t.nextWait == null ? 0 : t.nextWait.toMillis());
     }
+    t.lastCheckFailed = q.error() != null;
+    if (q.error() == null) t.unreachable = Duration.ZERO;
     if (q.error() != null) {
       replyReconcileWaiters(t, new ReconcileFailed(q.error()));
       // an acknowledged order is only checked for reconciliation, which retries on its own
@@ -873,17 +923,21 @@ public final class OrderDesk
       return bufferAll(order, List.of(new OrderCanceled(id, order.strategy(), "canceled by client before the venue had it", deps.clock().instant())),
           () -> replyReconcileWaiters(t, new Reconciled(order, List.of("cancel"))));
     }
-    if (unacked && t.resubmitted) {
-      // resubmitted once already: keep asking (the resubmit may still be on its way) until the checks run out.
-      // Never a second resubmit: venues dedupe clientOrderIds only while orders are open (Binance), so a
-      // resubmit that landed and filled unseen would be doubled by another one
+    if (unacked && t.resubmitted && (t.resubmitInFlight || !t.checkSentAfterQuiet)) {
+      // a resubmit is on its way, or its outcome is too recent to be sure it will not land: ask again later.
+      // Venues dedupe clientOrderIds only while orders are open (Binance), so a resubmit that landed and
+      // filled unseen would be doubled by another one: the next goes only when a query sent resubmit-quiet
+      // after the last one's outcome (past the venue's recvWindow, after which it refuses that request) still finds nothing
       replyReconcileWaiters(t, new Reconciled(order, List.of()));
       t.lastDoubt = "venue does not know the order, even after a resubmit";
       scheduleCheck(id);
       return Effect().noReply();
     }
-    // unacknowledged: it never arrived; acknowledged: the venue lost it (an in-process simulator that restarted)
+    // unacknowledged: it never arrived (or the last resubmit met a fault); acknowledged: the venue lost it
+    // (an in-process simulator that restarted)
     t.resubmitted = true;
+    t.resubmitInFlight = true;
+    t.sinceResubmitSettled = null;
     ctx.getLog().info("event=order_resubmitted clientOrderId={} quantity={} acknowledged={}", id, order.remainingQty(), !unacked);
     deps.batcherFor().apply(symbol).tell(new Batcher.SubmitBatch(List.of(new Venue.VenueOrder(id, order.spec().withQuantity(order.remainingQty()))),
         submitReplies));

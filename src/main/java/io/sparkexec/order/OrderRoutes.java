@@ -4,22 +4,18 @@ import static org.apache.pekko.http.javadsl.server.Directives.complete;
 import static org.apache.pekko.http.javadsl.server.Directives.completeWithFuture;
 import static org.apache.pekko.http.javadsl.server.Directives.concat;
 import static org.apache.pekko.http.javadsl.server.Directives.delete;
-import static org.apache.pekko.http.javadsl.server.Directives.entity;
-import static org.apache.pekko.http.javadsl.server.Directives.extractRequestEntity;
 import static org.apache.pekko.http.javadsl.server.Directives.get;
 import static org.apache.pekko.http.javadsl.server.Directives.parameterOptional;
 import static org.apache.pekko.http.javadsl.server.Directives.path;
 import static org.apache.pekko.http.javadsl.server.Directives.pathEnd;
 import static org.apache.pekko.http.javadsl.server.Directives.pathPrefix;
 import static org.apache.pekko.http.javadsl.server.Directives.post;
-import static org.apache.pekko.http.javadsl.server.Directives.withSizeLimit;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import io.sparkexec.http.ApiErrors;
 import io.sparkexec.http.Auth;
 import io.sparkexec.http.Json;
 import io.sparkexec.http.RouteMetrics;
-import java.io.IOException;
 import java.nio.charset.StandardCharsets;
 import java.time.Instant;
 import java.time.format.DateTimeParseException;
@@ -32,12 +28,9 @@ import java.util.concurrent.CompletionStage;
 import java.util.function.Function;
 import java.util.function.Supplier;
 import org.apache.pekko.http.javadsl.model.HttpResponse;
-import org.apache.pekko.http.javadsl.model.MediaTypes;
 import org.apache.pekko.http.javadsl.model.StatusCodes;
 import org.apache.pekko.http.javadsl.model.headers.RetryAfter;
 import org.apache.pekko.http.javadsl.server.Route;
-import org.apache.pekko.http.javadsl.unmarshalling.Unmarshaller;
-import org.apache.pekko.util.ByteString;
 
 /** The order API over HTTP: place, get, cancel, open orders. Rules live in {@link OrderService}. */
 public final class OrderRoutes {
@@ -91,26 +84,19 @@ public final class OrderRoutes {
    * {@code handler} sees it; a bad body answers 4xx naming the field. Shared with shadow orders.
    */
   public Route withOrderRequest(Function<OrderRequest, CompletionStage<HttpResponse>> handler) {
-    return extractRequestEntity(entity -> {
-      if (!entity.getContentType().mediaType().equals(MediaTypes.APPLICATION_JSON)) {
-        return complete(ApiErrors.response(415, "UNSUPPORTED_MEDIA_TYPE", "Content-Type must be application/json", null, null));
-      }
-      if (entity.getContentLengthOption().isPresent() && entity.getContentLengthOption().getAsLong() > settings.maxBodyBytes()) {
-        return complete(ApiErrors.tooLarge(settings.maxBodyBytes()));
-      }
-      return withSizeLimit(settings.maxBodyBytes(), () -> entity(Unmarshaller.entityToByteString(), bytes ->
-          parameterOptional("respType", respType -> completeWithFuture(parseBody(bytes, respType.orElse(null), handler)))));
-    });
+    return Json.body(settings.maxBodyBytes(), OrderRoutes::bodyRefused, body ->
+        parameterOptional("respType", respType -> completeWithFuture(parseBody(body, respType.orElse(null), handler))));
   }
 
-  private static CompletionStage<HttpResponse> parseBody(ByteString bytes, String respTypeParam,
+  /** Counted and logged as every refused order is. */
+  private static HttpResponse bodyRefused(Json.Refusal r) {
+    Rejection rejection = new Rejection(r.status() == 415 ? Rejection.Kind.UNSUPPORTED : Rejection.Kind.INVALID, r.code(), r.message(),
+        r.field(), r.details() == null ? Map.of() : r.details());
+    return refused(OrderService.refuse(rejection, null).rejection());
+  }
+
+  private static CompletionStage<HttpResponse> parseBody(JsonNode body, String respTypeParam,
       Function<OrderRequest, CompletionStage<HttpResponse>> handler) {
-    JsonNode body;
-    try {
-      body = Json.MAPPER.readTree(bytes.toArray());
-    } catch (IOException e) {
-      return done(refused(OrderService.refuse(Rejection.invalid("body", "MALFORMED_JSON", "the body is not valid JSON"), null).rejection()));
-    }
     OrderRequest.Parsed parsed = OrderRequest.parse(body, respTypeParam, OrderService::newClientOrderId);
     if (parsed.rejection() != null) return done(refused(OrderService.refuse(parsed.rejection(), null).rejection()));
     return handler.apply(parsed.request());

@@ -13,6 +13,7 @@ public record Rejection(Kind kind, String code, String message, String field, Ma
     FORBIDDEN(403),
     NOT_FOUND(404),
     CONFLICT(409),
+    UNSUPPORTED(415),
     RULE(422),
     LOCKED(423),
     TOO_MANY(429),

@@ -1,15 +1,11 @@
 package io.sparkexec.queue;
 
-import static org.apache.pekko.http.javadsl.server.Directives.complete;
 import static org.apache.pekko.http.javadsl.server.Directives.completeWithFuture;
 import static org.apache.pekko.http.javadsl.server.Directives.concat;
-import static org.apache.pekko.http.javadsl.server.Directives.entity;
-import static org.apache.pekko.http.javadsl.server.Directives.extractRequestEntity;
 import static org.apache.pekko.http.javadsl.server.Directives.parameterOptional;
 import static org.apache.pekko.http.javadsl.server.Directives.path;
 import static org.apache.pekko.http.javadsl.server.Directives.pathPrefix;
 import static org.apache.pekko.http.javadsl.server.Directives.pathEnd;
-import static org.apache.pekko.http.javadsl.server.Directives.withSizeLimit;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import io.sparkexec.http.ApiErrors;
@@ -17,7 +13,6 @@ import io.sparkexec.http.Auth;
 import io.sparkexec.http.Json;
 import io.sparkexec.http.RouteMetrics;
 import io.sparkexec.order.OrderRoutes;
-import io.sparkexec.order.Rejection;
 import io.sparkexec.order.Scope;
 import java.io.IOException;
 import java.io.UncheckedIOException;
@@ -29,10 +24,8 @@ import java.util.concurrent.CompletionStage;
 import java.util.function.BiFunction;
 import java.util.function.Function;
 import org.apache.pekko.http.javadsl.model.HttpResponse;
-import org.apache.pekko.http.javadsl.model.MediaTypes;
 import org.apache.pekko.http.javadsl.server.Directives;
 import org.apache.pekko.http.javadsl.server.Route;
-import org.apache.pekko.http.javadsl.unmarshalling.Unmarshaller;
 
 /** The queue API over HTTP (trader role). Rules live in {@link QueueService}. */
 public final class QueueRoutes {
@@ -66,7 +59,8 @@ public final class QueueRoutes {
                 get(scope -> parameterOptional("limit", limit -> parameterOptional("cursor", cursor ->
                     answer(queue.deadLetters(limit.orElse(null), cursor.orElse(null), scope))))),
                 delete(scope -> selection((ids, strategy) -> answer(queue.purge(ids, strategy, scope))))))),
-            endpoint("redrive", post(scope -> selection((ids, strategy) -> answer(queue.redrive(ids, strategy, scope)))))))))));
+            path("redrive", () -> RouteMetrics.template(BASE + "dead-letters/redrive", () ->
+                post(scope -> selection((ids, strategy) -> answer(queue.redrive(ids, strategy, scope))))))))))));
   }
 
   private Route endpoint(String name, Route inner) {
@@ -94,22 +88,9 @@ public final class QueueRoutes {
     return parameterOptional("ids", ids -> parameterOptional("strategy", strategy -> inner.apply(ids.orElse(null), strategy.orElse(null))));
   }
 
-  /** Media type, size and JSON syntax are checked here; the fields are the service's. */
+  /** Media type, charset, size and strict JSON are {@link Json#body}'s; the fields are the service's. */
   private Route withJsonBody(Function<JsonNode, CompletionStage<QueueService.Result>> handler) {
-    return extractRequestEntity(entity -> {
-      if (!entity.getContentType().mediaType().equals(MediaTypes.APPLICATION_JSON)) {
-        return complete(ApiErrors.response(415, "UNSUPPORTED_MEDIA_TYPE", "Content-Type must be application/json", null, null));
-      }
-      return withSizeLimit(maxBodyBytes, () -> entity(Unmarshaller.entityToByteString(), bytes -> {
-        JsonNode body;
-        try {
-          body = Json.MAPPER.readTree(bytes.toArray());
-        } catch (IOException e) {
-          return complete(OrderRoutes.refused(Rejection.invalid("body", "MALFORMED_JSON", "the body is not valid JSON")));
-        }
-        return answer(handler.apply(body));
-      }));
-    });
+    return Json.body(maxBodyBytes, body -> answer(handler.apply(body)));
   }
 
   private Route answer(CompletionStage<QueueService.Result> result) {

@@ -8,7 +8,6 @@ import io.sparkexec.order.OrderRequest;
 import io.sparkexec.order.OrderService;
 import io.sparkexec.order.Rejection;
 import io.sparkexec.order.Scope;
-import java.io.IOException;
 import java.time.Duration;
 import java.util.List;
 import java.util.Set;
@@ -165,13 +164,13 @@ public final class SignalConsumer {
    * refused), and respType is ACCEPTED, since the ack needs the order journaled and no more.
    */
   private static OrderRequest.Parsed parse(DurableQueue.ClaimedJob job) {
-    JsonNode data;
-    try {
-      data = Json.MAPPER.readTree(job.data());
-    } catch (IOException e) {
-      return new OrderRequest.Parsed(null, Rejection.invalid("data", "MALFORMED_JSON", "the job's data is not JSON"));
+    // enqueue read the data strictly already; data journaled before that reader is held to it here, so it dead-letters, never throws
+    Json.Parsed data = Json.parse(job.data());
+    if (data.refusal() != null) {
+      Json.Refusal r = data.refusal();
+      return new OrderRequest.Parsed(null, Rejection.invalid("body".equals(r.field()) ? "data" : "data." + r.field(), r.code(), r.message()));
     }
-    if (!(data instanceof ObjectNode body)) {
+    if (!(data.node() instanceof ObjectNode body)) {
       return new OrderRequest.Parsed(null, Rejection.invalid("data", "NOT_AN_OBJECT", "the job's data must be an order body (a JSON object)"));
     }
     JsonNode given = body.get("clientOrderId");

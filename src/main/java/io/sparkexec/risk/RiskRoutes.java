@@ -3,14 +3,12 @@ package io.sparkexec.risk;
 import static org.apache.pekko.http.javadsl.server.Directives.complete;
 import static org.apache.pekko.http.javadsl.server.Directives.completeWithFuture;
 import static org.apache.pekko.http.javadsl.server.Directives.concat;
-import static org.apache.pekko.http.javadsl.server.Directives.entity;
 import static org.apache.pekko.http.javadsl.server.Directives.get;
 import static org.apache.pekko.http.javadsl.server.Directives.parameterOptional;
 import static org.apache.pekko.http.javadsl.server.Directives.path;
 import static org.apache.pekko.http.javadsl.server.Directives.pathPrefix;
 import static org.apache.pekko.http.javadsl.server.Directives.post;
 import static org.apache.pekko.http.javadsl.server.Directives.put;
-import static org.apache.pekko.http.javadsl.server.Directives.withSizeLimit;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.typesafe.config.Config;
@@ -22,7 +20,6 @@ import io.sparkexec.order.BodyFields;
 import io.sparkexec.order.OrderRoutes;
 import io.sparkexec.order.OrderService;
 import io.sparkexec.order.Scope;
-import java.io.IOException;
 import java.math.BigDecimal;
 import java.time.Duration;
 import java.util.ArrayList;
@@ -36,7 +33,6 @@ import java.util.concurrent.Executor;
 import java.util.function.Function;
 import java.util.function.Supplier;
 import org.apache.pekko.http.javadsl.server.Route;
-import org.apache.pekko.http.javadsl.unmarshalling.Unmarshaller;
 
 /** The guardrails over HTTP: kill switch, limits, audit log, positions, heartbeat, key reload. Rules live in {@link Risk}. */
 public final class RiskRoutes {
@@ -178,14 +174,6 @@ public final class RiskRoutes {
   }
 
   private Route jsonBody(Function<JsonNode, Route> inner) {
-    return withSizeLimit(maxBodyBytes, () -> entity(Unmarshaller.entityToByteString(), bytes -> {
-      JsonNode body;
-      try {
-        body = Json.MAPPER.readTree(bytes.toArray());
-      } catch (IOException e) {
-        return complete(ApiErrors.response(400, "MALFORMED_JSON", "the body is not valid JSON", "body", null));
-      }
-      return inner.apply(body);
-    }));
+    return Json.body(maxBodyBytes, inner);
   }
 }

@@ -2,13 +2,11 @@ package io.sparkexec.snapshot;
 
 import static org.apache.pekko.http.javadsl.server.Directives.complete;
 import static org.apache.pekko.http.javadsl.server.Directives.completeWithFuture;
-import static org.apache.pekko.http.javadsl.server.Directives.entity;
 import static org.apache.pekko.http.javadsl.server.Directives.get;
 import static org.apache.pekko.http.javadsl.server.Directives.concat;
 import static org.apache.pekko.http.javadsl.server.Directives.path;
 import static org.apache.pekko.http.javadsl.server.Directives.pathPrefix;
 import static org.apache.pekko.http.javadsl.server.Directives.post;
-import static org.apache.pekko.http.javadsl.server.Directives.withSizeLimit;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import io.sparkexec.http.ApiErrors;
@@ -17,7 +15,6 @@ import io.sparkexec.http.Json;
 import io.sparkexec.http.RouteMetrics;
 import io.sparkexec.order.BodyFields;
 import io.sparkexec.order.OrderRoutes;
-import java.io.IOException;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
@@ -25,7 +22,6 @@ import java.util.Set;
 import org.apache.pekko.http.javadsl.model.HttpResponse;
 import org.apache.pekko.http.javadsl.model.StatusCodes;
 import org.apache.pekko.http.javadsl.server.Route;
-import org.apache.pekko.http.javadsl.unmarshalling.Unmarshaller;
 
 /**
  * State snapshots over HTTP. Creating one writes a file on the executor's disk, so it takes the
@@ -54,19 +50,13 @@ public final class SnapshotRoutes {
   }
 
   private Route create() {
-    return withSizeLimit(maxBodyBytes, () -> entity(Unmarshaller.entityToByteString(), bytes -> {
-      JsonNode body;
-      try {
-        body = Json.MAPPER.readTree(bytes.toArray());
-      } catch (IOException e) {
-        return complete(ApiErrors.response(400, "MALFORMED_JSON", "the body is not valid JSON", "body", null));
-      }
+    return Json.body(maxBodyBytes, body -> {
       BodyFields f = new BodyFields(body, FIELDS);
       String name = f.matching("name", SnapshotStore.NAME, SnapshotStore.NAME_RULE, true);
       JsonNode data = f.value("data", false);
       if (f.rejection() != null) return complete(OrderRoutes.refused(f.rejection()));
       return completeWithFuture(snapshots.create(name, data).thenApply(SnapshotRoutes::created));
-    }));
+    });
   }
 
   /**

@@ -97,7 +97,7 @@ final class BinanceWire {
           f.path("commissionAsset").asText(), f.has("time") ? Instant.ofEpochMilli(f.path("time").asLong()) : time));
     }
     return new Venue.VenueOrderReport(n.path("clientOrderId").asText(), n.path("orderId").asText(), n.path("symbol").asText(), status,
-        List.copyOf(fills), reason(status, n.path("msg").asText(null)), time);
+        List.copyOf(fills), reason(status, n.path("msg").asText(null)), time, terms(n, "symbol", "side", "type", "origQty", "price"));
   }
 
   /**
@@ -114,7 +114,15 @@ final class BinanceWire {
     // Binance names the original id C on cancels (c is then the cancel request's own id)
     String clientOrderId = n.path("C").asText("").isEmpty() ? n.path("c").asText() : n.path("C").asText();
     return new Venue.VenueOrderReport(clientOrderId, n.path("i").asText(), n.path("s").asText(), status, fills,
-        reason(status, n.path("r").asText(null)), time);
+        reason(status, n.path("r").asText(null)), time, terms(n, "s", "S", "o", "q", "p"));
+  }
+
+  /** The order's terms under Binance's field names (a MARKET order's price is 0 there); null when the answer has no side and type. */
+  private static Venue.VenueTerms terms(JsonNode n, String symbol, String side, String type, String quantity, String price) {
+    if (!n.hasNonNull(side) || !n.hasNonNull(type)) return null;
+    BigDecimal p = n.hasNonNull(price) ? decimal(n, price) : null;
+    return new Venue.VenueTerms(n.path(symbol).asText(), n.path(side).asText(), n.path(type).asText(),
+        n.hasNonNull(quantity) ? decimal(n, quantity) : null, p == null || p.signum() == 0 ? null : p);
   }
 
   private static String reason(Venue.VenueStatus status, String given) {

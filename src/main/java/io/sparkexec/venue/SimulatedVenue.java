@@ -466,7 +466,8 @@ public final class SimulatedVenue implements Venue, MarketData {
     VenueOrderReport report() {
       return new VenueOrderReport(
           order.clientOrderId(), venueOrderId, order.symbol(), status, Collections.unmodifiableList(new ArrayList<>(fills)),
-          status == VenueStatus.EXPIRED ? "no liquidity for " + order.timeInForce() : null, time);
+          status == VenueStatus.EXPIRED ? "no liquidity for " + order.timeInForce() : null, time,
+          new Venue.VenueTerms(order.symbol(), order.side().name(), order.type().name(), order.quantity(), order.spec().price()));
     }
   }
 }

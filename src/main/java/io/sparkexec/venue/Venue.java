@@ -64,7 +64,10 @@ public interface Venue {
     }
   }
 
-  /** The whole venue-side state of one order: every fill so far, so merging it is idempotent. */
+  /**
+   * The whole venue-side state of one order: every fill so far, so merging it is idempotent.
+   * {@code terms}: the order as the venue holds it, when the venue says (null: it did not).
+   */
   record VenueOrderReport(
       String clientOrderId,
       String venueOrderId,
@@ -72,8 +75,47 @@ public interface Venue {
       VenueStatus status,
       List<Fill> fills,
       String reason,
-      Instant time)
-      implements CborSerializable {}
+      Instant time,
+      VenueTerms terms)
+      implements CborSerializable {
+
+    public VenueOrderReport(String clientOrderId, String venueOrderId, String symbol, VenueStatus status, List<Fill> fills, String reason,
+        Instant time) {
+      this(clientOrderId, venueOrderId, symbol, status, fills, reason, time, null);
+    }
+  }
+
+  /**
+   * An order's terms as the venue states them, names as the venue spells them. A venue account's
+   * clientOrderIds are shared with every other client of its key, so an answer for our id is ours
+   * only if these match our order: otherwise it is someone else's order (issue #15).
+   */
+  record VenueTerms(String symbol, String side, String type, BigDecimal quantity, BigDecimal price) implements CborSerializable {
+
+    /** A field that differs: its name, our value, the venue's. */
+    public record Mismatch(String field, String ours, String venues) {
+      @Override
+      public String toString() {
+        return field + ": ours " + ours + ", the venue's " + venues;
+      }
+    }
+
+    /** The first field that differs from {@code ours} (a price only for a LIMIT order), or null. */
+    public Mismatch mismatch(OrderSpec ours) {
+      if (!ours.symbol().equals(symbol)) return new Mismatch("symbol", ours.symbol(), symbol);
+      if (!ours.side().name().equals(side)) return new Mismatch("side", ours.side().name(), side);
+      if (!ours.type().name().equals(type)) return new Mismatch("type", ours.type().name(), type);
+      if (quantity == null || ours.quantity().compareTo(quantity) != 0) return new Mismatch("quantity", ours.quantity().toPlainString(), plain(quantity));
+      if (ours.type() == OrderType.LIMIT && (price == null || ours.price().compareTo(price) != 0)) {
+        return new Mismatch("price", ours.price().toPlainString(), plain(price));
+      }
+      return null;
+    }
+
+    private static String plain(BigDecimal d) {
+      return d == null ? "none" : d.toPlainString();
+    }
+  }
 
   sealed interface SubmitResult extends CborSerializable {
     String clientOrderId();

@@ -206,6 +206,27 @@ final class RawWsClient implements AutoCloseable {
     }
   }
 
+  /** A frame head declaring {@code declaredLength} payload bytes (64-bit length field), followed by {@code first} of them only. */
+  void sendHead(int opcode, boolean rsv1, long declaredLength, byte[] first) throws IOException {
+    ByteArrayOutputStream f = new ByteArrayOutputStream();
+    f.write(0x80 | (rsv1 ? 0x40 : 0) | opcode);
+    f.write(0x80 | 127);
+    for (int i = 7; i >= 0; i--) f.write((int) (declaredLength >> (8 * i)));
+    byte[] mask = new byte[4];
+    random.nextBytes(mask);
+    f.write(mask);
+    for (int i = 0; i < first.length; i++) f.write(first[i] ^ mask[i % 4]);
+    synchronized (out) {
+      out.write(f.toByteArray());
+      out.flush();
+    }
+  }
+
+  /** The reason text of a close frame. */
+  static String closeReason(Frame close) {
+    return close.payload().length <= 2 ? "" : new String(close.payload(), 2, close.payload().length - 2, StandardCharsets.UTF_8);
+  }
+
   private static byte[] concat(byte[] a, byte[] b) {
     byte[] c = java.util.Arrays.copyOf(a, a.length + b.length);
     System.arraycopy(b, 0, c, a.length, b.length);

@@ -94,7 +94,7 @@ class BadInputIT {
     return Stream.of(
         // not a JSON object
         post("malformed JSON", "{not json", 400, "MALFORMED_JSON", "body"),
-        post("truncated JSON", "{\"clientOrderId\":\"bad-trunc\",\"symbol\":", 400, "MALFORMED_JSON", "body"),
+        post("truncated JSON", "{\"clientOrderId\":\"bad-trunc\",\"symbol\":", 400, "MALFORMED_JSON", "symbol"),
         post("trailing tokens", order("bad-trailing") + " {}", 400, "MALFORMED_JSON", "body"),
         post("empty body", "", 400, "NOT_AN_OBJECT", null),
         post("array", "[1,2,3]", 400, "NOT_AN_OBJECT", null),
@@ -149,8 +149,8 @@ class BadInputIT {
             new Case("POST", ORDER, "application/json", big, false, 413, "PAYLOAD_TOO_LARGE", "body", "bad-big")),
         Named.of("body over the limit (chunked)",
             new Case("POST", ORDER, "application/json", big, true, 413, "PAYLOAD_TOO_LARGE", "body", "bad-big")),
-        Named.of("text/plain", new Case("POST", ORDER, "text/plain", order("bad-ctype"), false, 415, "UNSUPPORTED_MEDIA_TYPE", null, "bad-ctype")),
-        Named.of("no content type", new Case("POST", ORDER, null, order("bad-no-ctype"), false, 415, "UNSUPPORTED_MEDIA_TYPE", null, "bad-no-ctype")),
+        Named.of("text/plain", new Case("POST", ORDER, "text/plain", order("bad-ctype"), false, 415, "UNSUPPORTED_MEDIA_TYPE", "Content-Type", "bad-ctype")),
+        Named.of("no content type", new Case("POST", ORDER, null, order("bad-no-ctype"), false, 415, "UNSUPPORTED_MEDIA_TYPE", "Content-Type", "bad-no-ctype")),
         Named.of("PUT order", new Case("PUT", ORDER, "application/json", order("bad-put"), false, 405, "METHOD_NOT_ALLOWED", null, "bad-put")),
         Named.of("POST to an order id", new Case("POST", ORDER + "/bad-post-id", "application/json", order("bad-post-id"), false, 405,
             "METHOD_NOT_ALLOWED", null, "bad-post-id")),

@@ -3,12 +3,16 @@ package io.sparkexec.order;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertNull;
+import static org.junit.jupiter.api.Assertions.assertTimeoutPreemptively;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import io.sparkexec.http.Json;
 import java.math.BigDecimal;
+import java.time.Duration;
 import java.util.Set;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.ValueSource;
 
 /** The shared body reader: the rules other rooms' endpoints rely on beyond the order body's. */
 class BodyFieldsTest {
@@ -57,5 +61,34 @@ class BodyFieldsTest {
   void unknownFieldsAndNonObjectsAreRefusedUpFront() throws Exception {
     assertRule(fields("{\"x\":1}", "v"), "x", "UNKNOWN_FIELD");
     assertEquals("NOT_AN_OBJECT", fields("[1]", "v").rejection().code());
+  }
+
+  /**
+   * Numbers another reader let through (data journaled before the strict reader, trees built in
+   * code): refused by their digit counts alone, before any arithmetic. The plain form of 1e999999999
+   * has a billion digits: printing or rounding it would run for minutes.
+   */
+  @ParameterizedTest
+  @ValueSource(strings = {"1e999999999", "1e-999999999", "-1e999999999", "1e19"})
+  void decimalsWithHugeExponentsAreRefusedAtOnce(String number) {
+    BodyFields f = new BodyFields(Json.MAPPER.createObjectNode().put("quantity", new BigDecimal(number)), Set.of("quantity"));
+    assertTimeoutPreemptively(Duration.ofSeconds(2), () -> assertNull(f.decimal("quantity", true, false)));
+    assertRule(f, "quantity", "INVALID_DECIMAL");
+  }
+
+  @Test
+  void aTenThousandDigitFractionIsRefusedAtOnce() {
+    BigDecimal tiny = new BigDecimal("0." + "0".repeat(10_000) + "1");
+    BodyFields f = new BodyFields(Json.MAPPER.createObjectNode().put("price", tiny), Set.of("price"));
+    assertTimeoutPreemptively(Duration.ofSeconds(2), () -> assertNull(f.decimal("price", true, false)));
+    assertRule(f, "price", "INVALID_DECIMAL");
+  }
+
+  @ParameterizedTest
+  @ValueSource(strings = {"1e999999999", "1e-999999999", "1e19"})
+  void wholeNumbersWithHugeExponentsAreRefusedAtOnce(String number) {
+    BodyFields f = new BodyFields(Json.MAPPER.createObjectNode().put("windowMs", new BigDecimal(number)), Set.of("windowMs"));
+    assertTimeoutPreemptively(Duration.ofSeconds(2), () -> assertNull(f.wholeNumber("windowMs")));
+    assertRule(f, "windowMs", "INVALID_TYPE");
   }
 }

@@ -43,8 +43,8 @@ import org.junit.jupiter.api.io.TempDir;
 
 /**
  * The desk's in-doubt checker on virtual time: a submit whose outcome is unknown is journaled in
- * doubt and checked with the venue every interval until the venue's answer settles it, or the
- * checks run out. The scheduler only moves when the test says so, and round trips through the
+ * doubt and checked with the venue every interval (the cap is the interval here) until the venue's
+ * answer settles it, or the venue has been unreachable for GIVE_UP_AFTER. The scheduler only moves when the test says so, and round trips through the
  * desk's mailbox show whether a check has happened. Each desk holds a bystander order too, so
  * the checker is seen to work per order.
  */
@@ -62,7 +62,8 @@ class OrderDeskInDoubtTest {
   static final Instant NOW = Instant.parse("2026-03-01T10:00:00Z");
   static final Duration INTERVAL = Duration.ofMillis(100);
   static final Duration WAIT = Duration.ofSeconds(5);
-  static final int MAX_CHECKS = 3;
+  static final Duration RESUBMIT_QUIET = INTERVAL.multipliedBy(2);
+  static final Duration GIVE_UP_AFTER = INTERVAL.multipliedBy(3);
   private static int desks;
 
   @TempDir
@@ -91,7 +92,7 @@ class OrderDeskInDoubtTest {
     final EventSourcedBehaviorTestKit<OrderDesk.Command, OrderDesk.Event, OrderDesk.State> kit =
         EventSourcedBehaviorTestKit.create(testKit.system(), OrderDesk.create(symbol,
             new OrderDesk.Deps(venue, s -> batcher.ref(), venue, new VenueChecks(venue, 4), index, Clock.fixed(NOW, ZoneOffset.UTC),
-                new OrderDesk.InDoubt(INTERVAL, MAX_CHECKS), new OrderDesk.Settings(8, 1000, 16))),
+                new OrderDesk.InDoubt(INTERVAL, INTERVAL, RESUBMIT_QUIET, GIVE_UP_AFTER), new OrderDesk.Settings(8, 1000, 16))),
             EventSourcedBehaviorTestKit.enabledSerializationSettings().withVerifyState(false));
 
     Batcher.SubmitBatch place(String clientOrderId) {
@@ -196,7 +197,7 @@ class OrderDeskInDoubtTest {
   }
 
   @Test
-  void venueNeverGotTheOrderIsResubmittedExactlyOnceWithTheSameClientOrderId() {
+  void venueNeverGotTheOrderIsResubmittedWithTheSameClientOrderIdAndNotAgainWhileThatMayStillLand() {
     Fixture f = new Fixture();
     f.placeAndLoseTheAnswer();
     f.nextCheck().answer().complete(Optional.empty());
@@ -204,6 +205,7 @@ class OrderDeskInDoubtTest {
     assertEquals(List.of(new Venue.VenueOrder(f.id, f.symbol, Side.BUY, OrderType.LIMIT, TimeInForce.GTC, BigDecimal.ONE, BigDecimal.TEN)),
         resubmit.orders());
     // the resubmit's answer is lost too, and the venue still does not show it: no second resubmit
+    // while a query has not come RESUBMIT_QUIET after that answer
     f.answer(resubmit, new Venue.Unknown(f.id, "timeout after 2000 ms"));
     f.settle();
     f.nextCheck().answer().complete(Optional.empty());
@@ -229,7 +231,33 @@ class OrderDeskInDoubtTest {
   }
 
   @Test
-  void givesUpAfterMaxChecksWithAClearReasonAndTheAlertMetrics() {
+  void aResubmitThatMetAFaultIsSentAgainOnceItCanNoLongerLandAndTheVenueIsNeverGivenUpWhileItAnswers() {
+    Fixture f = new Fixture();
+    f.placeAndLoseTheAnswer();
+    // a chaos window: every resubmit meets a fault, every query answers "not known", far longer than GIVE_UP_AFTER
+    for (int round = 0; round < 4; round++) {
+      f.nextCheck().answer().complete(Optional.empty());
+      Batcher.SubmitBatch resubmit = f.batcher.expectMessageClass(Batcher.SubmitBatch.class, WAIT);
+      assertEquals(List.of(f.id), resubmit.orders().stream().map(Venue.VenueOrder::clientOrderId).toList());
+      f.answer(resubmit, new Venue.Unknown(f.id, "injected fault"));
+      f.settle();
+      // quiet: one query within RESUBMIT_QUIET of the fault, no resubmit on its "not known"
+      f.nextCheck().answer().complete(Optional.empty());
+      f.settle();
+      f.batcher.expectNoMessage(Duration.ofMillis(50));
+    }
+    assertEquals(Order.Status.IN_DOUBT, f.order(f.id).status(), "given up on a venue that answers");
+    // the fault is gone: the next resubmit lands
+    f.nextCheck().answer().complete(Optional.empty());
+    Batcher.SubmitBatch last = f.batcher.expectMessageClass(Batcher.SubmitBatch.class, WAIT);
+    f.answer(last, new Venue.Acknowledged(f.report(f.id, Venue.VenueStatus.NEW, null)));
+    f.awaitStatus(f.id, Order.Status.ACKNOWLEDGED);
+    assertEquals(List.of(f.journalOf(f.id).get(0), inDoubt(f), new OrderDesk.OrderAcknowledged(f.id, null, "V-" + f.id, NOW, NOW)), f.journalOf(f.id));
+    f.bystanderUntouched();
+  }
+
+  @Test
+  void givesUpOnceTheVenueWasUnreachableForGiveUpAfterWithAClearReasonAndTheAlertMetrics() {
     Counter.LongAdder givenUp = (Counter.LongAdder) Metrics.ORDERS_IN_DOUBT_GIVEN_UP.withoutTags();
     Gauge.Volatile inDoubtGauge = (Gauge.Volatile) Metrics.ORDERS_IN_DOUBT.withoutTags();
     long givenUpBefore = givenUp.snapshot(false);
@@ -237,10 +265,12 @@ class OrderDeskInDoubtTest {
     Fixture f = new Fixture();
     f.placeAndLoseTheAnswer();
     assertEquals(inDoubtBefore + 1, inDoubtGauge.snapshot(false));
-    for (int i = 0; i < MAX_CHECKS; i++) f.nextCheck().answer().completeExceptionally(new RuntimeException("connection refused"));
+    // the first failed check starts the unreachable stretch; each further interval adds to it
+    for (int i = 0; i < 3; i++) f.nextCheck().answer().completeExceptionally(new RuntimeException("connection refused"));
     f.timePasses(INTERVAL);
     Order order = f.awaitStatus(f.id, Order.Status.REJECTED);
-    assertEquals("venue outcome unknown after 3 checks: venue unreachable: java.lang.RuntimeException: connection refused", order.reason());
+    assertEquals("venue outcome unknown: the venue was unreachable for 300 ms (3 checks): venue unreachable: java.lang.RuntimeException: connection refused",
+        order.reason());
     assertEquals(new OrderDesk.OrderRejected(f.id, null, order.reason(), "executor", NOW), f.journalOf(f.id).get(2));
     assertEquals(givenUpBefore + 1, givenUp.snapshot(false));
     assertEquals(inDoubtBefore, inDoubtGauge.snapshot(false));

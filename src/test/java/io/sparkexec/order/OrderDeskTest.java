@@ -99,6 +99,9 @@ import org.junit.jupiter.params.provider.EnumSource;
 @ExtendWith(LogCapturingExtension.class)
 class OrderDeskTest {
 
+  // an in-doubt order the venue cannot be asked about is never given up within a test
+  static final Duration NEVER = Duration.ofHours(1);
+
   @JUnit5TestKit
   final ActorTestKit testKit = new JUnit5TestKitBuilder()
       .withName("OrderDeskTest")
@@ -145,21 +148,21 @@ class OrderDeskTest {
     private int orders;
 
     Fixture() {
-      this(SETTINGS, 20, false, true);
+      this(SETTINGS, NEVER, false, true);
     }
 
     Fixture(OrderDesk.Settings settings) {
-      this(settings, 20, false, true);
+      this(settings, NEVER, false, true);
     }
 
     /**
      * Checks in doubt at once (interval zero). Without the behavior test kit for a desk the test
      * spawns itself (its journal is the same in-memory one).
      */
-    Fixture(OrderDesk.Settings settings, int maxChecks, boolean synthetic, boolean withKit) {
+    Fixture(OrderDesk.Settings settings, Duration giveUpAfter, boolean synthetic, boolean withKit) {
       deskId = synthetic ? OrderDesk.SYNTHETIC_PREFIX + symbol : symbol;
       deps = new OrderDesk.Deps(venue, s -> batcher.ref(), venue, new VenueChecks(venue, 4), index, CLOCK,
-          new OrderDesk.InDoubt(Duration.ZERO, maxChecks), settings);
+          new OrderDesk.InDoubt(Duration.ZERO, Duration.ZERO, Duration.ZERO, giveUpAfter), settings);
       // the state is a mutable class without equals: its serialization is not what is under test
       kit = withKit
           ? EventSourcedBehaviorTestKit.create(testKit.system(), OrderDesk.create(deskId, deps),
@@ -722,8 +725,9 @@ class OrderDeskTest {
   }
 
   @Test
-  void givesUpAfterMaxChecksWithTheReason() {
-    Fixture f = new Fixture(SETTINGS, 2, false, true);
+  void givesUpOnceTheVenueWasUnreachableForGiveUpAfterWithTheReason() {
+    // checks come at once here (interval zero): the first failed check after an unreachable stretch of zero gives up
+    Fixture f = new Fixture(SETTINGS, Duration.ZERO, false, true);
     String id = f.newId();
     Batcher.SubmitBatch first = f.place(id, RespType.RESULT);
     f.answer(first, new Venue.Unknown(id, "timeout"));
@@ -733,7 +737,7 @@ class OrderDeskTest {
     f.venue.expectQuery().answer().completeExceptionally(new RuntimeException("connection refused"));
     Order rejected = foundOn(f.client);
     assertEquals(Status.REJECTED, rejected.status());
-    String reason = "venue outcome unknown after 2 checks: venue unreachable: java.lang.RuntimeException: connection refused";
+    String reason = "venue outcome unknown: the venue was unreachable for 0 ms (2 checks): venue unreachable: java.lang.RuntimeException: connection refused";
     assertEquals(List.of(f.accepted(id), new OrderInDoubt(id, STRATEGY, "submit outcome unknown: timeout", NOW),
         new OrderRejected(id, STRATEGY, reason, "executor", NOW)), f.journal());
     // a last cancel by clientOrderId, in case the venue holds it after all
@@ -834,7 +838,7 @@ class OrderDeskTest {
 
   @Test
   void stopStopsAnEmptyDesk() {
-    Fixture f = new Fixture(SETTINGS, 20, false, false);
+    Fixture f = new Fixture(SETTINGS, NEVER, false, false);
     ActorRef<Command> desk = testKit.spawn(OrderDesk.create(f.deskId, f.deps));
     desk.tell(OrderDesk.Stop.INSTANCE);
     testKit.createTestProbe().expectTerminated(desk);
@@ -842,7 +846,7 @@ class OrderDeskTest {
 
   @Test
   void stopStopsADeskWithOpenAndFinalOrders() {
-    Fixture f = new Fixture(SETTINGS, 20, false, false);
+    Fixture f = new Fixture(SETTINGS, NEVER, false, false);
     ActorRef<Command> desk = testKit.spawn(OrderDesk.create(f.deskId, f.deps));
     String open = f.newId();
     String done = f.newId();
@@ -923,7 +927,7 @@ class OrderDeskTest {
 
   @Test
   void aBurstWhileTheDeskIsWritingBecomesOneWriteAndOneVenueBatch() throws Exception {
-    Fixture f = new Fixture(SETTINGS, 20, false, false);
+    Fixture f = new Fixture(SETTINGS, NEVER, false, false);
     PersistenceTestKit journal = PersistenceTestKit.create(testKit.system());
     GatedWrites gate = new GatedWrites(f.persistenceId());
     journal.withPolicy(gate);
@@ -953,7 +957,7 @@ class OrderDeskTest {
   @Test
   void noWriteHoldsMoreThanMaxBatchNewOrders() throws Exception {
     int maxBatch = 3;
-    Fixture f = new Fixture(new OrderDesk.Settings(maxBatch, 1000, 16), 20, false, false);
+    Fixture f = new Fixture(new OrderDesk.Settings(maxBatch, 1000, 16), NEVER, false, false);
     PersistenceTestKit journal = PersistenceTestKit.create(testKit.system());
     GatedWrites gate = new GatedWrites(f.persistenceId());
     journal.withPolicy(gate);
@@ -979,7 +983,7 @@ class OrderDeskTest {
 
   @Test
   void stopWritesAndAnswersWhatIsBufferedBeforeItStops() throws Exception {
-    Fixture f = new Fixture(SETTINGS, 20, false, false);
+    Fixture f = new Fixture(SETTINGS, NEVER, false, false);
     PersistenceTestKit journal = PersistenceTestKit.create(testKit.system());
     GatedWrites gate = new GatedWrites(f.persistenceId());
     journal.withPolicy(gate);
@@ -1147,7 +1151,7 @@ class OrderDeskTest {
 
   @Test
   void aSyntheticDeskWritesNothingToTheIndex() {
-    Fixture f = new Fixture(SETTINGS, 20, true, true);
+    Fixture f = new Fixture(SETTINGS, NEVER, true, true);
     String id = f.newId();
     f.kit.runCommand(new Place(f.request(id, RespType.ACKNOWLEDGED), RECEIVED, f.client.ref()));
     Batcher.SubmitBatch submit = f.expectSubmit(id, QTY);

@@ -70,7 +70,8 @@ class ReconciliationIT {
     Executor(Path dataDir, ScriptedVenue venue) {
       Config config = TestServer.config(dataDir, ConfigFactory.parseMap(Map.of(
           "spark.orders.in-doubt.check-interval", "100 ms",
-          "spark.orders.in-doubt.max-checks", 100_000,
+          "spark.orders.in-doubt.max-check-interval", "500 ms",
+          "spark.orders.in-doubt.give-up-after", "1 h",
           "spark.orders.reconciliation.retry-min", "100 ms",
           "spark.orders.reconciliation.retry-max", "500 ms")));
       Config spark = config.getConfig("spark");

@@ -2,6 +2,7 @@ package io.sparkexec.venue.sim;
 
 import io.sparkexec.http.Json;
 import io.sparkexec.venue.OrderType;
+import io.sparkexec.venue.Venue;
 import io.sparkexec.venue.Venue.Fill;
 import io.sparkexec.venue.Venue.VenueOrder;
 import io.sparkexec.venue.Venue.VenueOrderReport;
@@ -53,9 +54,13 @@ final class BinanceFormat {
       quote = quote.add(f.price().multiply(f.quantity()));
       fills.add(new FillJson(f.price(), f.quantity(), f.fee(), f.feeAsset(), Long.parseLong(f.tradeId())));
     }
-    return new OrderJson(order.symbol(), Long.parseLong(report.venueOrderId()), order.clientOrderId(), report.time().toEpochMilli(),
-        order.type() == OrderType.LIMIT ? order.price() : BigDecimal.ZERO, order.quantity(), executed, quote,
-        report.status().name(), order.timeInForce().name(), order.type().name(), order.side().name(), fills);
+    // the venue's own terms where it has them: a request that met an existing order under its id
+    // is answered with that order, as it is, not with the request's terms
+    Venue.VenueTerms t = report.terms();
+    if (t == null) t = new Venue.VenueTerms(order.symbol(), order.side().name(), order.type().name(), order.quantity(), order.price());
+    return new OrderJson(t.symbol(), Long.parseLong(report.venueOrderId()), order.clientOrderId(), report.time().toEpochMilli(),
+        t.price() != null ? t.price() : BigDecimal.ZERO, t.quantity(), executed, quote,
+        report.status().name(), order.timeInForce().name(), t.type(), t.side(), fills);
   }
 
   /**

@@ -25,7 +25,6 @@ import io.sparkexec.venue.TimeInForce;
 import io.sparkexec.venue.Venue;
 import io.sparkexec.venue.Venue.VenueOrder;
 import io.sparkexec.venue.Venue.VenueOrderReport;
-import java.io.IOException;
 import java.math.BigDecimal;
 import java.nio.ByteBuffer;
 import java.math.RoundingMode;
@@ -556,12 +555,8 @@ final class SimRoutes {
   private static JsonNode batchNode(Query q) {
     Optional<String> text = q.get("batchOrders");
     if (text.isEmpty()) return null;
-    try {
-      JsonNode node = Json.MAPPER.readTree(text.get());
-      return node != null && node.isArray() ? node : null;
-    } catch (IOException e) {
-      return null;
-    }
+    JsonNode node = Json.parse(text.get()).node();
+    return node != null && node.isArray() ? node : null;
   }
 
   private CompletionStage<HttpResponse> placeBatch(Query q) {
@@ -801,13 +796,10 @@ final class SimRoutes {
   // ---- faults ----
 
   private Route setFaults(String body) {
-    JsonNode node;
-    try {
-      node = body.isBlank() ? Json.MAPPER.createObjectNode() : Json.MAPPER.readTree(body);
-    } catch (IOException e) {
-      return complete(BinanceFormat.error(400, -1100, "the body must be a JSON object"));
-    }
-    if (node == null || !node.isObject()) return complete(BinanceFormat.error(400, -1100, "the body must be a JSON object"));
+    Json.Parsed parsed = Json.parse(body);
+    if (parsed.refusal() != null) return complete(BinanceFormat.error(400, -1100, parsed.refusal().message()));
+    JsonNode node = parsed.node().isMissingNode() ? Json.MAPPER.createObjectNode() : parsed.node();
+    if (!node.isObject()) return complete(BinanceFormat.error(400, -1100, "the body must be a JSON object"));
     int[] values = new int[3];
     String[] names = {"latencyMs", "dropAfterAcceptPct", "failBeforeAcceptPct"};
     int[] max = {Faults.MAX_LATENCY_MS, 100, 100};
