@@ -42,7 +42,7 @@ final class Account implements SimLedger.View {
   private final BigDecimal feeRate;
   private final Map<String, BigDecimal> free = new TreeMap<>();
   private final Map<String, BigDecimal> locked = new HashMap<>();
-  /** Open orders only, so as many as the venue holds open. */
+  /** Open orders only, so at most maxOpenOrders per symbol. */
   private final Map<String, Lock> locks = new HashMap<>();
   /** Reserved by a place call whose order the venue has not created yet (bounded by calls in flight). */
   private final Map<String, Lock> pending = new HashMap<>();

@@ -91,10 +91,6 @@ final class History implements SimLedger.View {
     return orders.get(symbol, orderId);
   }
 
-  OrderEntry order(String clientOrderId) {
-    return byClientOrderId.get(clientOrderId);
-  }
-
   List<OrderEntry> orders(String symbol, long fromId, long startTime, long endTime, int limit) {
     return orders.page(symbol, fromId, startTime, endTime, limit);
   }

@@ -48,7 +48,9 @@ class HistoryTest {
     assertEquals(List.of(3L, 4L, 5L), history.orders("BTCUSDT", 0, 0, Long.MAX_VALUE, 10).stream().map(History.OrderEntry::orderId).toList());
     assertEquals(List.of(14L, 15L), history.trades("BTCUSDT", 0, 0, Long.MAX_VALUE, 10).stream().map(History.Trade::id).toList());
     assertNull(history.order("BTCUSDT", 1));
-    assertNull(history.order("c-2"));
+    // a dropped order no longer takes changes (its clientOrderId entry went with it)
+    history.changed(filled("c-2", 2, 99, 9000));
+    assertEquals(List.of(14L, 15L), history.trades("BTCUSDT", 0, 0, Long.MAX_VALUE, 10).stream().map(History.Trade::id).toList());
     assertNotNull(history.order("BTCUSDT", 3));
     // a start time before everything kept begins at the oldest kept
     assertEquals(3L, history.orders("BTCUSDT", 0, 500, Long.MAX_VALUE, 1).get(0).orderId());
