@@ -48,15 +48,24 @@ final class SimLedger implements SimulatedVenue.OrderLog, AutoCloseable {
   /** Place requests seen for these clientOrderIds (one per element of a batch). */
   record Attempted(List<String> clientOrderIds) implements Entry {}
 
+  /** Hears every creation and change as it is recorded, and once more on replay: cheap, under the book's lock, never blocking. */
+  interface View {
+    void created(VenueOrder order, VenueOrderReport report);
+
+    void changed(VenueOrderReport report);
+  }
+
   private final JournalStore store;
+  private final List<View> views;
   private final SimulatedVenue.Restored restored;
   private final Map<String, VenueOrder> placed = new ConcurrentHashMap<>();
   private final Map<String, Integer> submissions = new ConcurrentHashMap<>();
   private final Map<String, Integer> attempts = new ConcurrentHashMap<>();
   private long sequenceNr;
 
-  private SimLedger(JournalStore store) {
+  private SimLedger(JournalStore store, List<View> views) {
     this.store = store;
+    this.views = List.copyOf(views);
     Map<String, SimulatedVenue.RestoredOrder> orders = new LinkedHashMap<>();
     long[] last = new long[2];
     store.replay(STREAM, 1, Long.MAX_VALUE, Long.MAX_VALUE, event -> {
@@ -66,9 +75,11 @@ final class SimLedger implements SimulatedVenue.OrderLog, AutoCloseable {
         placed.put(c.order().clientOrderId(), c.order());
         submissions.merge(c.order().clientOrderId(), 1, Integer::sum);
         noteIds(c.report(), last);
+        for (View v : this.views) v.created(c.order(), c.report());
       } else if (entry instanceof Changed c) {
         orders.computeIfPresent(c.report().clientOrderId(), (id, o) -> new SimulatedVenue.RestoredOrder(o.order(), c.report()));
         noteIds(c.report(), last);
+        for (View v : this.views) v.changed(c.report());
       } else if (entry instanceof Attempted a) {
         for (String id : a.clientOrderIds()) attempts.merge(id, 1, Integer::sum);
       }
@@ -77,12 +88,12 @@ final class SimLedger implements SimulatedVenue.OrderLog, AutoCloseable {
     this.restored = new SimulatedVenue.Restored(List.copyOf(orders.values()), last[0], last[1]);
   }
 
-  /** Opens the store and replays it: blocking, so call it on the blocking dispatcher. */
-  static SimLedger open(JournalStore.Settings settings) {
+  /** Opens the store and replays it into {@code views}: blocking, so call it on the blocking dispatcher. */
+  static SimLedger open(JournalStore.Settings settings, List<View> views) {
     try {
       JournalStore store = JournalStore.open(settings);
       try {
-        return new SimLedger(store);
+        return new SimLedger(store, views);
       } catch (RuntimeException e) {
         store.close();
         throw e;
@@ -105,11 +116,13 @@ final class SimLedger implements SimulatedVenue.OrderLog, AutoCloseable {
   public CompletableFuture<Void> created(VenueOrder order, VenueOrderReport report) {
     placed.put(order.clientOrderId(), order);
     submissions.merge(order.clientOrderId(), 1, Integer::sum);
+    for (View v : views) v.created(order, report);
     return append(new Created(order, report));
   }
 
   @Override
   public CompletableFuture<Void> changed(VenueOrderReport report) {
+    for (View v : views) v.changed(report);
     return append(new Changed(report));
   }
 

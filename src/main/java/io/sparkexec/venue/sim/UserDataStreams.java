@@ -42,7 +42,19 @@ final class UserDataStreams {
     this.buffer = buffer;
   }
 
-  String newListenKey(long nowMillis) {
+  /**
+   * As on Binance, the account has one listen key: while it lives it is answered again (and
+   * extended), so no client can grow the key table by asking; only once it expired or was
+   * closed is a new one made.
+   */
+  synchronized String newListenKey(long nowMillis) {
+    for (Map.Entry<String, Long> live : expiryByListenKey.entrySet()) {
+      if (live.getValue() > nowMillis) {
+        live.setValue(nowMillis + ttl.toMillis());
+        return live.getKey();
+      }
+    }
+    expiryByListenKey.clear();
     byte[] bytes = new byte[30];
     RANDOM.nextBytes(bytes);
     String key = HexFormat.of().formatHex(bytes);

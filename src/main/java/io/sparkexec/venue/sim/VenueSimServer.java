@@ -6,6 +6,7 @@ import io.sparkexec.venue.SimulatedVenue;
 import io.sparkexec.venue.SymbolRule;
 import java.time.Clock;
 import java.time.Duration;
+import java.util.List;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionStage;
 import java.util.concurrent.Executor;
@@ -49,7 +50,9 @@ public final class VenueSimServer {
     Executor blocking = system.dispatchers().lookup(DispatcherSelector.blocking());
     Clock clock = Clock.systemUTC();
     JournalStore.Settings journal = new JournalStore.Settings(settings.dataDir(), settings.fsync(), settings.journalMaxBatch(), 1024, TimeUnit.MICROSECONDS.toNanos(50));
-    return CompletableFuture.supplyAsync(() -> SimLedger.open(journal), blocking).thenCompose(ledger -> {
+    History history = new History(settings.historyOrders(), settings.historyTrades());
+    Account account = new Account(rules, settings.balances(), venueSettings.feeRate(), settings.maxOpenOrders());
+    return CompletableFuture.supplyAsync(() -> SimLedger.open(journal, List.of(history, account)), blocking).thenCompose(ledger -> {
       SimulatedVenue venue = new SimulatedVenue(venueSettings, rules, system, clock, ledger, ledger.restored()).start();
       CoordinatedShutdown.get(system).addTask(CoordinatedShutdown.PhaseBeforeActorSystemTerminate(), "venue-sim-ledger", () -> {
         venue.stop();
@@ -59,7 +62,7 @@ public final class VenueSimServer {
         }, blocking);
       });
       UserDataStreams streams = new UserDataStreams(system, settings.listenKeyTtl(), settings.userStreamBuffer());
-      SimRoutes routes = new SimRoutes(settings, venue, ledger, rules, streams, system, clock);
+      SimRoutes routes = new SimRoutes(settings, venue, venueSettings, ledger, history, account, rules, streams, system, clock);
       return Http.get(system).newServerAt(settings.host(), settings.port()).bind(routes.route()).thenApply(binding -> {
         binding.addToCoordinatedShutdown(HARD_DEADLINE, system);
         long open = ledger.restored().orders().stream().filter(o -> !o.report().status().isFinal()).count();

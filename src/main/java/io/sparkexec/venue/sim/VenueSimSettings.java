@@ -2,7 +2,10 @@ package io.sparkexec.venue.sim;
 
 import com.typesafe.config.Config;
 import java.io.File;
+import java.math.BigDecimal;
 import java.time.Duration;
+import java.util.Map;
+import java.util.TreeMap;
 
 /** spark.venue-sim (conf/venue-sim.conf). */
 record VenueSimSettings(
@@ -16,7 +19,13 @@ record VenueSimSettings(
     RateLimits.Settings rateLimits,
     int maxBatchOrders,
     Duration listenKeyTtl,
-    int userStreamBuffer) {
+    int userStreamBuffer,
+    Duration bodyReadTimeout,
+    long maxBodyBytes,
+    Map<String, BigDecimal> balances,
+    int historyOrders,
+    int historyTrades,
+    int maxOpenOrders) {
 
   static VenueSimSettings fromConfig(Config sim) {
     Config limits = sim.getConfig("rate-limits");
@@ -35,6 +44,18 @@ record VenueSimSettings(
             limits.getDuration("ban-duration")),
         sim.getInt("max-batch-orders"),
         sim.getDuration("listen-key-ttl"),
-        sim.getInt("user-stream-buffer"));
+        sim.getInt("user-stream-buffer"),
+        sim.getDuration("body-read-timeout"),
+        sim.getBytes("max-body-bytes"),
+        balances(sim.getConfig("balances")),
+        sim.getInt("history.max-orders"),
+        sim.getInt("history.max-trades"),
+        sim.getInt("max-open-orders-per-symbol"));
+  }
+
+  private static Map<String, BigDecimal> balances(Config balances) {
+    Map<String, BigDecimal> seed = new TreeMap<>();
+    for (String asset : balances.root().keySet()) seed.put(asset, new BigDecimal(balances.getString(asset)));
+    return Map.copyOf(seed);
   }
 }
