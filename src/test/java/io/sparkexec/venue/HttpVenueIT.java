@@ -325,9 +325,12 @@ class HttpVenueIT {
     List<String> ids = new ArrayList<>();
     for (int i = 0; i < 6; i++) {
       String id = id("rest");
-      MarketData.Quote quote = venue.quote("SOLUSDT");
+      // the simulator's touch now, not the link's polled quote: a stale price can rest far from the
+      // book and wait longer than WAIT for the walk to come back; at the touch the next move trades it
+      com.fasterxml.jackson.databind.JsonNode book = sim.get("/api/v3/ticker/bookTicker?symbol=SOLUSDT").json();
       Side side = i % 2 == 0 ? Side.BUY : Side.SELL;
-      Venue.SubmitResult r = get(venue.submit(List.of(limit(id, "SOLUSDT", side, "1.000", quote.touch(side == Side.BUY ? Side.SELL : Side.BUY))))).get(0);
+      BigDecimal price = new BigDecimal(book.path(side == Side.BUY ? "bidPrice" : "askPrice").asText());
+      Venue.SubmitResult r = get(venue.submit(List.of(limit(id, "SOLUSDT", side, "1.000", price)))).get(0);
       Venue.Acknowledged ack = assertInstanceOf(Venue.Acknowledged.class, r);
       if (ack.report().fills().isEmpty()) ids.add(id);
     }
