@@ -27,7 +27,6 @@ import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.atomic.AtomicLong;
 import java.util.function.Consumer;
 import java.util.function.Supplier;
-import java.util.function.Predicate;
 import org.apache.pekko.Done;
 import org.apache.pekko.NotUsed;
 import org.apache.pekko.actor.Cancellable;
@@ -237,7 +236,7 @@ public final class FeedHub {
   /** Answers the upgrade: permessage-deflate when offered and enabled, plain frames otherwise. Empty when not an upgrade. */
   Optional<HttpResponse> accept(HttpRequest request, Auth.Principal principal, Set<Channel> channels, long from) {
     Optional<PermessageDeflate.Agreement> agreed = settings.compress() ? PermessageDeflate.negotiate(extensionOffers(request)) : Optional.empty();
-    FeedConnection c = new FeedConnection(ids.incrementAndGet(), principal.name(), seesStrategy(principal), agreed, channels, from, this,
+    FeedConnection c = new FeedConnection(ids.incrementAndGet(), principal.name(), principal::sees, agreed, channels, from, this,
         settings, clock.instant());
     BidiFlow<WsFrame, WsFrame, WsFrame, WsFrame, NotUsed> layers = BidiFlow.fromGraph(
         new Watchdog(settings.pingInterval(), settings.pongTimeout(), c.closer(), agreed.isPresent() ? TrafficStats.NONE : c, c));
@@ -249,11 +248,6 @@ public final class FeedHub {
   }
 
   /** Admin keys and keys bound to no strategy see every order event; a bound key only its strategies' (as in the order API). */
-  static Predicate<String> seesStrategy(Auth.Principal principal) {
-    if (principal.role() == Auth.Role.ADMIN || principal.strategies().isEmpty()) return strategy -> true;
-    Set<String> mine = principal.strategies();
-    return strategy -> strategy != null && mine.contains(strategy);
-  }
 
   private static List<String> extensionOffers(HttpRequest request) {
     List<String> offers = new ArrayList<>();

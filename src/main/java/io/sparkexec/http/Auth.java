@@ -53,6 +53,11 @@ public final class Auth {
     public Principal(String name, Role role, Set<String> strategies) {
       this(name, role, strategies, false);
     }
+
+    /** Whether answers may carry this strategy's data: an admin or a key bound to no strategy sees every one. */
+    public boolean sees(String strategy) {
+      return role == Role.ADMIN || strategies.isEmpty() || (strategy != null && strategies.contains(strategy));
+    }
   }
 
   /**

@@ -58,7 +58,7 @@ public final class SystemRoutes {
     if (key.isPresent() && who.isEmpty()) {
       return complete(ApiErrors.response(401, "UNAUTHORIZED", "unknown API key (the page without strategy series needs none)", null, null));
     }
-    Predicate<String> sees = who.<Predicate<String>>map(p -> p.strategies().isEmpty() ? s -> true : p.strategies()::contains).orElse(s -> false);
+    Predicate<String> sees = who.<Predicate<String>>map(p -> p::sees).orElse(s -> false);
     return complete(HttpResponse.create().withEntity(HttpEntities.create(PROMETHEUS_TEXT, Metrics.scrapeFor(sees).getBytes(StandardCharsets.UTF_8))));
   }
 
