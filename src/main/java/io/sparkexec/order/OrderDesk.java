@@ -26,6 +26,7 @@ import org.apache.pekko.actor.typed.Behavior;
 import org.apache.pekko.actor.typed.PostStop;
 import org.apache.pekko.actor.typed.PreRestart;
 import org.apache.pekko.actor.typed.SupervisorStrategy;
+import org.apache.pekko.actor.typed.eventstream.EventStream;
 import org.apache.pekko.actor.typed.javadsl.ActorContext;
 import org.apache.pekko.actor.typed.javadsl.Behaviors;
 import org.apache.pekko.actor.typed.javadsl.TimerScheduler;
@@ -767,6 +768,8 @@ public final class OrderDesk
     ctx.getLog().error("event=venue_order_conflict desk={} clientOrderId={} field={} ours=\"{}\" venue=\"{}\" venueOrderId={} venueStatus={}",
         deskId, order.clientOrderId(), mismatch.field(), mismatch.ours(), mismatch.venues(), report.venueOrderId(), report.status());
     Metrics.VENUE_ORDER_CONFLICTS.withTag("field", mismatch.field()).increment();
+    ctx.getSystem().eventStream().tell(new EventStream.Publish<>(new Reconciler.VenueConflict(order.clientOrderId(), order.strategy(),
+        order.symbol(), mismatch.field(), mismatch.ours(), mismatch.venues(), report.venueOrderId(), String.valueOf(report.status()), now)));
     if (order.status().isFinal()) return List.of();
     return List.of(new OrderRejected(order.clientOrderId(), order.strategy(),
         "the venue holds another order under this clientOrderId (" + mismatch + ", venue order " + report.venueOrderId() + "): not adopted",

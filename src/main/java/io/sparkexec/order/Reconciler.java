@@ -5,6 +5,7 @@ import io.sparkexec.venue.Venue;
 import java.time.Clock;
 import java.time.Duration;
 import java.time.Instant;
+import java.util.ArrayDeque;
 import java.util.ArrayList;
 import java.util.Collections;
 import java.util.HashSet;
@@ -19,6 +20,7 @@ import java.util.concurrent.CompletionStage;
 import org.apache.pekko.actor.typed.ActorRef;
 import org.apache.pekko.actor.typed.ActorSystem;
 import org.apache.pekko.actor.typed.Behavior;
+import org.apache.pekko.actor.typed.eventstream.EventStream;
 import org.apache.pekko.actor.typed.javadsl.ActorContext;
 import org.apache.pekko.actor.typed.javadsl.Behaviors;
 import org.apache.pekko.cluster.sharding.typed.javadsl.ClusterSharding;
@@ -32,7 +34,9 @@ import org.apache.pekko.stream.javadsl.Source;
  * Then the venue's open orders that the executor does not hold open are reported as external:
  * logged, counted and listed, never adopted. While the venue cannot be asked the gate stays
  * failed with the reason and the pass is retried with backoff; a retry checks only the orders
- * whose check failed.
+ * whose check failed. Venue answers that conflict with our orders (another client's order under
+ * our clientOrderId, seen by any desk at any time) are listed too, newest first, the last
+ * {@code maxConflicts} of them; each order keeps its reason in the journal.
  */
 public final class Reconciler {
 
@@ -49,12 +53,20 @@ public final class Reconciler {
     INSTANCE
   }
 
+  /**
+   * A desk met a venue answer for one of our clientOrderIds with other terms (published on the
+   * system's event stream, so any desk reaches the one reconciler without knowing it).
+   */
+  public record VenueConflict(String clientOrderId, String strategy, String symbol, String field, String ours, String venues,
+      String venueOrderId, String venueStatus, Instant at) implements Command {}
+
   /** A venue open order the executor does not hold open; executorStatus is null when the executor never had it. */
   public record ExternalOrder(String clientOrderId, String venueOrderId, String symbol, String venueStatus, String executorStatus) {}
 
   /** What GET /api/private/reconciliation shows. status: waiting (for the scan), running, retrying, passed. */
   public record Report(String status, Instant lastRunAt, Instant finishedAt, int attempts, int checked, int pending,
-      Map<String, Long> corrections, List<ExternalOrder> externalOrders, String error) {}
+      Map<String, Long> corrections, List<ExternalOrder> externalOrders, long conflictsTotal, List<VenueConflict> conflicts,
+      String error) {}
 
   /** Told when the gate passes or fails (wired to readiness). */
   public interface Listener {
@@ -63,9 +75,10 @@ public final class Reconciler {
     void failed(String reason);
   }
 
-  public record Settings(int parallelism, Duration retryMin, Duration retryMax, Duration askTimeout) {
+  public record Settings(int parallelism, Duration retryMin, Duration retryMax, Duration askTimeout, int maxConflicts) {
     public static Settings fromConfig(com.typesafe.config.Config reconciliation, int parallelism, Duration askTimeout) {
-      return new Settings(parallelism, reconciliation.getDuration("retry-min"), reconciliation.getDuration("retry-max"), askTimeout);
+      return new Settings(parallelism, reconciliation.getDuration("retry-min"), reconciliation.getDuration("retry-max"), askTimeout,
+          reconciliation.getInt("max-conflicts"));
     }
   }
 
@@ -74,7 +87,10 @@ public final class Reconciler {
 
   /** {@code orders}: where an order the venue holds is looked up (any order in history). */
   public static Behavior<Command> create(Settings settings, Venue venue, OrderService orders, Listener listener, Clock clock) {
-    return Behaviors.setup(ctx -> new Reconciler(ctx, settings, venue, orders, listener, clock).waiting());
+    return Behaviors.setup(ctx -> {
+      ctx.getSystem().eventStream().tell(new EventStream.Subscribe<>(VenueConflict.class, ctx.getSelf().narrow()));
+      return new Reconciler(ctx, settings, venue, orders, listener, clock).waiting();
+    });
   }
 
   private final ActorContext<Command> ctx;
@@ -86,6 +102,8 @@ public final class Reconciler {
   private final ClusterSharding sharding;
   private final ActorSystem<?> system;
   private final Map<String, Long> corrections = new TreeMap<>();
+  private final ArrayDeque<VenueConflict> conflicts = new ArrayDeque<>();
+  private long conflictsTotal;
   private Map<String, String> knownOpen = Map.of();
   private List<String> pending = List.of();
   private List<ExternalOrder> external = List.of();
@@ -112,6 +130,7 @@ public final class Reconciler {
         .onMessage(Start.class, this::onStart)
         .onMessage(GetReport.class, this::onGetReport)
         .onMessage(PassFinished.class, this::onPassFinished)
+        .onMessage(VenueConflict.class, this::onVenueConflict)
         .onMessage(Retry.class, r -> {
           run();
           return Behaviors.same();
@@ -129,7 +148,14 @@ public final class Reconciler {
 
   private Behavior<Command> onGetReport(GetReport get) {
     get.replyTo().tell(new Report(status, lastRunAt, finishedAt, attempts, checked, pending.size(),
-        Collections.unmodifiableMap(new TreeMap<>(corrections)), external, error));
+        Collections.unmodifiableMap(new TreeMap<>(corrections)), external, conflictsTotal, List.copyOf(conflicts), error));
+    return Behaviors.same();
+  }
+
+  private Behavior<Command> onVenueConflict(VenueConflict conflict) {
+    conflictsTotal++;
+    conflicts.addFirst(conflict);
+    if (conflicts.size() > settings.maxConflicts()) conflicts.removeLast();
     return Behaviors.same();
   }
 

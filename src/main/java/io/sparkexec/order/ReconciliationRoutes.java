@@ -19,6 +19,7 @@ import org.apache.pekko.http.javadsl.server.Route;
  * GET /api/private/reconciliation: the last restart reconciliation (checked, corrections by kind,
  * external orders). External orders are the venue's orders the executor does not hold: they belong
  * to no strategy the executor knows, so only unscoped keys see them (a bound key sees the counts).
+ * Venue conflicts name our orders: a bound key sees its own strategies' ones.
  */
 public final class ReconciliationRoutes {
 
@@ -43,7 +44,8 @@ public final class ReconciliationRoutes {
 
   static Reconciler.Report visible(Reconciler.Report r, Scope scope) {
     if (scope.strategies() == null) return r;
+    List<Reconciler.VenueConflict> own = r.conflicts().stream().filter(c -> scope.permits(c.strategy())).toList();
     return new Reconciler.Report(r.status(), r.lastRunAt(), r.finishedAt(), r.attempts(), r.checked(), r.pending(), r.corrections(),
-        List.of(), r.error());
+        List.of(), own.size(), own, r.error());
   }
 }

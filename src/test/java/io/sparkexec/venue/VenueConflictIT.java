@@ -95,6 +95,15 @@ class VenueConflictIT {
       // the metrics page is a periodic snapshot
       org.awaitility.Awaitility.await(c.field() + " conflict counted").atMost(java.time.Duration.ofSeconds(30))
           .until(() -> conflicts(c.field()) == conflictsBefore + 1);
+      // and the reconciliation report lists it, with both terms
+      JsonNode listed = null;
+      for (JsonNode conflict : server.get("/api/private/reconciliation").json().path("conflicts")) {
+        if (conflict.path("clientOrderId").asText().equals(id)) listed = conflict;
+      }
+      assertTrue(listed != null, () -> c.field() + ": listed in the reconciliation report");
+      assertEquals(c.field(), listed.path("field").asText(), listed.toString());
+      assertTrue(!listed.path("ours").asText().equals(listed.path("venues").asText()), listed.toString());
+      assertEquals("BTCUSDT", listed.path("symbol").asText(), listed.toString());
     }
   }
 
