@@ -68,8 +68,6 @@ class VenueCrashIT {
         "VENUE", "http",
         "VENUE_URL", sim.url(),
         "ORDER_IN_DOUBT_CHECK_MS", "200",
-        // generous: the simulator is down for a few seconds; no order may be given up in this test
-        "ORDER_IN_DOUBT_MAX_CHECKS", "600",
         "RECONCILIATION_RETRY_MIN", "200",
         "RECONCILIATION_RETRY_MAX", "1000");
     Path executorDir = dataDir.resolve("executor");
