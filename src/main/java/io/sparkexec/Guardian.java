@@ -130,6 +130,7 @@ public final class Guardian {
   private final ActorRef<Reconciler.Command> reconciler;
   private final TradeMode tradeMode;
   private final HttpVenue httpVenue;
+  private final SymbolRulesGuard symbolRules;
 
   private Guardian(ActorContext<Command> ctx, Config config) {
     this.ctx = ctx;
@@ -205,7 +206,7 @@ public final class Guardian {
           }
         }), "journal-health");
     Risk risk = new Risk(Risk.Settings.fromConfig(spark.getConfig("risk")), clock, marketData);
-    SymbolRulesGuard symbolRules = new SymbolRulesGuard(rules, marketData);
+    symbolRules = new SymbolRulesGuard(rules, marketData);
     OrderService orderService = new OrderService(ctx.getSystem(), index, rules.keySet(), List.of(symbolRules, risk.guard()),
         List.of(symbolRules, risk.dryRunGuard()), readiness, OrderService.Settings.fromConfig(spark.getConfig("http")), clock,
         reason -> journalHealth.tell(new JournalHealth.Suspect(reason)));
@@ -306,6 +307,16 @@ public final class Guardian {
   }
 
   /** The HTTP venue's exchangeInfo decides whether TRADE_MODE may use it; until then the venue gate is pending. */
+  /** The venue's own filters are the ones its orders must pass: checked here before an order is sent. */
+  private void adoptVenueFilters(HttpVenue.Info info) {
+    SymbolRulesGuard.Adopted adopted = symbolRules.adopt(info.filters());
+    adopted.changed().forEach((symbol, changes) ->
+        ctx.getLog().info("event=venue_symbol_filters symbol={} source=exchangeInfo changed=\"{}\"", symbol, String.join(", ", changes)));
+    for (String symbol : adopted.notListed()) {
+      ctx.getLog().warn("event=venue_symbol_not_listed symbol={} effect=\"orders for it are refused UNKNOWN_SYMBOL\"", symbol);
+    }
+  }
+
   private void startHttpVenue() {
     ctx.pipeToSelf(httpVenue.start(), VenueStarted::new);
   }
@@ -320,6 +331,7 @@ public final class Guardian {
     }
     try {
       tradeMode.checkVenue(started.info().simulator());
+      adoptVenueFilters(started.info());
       readiness.pass(GATE_VENUE, "venue " + spark.getString("venue.http.url") + " simulator=" + started.info().simulator());
     } catch (IllegalStateException e) {
       ctx.getLog().error("event=start_refused reason=\"{}\"", e.getMessage());

@@ -117,6 +117,33 @@ final class BinanceWire {
         reason(status, n.path("r").asText(null)), time, terms(n, "s", "S", "o", "q", "p"));
   }
 
+  /** One exchangeInfo symbol's filters; a filter type it does not list stays null (Binance's NOTIONAL replaced MIN_NOTIONAL). */
+  static SymbolRule.Filters filters(JsonNode symbol) {
+    BigDecimal tick = null;
+    BigDecimal step = null;
+    BigDecimal minQty = null;
+    BigDecimal maxQty = null;
+    BigDecimal minNotional = null;
+    for (JsonNode f : symbol.path("filters")) {
+      switch (f.path("filterType").asText()) {
+        case "PRICE_FILTER" -> tick = optionalDecimal(f, "tickSize");
+        case "LOT_SIZE" -> {
+          step = optionalDecimal(f, "stepSize");
+          minQty = optionalDecimal(f, "minQty");
+          maxQty = optionalDecimal(f, "maxQty");
+        }
+        case "NOTIONAL", "MIN_NOTIONAL" -> minNotional = optionalDecimal(f, "minNotional");
+        default -> { }
+      }
+    }
+    return new SymbolRule.Filters(tick, step, minQty, maxQty, minNotional);
+  }
+
+  private static BigDecimal optionalDecimal(JsonNode n, String field) {
+    String text = n.path(field).asText("");
+    return text.isEmpty() ? null : new BigDecimal(text);
+  }
+
   /** The order's terms under Binance's field names (a MARKET order's price is 0 there); null when the answer has no side and type. */
   private static Venue.VenueTerms terms(JsonNode n, String symbol, String side, String type, String quantity, String price) {
     if (!n.hasNonNull(side) || !n.hasNonNull(type)) return null;

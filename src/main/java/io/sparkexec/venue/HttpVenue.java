@@ -8,6 +8,7 @@ import java.time.Clock;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;
+import java.util.Collections;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
@@ -103,8 +104,12 @@ public final class HttpVenue implements Venue, MarketData {
     }
   }
 
-  /** What the venue says about itself at start-up (exchangeInfo). */
-  public record Info(boolean simulator, int weightPerSecond, int ordersPerSecond, List<String> symbols) {}
+  /** What the venue says about itself at start-up (exchangeInfo): its symbols with their filters, in its order. */
+  public record Info(boolean simulator, int weightPerSecond, int ordersPerSecond, Map<String, SymbolRule.Filters> filters) {
+    public List<String> symbols() {
+      return List.copyOf(filters.keySet());
+    }
+  }
 
   /** One HTTP answer, read in full. */
   record Answer(int status, String body, Optional<String> retryAfter) {
@@ -184,9 +189,9 @@ public final class HttpVenue implements Venue, MarketData {
           }
           limiter.configure(weight, orders);
           simulator = info.path("simulator").asBoolean(false);
-          List<String> symbols = new ArrayList<>();
-          for (JsonNode s : info.path("symbols")) symbols.add(s.path("symbol").asText());
-          return new Info(simulator, weight, orders, List.copyOf(symbols));
+          Map<String, SymbolRule.Filters> filters = new LinkedHashMap<>();
+          for (JsonNode s : info.path("symbols")) filters.put(s.path("symbol").asText(), BinanceWire.filters(s));
+          return new Info(simulator, weight, orders, Collections.unmodifiableMap(filters));
         })
         .thenCompose(info -> refreshBookTicker().handle((v, e) -> info))
         .thenApply(info -> {

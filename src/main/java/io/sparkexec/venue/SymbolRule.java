@@ -23,6 +23,32 @@ public record SymbolRule(
     int spreadTicks,
     BigDecimal touchQty) {
 
+  /**
+   * The filters a venue states for a symbol (Binance's exchangeInfo PRICE_FILTER, LOT_SIZE,
+   * NOTIONAL or MIN_NOTIONAL); null where it states none.
+   */
+  public record Filters(BigDecimal tickSize, BigDecimal stepSize, BigDecimal minQty, BigDecimal maxQty, BigDecimal minNotional) {}
+
+  /** The filters this rule checks. */
+  public Filters filters() {
+    return new Filters(tickSize, stepSize, minQty, maxQty, minNotional);
+  }
+
+  /**
+   * This rule with the venue's filters where it states them. A zero tick or step size is
+   * Binance's "no such filter" and keeps ours (a remainder by zero has no meaning); a zero
+   * maxQty too.
+   */
+  public SymbolRule withFilters(Filters venue) {
+    return new SymbolRule(symbol, baseAsset, quoteAsset, positiveOr(venue.tickSize(), tickSize), positiveOr(venue.stepSize(), stepSize),
+        venue.minQty() != null ? venue.minQty() : minQty, positiveOr(venue.maxQty(), maxQty),
+        venue.minNotional() != null ? venue.minNotional() : minNotional, initialPrice, volatilityBps, spreadTicks, touchQty);
+  }
+
+  private static BigDecimal positiveOr(BigDecimal venue, BigDecimal ours) {
+    return venue != null && venue.signum() > 0 ? venue : ours;
+  }
+
   /** A broken rule: which field, which rule (machine code), and a sentence for people. */
   public record Violation(String field, String code, String message) {}
 

@@ -62,4 +62,23 @@ class BinanceWireTest {
     p.put("batchOrders", "[{\"a\":\"1 2\"}]");
     assertEquals("symbol=BTCUSDT&batchOrders=%5B%7B%22a%22%3A%221+2%22%7D%5D", BinanceWire.query(p));
   }
+  @Test
+  void exchangeInfoFiltersAreReadByTypeAndAbsentOnesStayNull() {
+    SymbolRule.Filters f = BinanceWire.filters(BinanceWire.parse("""
+        {"symbol":"BTCUSDT","filters":[
+          {"filterType":"PRICE_FILTER","minPrice":"0.01000000","maxPrice":"1000000.00000000","tickSize":"0.01000000"},
+          {"filterType":"LOT_SIZE","minQty":"0.00001000","maxQty":"9000.00000000","stepSize":"0.00001000"},
+          {"filterType":"ICEBERG_PARTS","limit":10},
+          {"filterType":"NOTIONAL","minNotional":"5.00000000","applyMinToMarket":true,"maxNotional":"9000000.00000000"}]}"""));
+    assertEquals(0, new BigDecimal("0.01").compareTo(f.tickSize()));
+    assertEquals(0, new BigDecimal("0.00001").compareTo(f.stepSize()));
+    assertEquals(0, new BigDecimal("0.00001").compareTo(f.minQty()));
+    assertEquals(0, new BigDecimal("9000").compareTo(f.maxQty()));
+    assertEquals(0, new BigDecimal("5").compareTo(f.minNotional()));
+
+    // the older MIN_NOTIONAL filter; no PRICE_FILTER, no LOT_SIZE
+    SymbolRule.Filters old = BinanceWire.filters(BinanceWire.parse("""
+        {"symbol":"ETHUSDT","filters":[{"filterType":"MIN_NOTIONAL","minNotional":"10.00000000","applyToMarket":true}]}"""));
+    assertEquals(new SymbolRule.Filters(null, null, null, null, new BigDecimal("10.00000000")), old);
+  }
 }
