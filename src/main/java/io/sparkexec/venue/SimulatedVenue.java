@@ -63,6 +63,9 @@ public final class SimulatedVenue implements Venue, MarketData {
 
     CompletableFuture<Void> changed(VenueOrderReport report);
 
+    /** The venue no longer remembers this final order (past rememberFinalOrders): what is kept for it can go. */
+    default void forgotten(String clientOrderId) {}
+
     /** The in-process venue: nothing is recorded, everything is "durable" at once. */
     OrderLog NONE = new OrderLog() {
       @Override
@@ -234,10 +237,14 @@ public final class SimulatedVenue implements Venue, MarketData {
 
   @Override
   public CompletionStage<List<VenueOrderReport>> openOrders() {
+    // every open order rests in its book (market, IOC and FOK orders end at once): the scan costs the
+    // open orders, not the final ones still remembered
     List<VenueOrderReport> open = new ArrayList<>();
-    for (SimOrder order : ordersByClientId.values()) {
-      synchronized (order.book) {
-        if (!order.status.isFinal()) open.add(order.report());
+    for (Book book : books.values()) {
+      synchronized (book) {
+        for (Side side : Side.values()) {
+          for (SimOrder order : book.resting(side).orders) open.add(order.report());
+        }
       }
     }
     return afterLatency(() -> open);
@@ -308,7 +315,8 @@ public final class SimulatedVenue implements Venue, MarketData {
     BigDecimal move = touch.multiply(bps).divide(TEN_THOUSAND, 12, RoundingMode.HALF_UP);
     BigDecimal raw = side == Side.BUY ? touch.add(move) : touch.subtract(move);
     RoundingMode mode = side == Side.BUY ? RoundingMode.CEILING : RoundingMode.FLOOR;
-    return raw.divide(rule.tickSize(), 0, mode).multiply(rule.tickSize());
+    // a SELL large enough to walk the price through zero trades at the lowest price there is: one tick
+    return raw.divide(rule.tickSize(), 0, mode).multiply(rule.tickSize()).max(rule.tickSize());
   }
 
   /** One price step and matching round; package-private so tests drive it deterministically. */
@@ -371,6 +379,7 @@ public final class SimulatedVenue implements Venue, MarketData {
       if (oldest != null) {
         finalCount.decrementAndGet();
         ordersByClientId.remove(oldest);
+        orderLog.forgotten(oldest);
       }
     }
   }

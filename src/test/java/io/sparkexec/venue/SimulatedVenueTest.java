@@ -120,6 +120,31 @@ class SimulatedVenueTest {
   }
 
   @Test
+  void aSellLargeEnoughToWalkThePriceThroughZeroTradesAtOneTick() {
+    SimulatedVenue v = venue(0);
+    // 999 touch sizes at 5 bps: 49.95% under the bid, still a price
+    Venue.Fill fill = acked(v, market("m-huge", Side.SELL, "999")).fills().get(0);
+    assertTrue(fill.price().signum() > 0, fill::toString);
+    SimulatedVenue deeper = new SimulatedVenue(new SimulatedVenue.Settings(7, Duration.ZERO, Duration.ofMillis(100), new BigDecimal("0.001"),
+        new BigDecimal("50"), 1000), Map.of("TSTUSDT", rule(0)), null, CLOCK);
+    // 50 bps per touch x 999 touches: 4995% under the bid, floored at the tick
+    assertEquals(new BigDecimal("0.01"), acked(deeper, market("m-deeper", Side.SELL, "999")).fills().get(0).price());
+  }
+
+  @Test
+  void openOrdersAreTheRestingOnesOnly() {
+    SimulatedVenue v = venue(0);
+    acked(v, limit("rest-1", Side.BUY, TimeInForce.GTC, "0.5", "90.00"));
+    acked(v, limit("rest-2", Side.SELL, TimeInForce.GTC, "0.5", "110.00"));
+    acked(v, market("gone-1", Side.BUY, "0.1"));
+    acked(v, limit("gone-2", Side.BUY, TimeInForce.IOC, "0.5", "90.00"));
+    assertEquals(VenueStatus.CANCELED, assertInstanceOf(Venue.Canceled.class, v.cancel("TSTUSDT", "rest-2").toCompletableFuture().join())
+        .report().status());
+    List<String> open = v.openOrders().toCompletableFuture().join().stream().map(Venue.VenueOrderReport::clientOrderId).toList();
+    assertEquals(List.of("rest-1"), open);
+  }
+
+  @Test
   void crossingLimitFillsAtTheTouchUpToTheTouchSize() {
     SimulatedVenue v = venue(0);
     Venue.VenueOrderReport small = acked(v, limit("l1", Side.BUY, TimeInForce.GTC, "0.5", "100.05"));

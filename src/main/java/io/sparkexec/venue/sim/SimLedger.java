@@ -126,6 +126,17 @@ final class SimLedger implements SimulatedVenue.OrderLog, AutoCloseable {
     return append(new Changed(report));
   }
 
+  /**
+   * The venue forgot a final order: its terms and attempt count go too. Its creation count stays,
+   * one small entry per order ever created: it is what refuses a forgotten id as a duplicate, so
+   * a late resubmit can never create an order twice.
+   */
+  @Override
+  public void forgotten(String clientOrderId) {
+    placed.remove(clientOrderId);
+    attempts.remove(clientOrderId);
+  }
+
   /** Counts place attempts; recorded alongside the rest, nobody waits for it. */
   void attempted(List<String> clientOrderIds) {
     if (clientOrderIds.isEmpty()) return;

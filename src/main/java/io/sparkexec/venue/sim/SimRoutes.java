@@ -660,7 +660,7 @@ final class SimRoutes {
     });
   }
 
-  /** Every open order of the symbol canceled; the answer lists those canceled ([] when none was open). */
+  /** Every open order of the symbol canceled; the answer lists those canceled (-2011, as Binance answers, when none was open). */
   private CompletionStage<HttpResponse> cancelOpenOrders(Query q) {
     Faults f = faults.get();
     Optional<String> symbol = q.get("symbol");
@@ -669,11 +669,14 @@ final class SimRoutes {
     return delayed(f, venue.openOrders().thenCompose(open -> {
       List<CompletableFuture<Venue.CancelResult>> cancels = open.stream().filter(r -> symbol.get().equals(r.symbol()))
           .map(r -> cancel(r.symbol(), r.clientOrderId()).toCompletableFuture()).toList();
-      return CompletableFuture.allOf(cancels.toArray(CompletableFuture[]::new)).thenApply(all -> Json.ok(cancels.stream()
-          .map(CompletableFuture::join)
-          .filter(Venue.Canceled.class::isInstance)
-          .map(c -> BinanceFormat.order(ledger.placed(((Venue.Canceled) c).report().clientOrderId()), ((Venue.Canceled) c).report()))
-          .toList()));
+      return CompletableFuture.allOf(cancels.toArray(CompletableFuture[]::new)).thenApply(all -> {
+        List<BinanceFormat.OrderJson> canceled = cancels.stream()
+            .map(CompletableFuture::join)
+            .filter(Venue.Canceled.class::isInstance)
+            .map(c -> BinanceFormat.order(ledger.placed(((Venue.Canceled) c).report().clientOrderId()), ((Venue.Canceled) c).report()))
+            .toList();
+        return canceled.isEmpty() ? BinanceFormat.error(400, -2011, "Unknown order sent.") : Json.ok(canceled);
+      });
     }));
   }
 

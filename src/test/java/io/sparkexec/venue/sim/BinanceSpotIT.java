@@ -262,6 +262,20 @@ class BinanceSpotIT {
   }
 
   @Test
+  void whatIsKeptPerOrderFollowsRememberFinalOrders(@TempDir Path own) {
+    try (TestVenueSim small = TestVenueSim.inProcess(own, Map.of("spark.venue.sim.remember-final-orders", 2))) {
+      for (int i = 1; i <= 4; i++) assertEquals(200, small.place(market("forget-" + i, "SOLUSDT", "BUY", "quantity", "1")).status());
+      // the two oldest final orders are forgotten with their attempt counts; their creation stays known
+      JsonNode attempts = small.get("/sim/attempts").json();
+      assertTrue(!attempts.has("forget-1") && !attempts.has("forget-2") && attempts.has("forget-4"), attempts::toString);
+      assertEquals(400, small.query("SOLUSDT", "forget-1").status());
+      Response again = small.place(market("forget-1", "SOLUSDT", "BUY", "quantity", "1"));
+      assertEquals(-2010, again.json().get("code").asInt(), again::text);
+      assertEquals(1, small.submissions("forget-1"), "a forgotten id is still never created twice");
+    }
+  }
+
+  @Test
   void deleteOpenOrdersCancelsEveryOpenOrderOfTheSymbol() {
     assertEquals(200, sim.place(limitOrder("all-1", "SOLUSDT", "BUY", "1", "10.00")).status());
     assertEquals(200, sim.place(limitOrder("all-2", "SOLUSDT", "BUY", "1", "11.00")).status());
@@ -273,6 +287,10 @@ class BinanceSpotIT {
     assertTrue(names.containsAll(List.of("all-1:CANCELED", "all-2:CANCELED")), names::toString);
     assertEquals("NEW", sim.query("ETHUSDT", "all-other").json().get("status").asText());
     assertEquals(0, sim.signed("GET", "/api/v3/openOrders", Map.of("symbol", "SOLUSDT")).json().size());
+    // nothing left to cancel: Binance's answer
+    Response again = sim.signed("DELETE", "/api/v3/openOrders", Map.of("symbol", "SOLUSDT"));
+    assertEquals(400, again.status(), again::text);
+    assertEquals(-2011, again.json().get("code").asInt(), again::text);
   }
 
   @Test
