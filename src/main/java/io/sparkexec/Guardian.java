@@ -5,6 +5,7 @@ import static org.apache.pekko.http.javadsl.server.Directives.concat;
 import com.typesafe.config.Config;
 import io.sparkexec.batch.Batcher;
 import io.sparkexec.chaos.ChaosRoutes;
+import io.sparkexec.console.ConsoleRoutes;
 import io.sparkexec.chaos.ChaosService;
 import io.sparkexec.feed.FeedHub;
 import io.sparkexec.feed.FeedRoutes;
@@ -147,7 +148,8 @@ public final class Guardian {
     // gates) and metrics answer while the rooms start; the rooms' routes answer 503 STARTING until wired below
     StartingRoutes starting = new StartingRoutes(readiness);
     CompletionStage<InetSocketAddress> bound = HttpServer.start(ctx.getSystem(), HttpServer.Settings.fromConfig(spark.getConfig("http")),
-        List.of(new SystemRoutes(readiness, auth).route(), new ContractRoutes().route(), starting.route()), sloSources.apiErrors());
+        List.of(new SystemRoutes(readiness, auth).route(), new ContractRoutes().route(), new ConsoleRoutes().route(),
+            starting.route()), sloSources.apiErrors());
     MarketData marketData;
     Venue link;
     if (venueKind.equals(TradeMode.HTTP_VENUE)) {
