@@ -1,5 +1,5 @@
 // The REST client: the same endpoints and key header as any other client. The key lives in this
-// tab's sessionStorage only (gone when the tab closes, never in localStorage, a cookie or a URL).
+// tab's sessionStorage only: gone when the tab closes, never in lasting storage, a cookie or a URL.
 
 const KEY = 'spark-console-api-key';
 

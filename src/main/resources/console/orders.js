@@ -75,6 +75,7 @@ export class Orders {
     const known = this.orders.get(o.clientOrderId);
     const order = {...o, tradeIds: new Set((o.fills || []).map((f) => f.tradeId))};
     if (known && RANK[known.status] > RANK[order.status]) order.status = known.status;
+    order.latencyCounted = known?.latencyCounted;
     this.orders.set(o.clientOrderId, order);
     if (order.status === 'IN_DOUBT') this.inDoubt.set(o.clientOrderId, {at: null, reason: order.reason});
     this.latencyPoint(order);

@@ -76,9 +76,11 @@ export function renderChaos(into, chaos) {
   const scope = s.scope || {};
   fill(into, h('p', {class: 'big', 'data-testid': 'chaos-state'}, on.length ? badge('INJECTING', 'bad') : badge('OFF', 'ok')),
     facts([['in force', on.length ? on.map(([k, v]) => k + '=' + v).join(', ') : 'nothing'], ['source', chaos.source ?? '-'],
-      ['scope', [...(scope.routes || []), ...(scope.symbols || [])].join(', ') || 'everywhere']]),
-    h('h3', {}, 'Audit'), table('chaos audit', ['at', 'by', 'action', 'reason'],
-      (chaos.audit || []).slice(0, 10).map((a) => [time(a.at), a.by ?? '-', a.action ?? '-', a.reason ?? '-']), 'no change yet'));
+      ['scope', [...(scope.routes || []), ...(scope.symbols || [])].join(', ') || 'everywhere'],
+      ['last recovery', chaos.recovery ? 'cleared ' + time(chaos.recovery.clearedAt) + (chaos.recovery.tookMs === null
+        ? ', not recovered yet' : ', recovered in ' + chaos.recovery.tookMs + ' ms') : '-']]),
+    h('h3', {}, 'Audit (newest first)'), table('chaos audit', ['at', 'by', 'action', 'reason'],
+      (chaos.audit || []).slice(-10).reverse().map((a) => [time(a.at), a.by ?? '-', a.action ?? '-', a.reason ?? '-']), 'no change yet'));
 }
 
 export function renderQueue(into, stats, deadLetters) {
