@@ -147,6 +147,7 @@ async function start() {
   const pageLabel = h('span', {class: 'page', 'aria-live': 'polite'});
   const previous = h('button', {type: 'button', onclick: () => loadOrders(() => orders.previous())}, '← Previous');
   const next = h('button', {type: 'button', onclick: () => loadOrders(() => orders.next())}, 'Next →');
+  const reload = h('button', {type: 'button', onclick: () => loadOrders(() => orders.load(orders.cursor))}, 'Reload');
   const ordersTable = h('div');
   const loadOrders = async (how) => {
     try {
@@ -167,7 +168,7 @@ async function start() {
     h('label', {for: 'f-symbol'}, 'Symbol'), symbol, h('label', {for: 'f-strategy'}, 'Strategy'), strategy,
     h('button', {type: 'submit'}, 'Apply'),
     h('button', {type: 'button', onclick: () => { symbol.value = ''; strategy.value = ''; applyFilter(); }}, 'Clear'),
-    h('span', {class: 'pager'}, previous, pageLabel, next));
+    h('span', {class: 'pager'}, reload, previous, pageLabel, next));
   P.orders.body.append(filterForm);
   if (admin) {
     P.orders.body.append(h('div', {class: 'admin', 'data-admin': 'mass-cancel'}, h('button', {type: 'button', class: 'danger', id: 'mass-cancel',

@@ -10,6 +10,7 @@ export const PAGE = 50;
 const FINAL_KEPT = 200; // final rows left in view (greyed) until the next page load
 const ORDERS_KEPT = 5000; // orders remembered for hops and latency
 const FILLS_KEPT = 50;
+const LATENCY_KEPT = 10000; // points in the chart's window; past it the oldest go first
 const LOOKUPS_IN_FLIGHT = 4;
 export const LATENCY_WINDOW_MS = 5 * 60 * 1000;
 const RANK = {ACCEPTED: 0, IN_DOUBT: 1, ACKNOWLEDGED: 2, PARTIALLY_FILLED: 3, FILLED: 4, CANCELED: 4, REJECTED: 4, EXPIRED: 4};
@@ -98,8 +99,8 @@ export class Orders {
           tradeIds: new Set(), timestamps: {received: e.receivedAt, accepted: e.acceptedAt}};
         this.orders.set(id, o);
         if (this.matches(o)) {
-          // the listing is oldest accepted first: a new order belongs on the last page
-          if (this.nextCursor === null) this.view.push(id);
+          // the listing is oldest accepted first: a new order belongs on the last page, while it has room
+          if (this.nextCursor === null && this.view.filter((v) => !isFinal(this.orders.get(v)?.status)).length < PAGE) this.view.push(id);
           else this.laterPages++;
         }
         this.bound();
@@ -157,8 +158,10 @@ export class Orders {
     const took = between(t.received, t.acknowledged);
     if (took === null || o.latencyCounted) return;
     o.latencyCounted = true;
-    this.latency.push({at: Date.parse(t.acknowledged), ms: took});
-    this.latency.sort((a, b) => a.at - b.at);
+    const at = Date.parse(t.acknowledged);
+    this.latency.push({at, ms: took});
+    if (this.latency.length > 1 && this.latency[this.latency.length - 2].at > at) this.latency.sort((a, b) => a.at - b.at);
+    if (this.latency.length > LATENCY_KEPT) this.latency.splice(0, this.latency.length - LATENCY_KEPT);
   }
 
   /** Drops what no view needs any more: old final rows, old orders, latency points past the window. */
@@ -193,7 +196,7 @@ export class Orders {
       h('td', {class: 'num'}, o.quantity), h('td', {class: 'num'}, o.price ?? 'market'),
       h('td', {'data-testid': 'status'}, badge(o.status)), h('td', {class: 'num'}, o.executedQty), h('td', {}, o.strategy ?? '-'),
       h('td', {}, clock(o.timestamps?.accepted)), h('td', {}, rowActions(o))));
-    const later = this.laterPages ? h('p', {class: 'note'}, this.laterPages + ' order(s) accepted since on later pages') : null;
+    const later = this.laterPages ? h('p', {class: 'note'}, this.laterPages + ' order(s) accepted since belong on later pages: reload or page on') : null;
     fill(into, table('open orders', ['clientOrderId', 'symbol', 'side', 'type', 'qty', 'price', 'status', 'executed', 'strategy',
       'accepted', ''], rows, 'no open orders' + (this.filter.symbol || this.filter.strategy ? ' matching the filter' : '')), later);
   }

@@ -23,6 +23,19 @@ const place = (extra) => api(traderKey, 'POST', '/api/private/order',
 const resting = (strategy) => place({type: 'LIMIT', price: '10000', strategy});
 const row = (page, id) => page.locator(`tr[data-order-id="${id}"]`);
 
+/** Tabs through the page from the top; the ids (or labels) of every control the keyboard reaches. */
+async function tabReach(page) {
+  await page.evaluate(() => document.activeElement && document.activeElement.blur());
+  const seen = new Set();
+  for (let i = 0; i < 300; i++) {
+    await page.keyboard.press('Tab');
+    const at = await page.evaluate(() => { const e = document.activeElement; return e ? e.id || e.getAttribute('aria-label') || e.textContent.trim() : ''; });
+    if (seen.has(at) && at === [...seen][0]) break; // wrapped around
+    seen.add(at);
+  }
+  return seen;
+}
+
 async function signIn(browser, key, viewport) {
   const context = await browser.newContext({viewport});
   const page = await context.newPage();
@@ -62,6 +75,15 @@ async function noOverflow(page, w, h) {
 (async () => {
   const browser = await chromium.launch({executablePath: chromiumPath, args: ['--no-sandbox', '--disable-dev-shm-usage']});
   try {
+    // ---- a wrong key stays on the sign-in, with the reason ----
+    const stranger = await (await browser.newContext()).newPage();
+    await stranger.goto(base + '/console');
+    await stranger.fill('#api-key', 'not-a-key');
+    await stranger.press('#api-key', 'Enter');
+    await stranger.locator('#sign-in-error').filter({hasText: '401'}).waitFor({timeout: 5000});
+    check(await stranger.locator('#main').isHidden() && await stranger.evaluate(() => sessionStorage.length) === 0, 'wrong-key-refused',
+      JSON.stringify(await stranger.textContent('#sign-in-error')));
+
     // ---- trader: sees the gateway, no admin control ----
     const trader = await signIn(browser, traderKey, {width: 1280, height: 800});
     check(await trader.textContent('#role') === 'trader', 'trader-signed-in');
@@ -80,14 +102,21 @@ async function noOverflow(page, w, h) {
     check(true, 'order-appears-within-1s', `${appeared} ms after the API answered`);
     await trader.locator(`tr[data-order-id="${placed.body.clientOrderId}"][data-status="FILLED"]`).waitFor({timeout: 5000});
     check(true, 'order-moves-to-filled', placed.body.clientOrderId);
-    await trader.screenshot({path: path.join(shots, 'trader.png'), fullPage: true});
 
     // ---- admin ----
     const admin = await signIn(browser, adminKey, {width: 1280, height: 800});
     check(await admin.textContent('#role') === 'admin' && await admin.locator('#ks-apply, #mass-cancel, #chaos-off').count() === 3,
       'admin-signed-in', 'kill switch, mass cancel and chaos off shown');
-    await noOverflow(admin, 1920, 1080);
-    await noOverflow(admin, 1280, 800);
+
+    // every admin control is reachable with the keyboard (Tab from the top)
+    const resting0 = await resting('console-keyboard');
+    await row(admin, resting0.body.clientOrderId).waitFor({timeout: 5000});
+    const reached = await tabReach(admin);
+    const wanted = ['ks-state', 'ks-cancel-open', 'ks-apply', 'f-symbol', 'f-strategy', 'mass-cancel', 'chaos-off', 'sign-out',
+      'Cancel order ' + resting0.body.clientOrderId];
+    const missed = wanted.filter((w) => !reached.has(w));
+    check(missed.length === 0, 'keyboard-reaches-every-control', `${reached.size} stops; missed: ${missed.join(', ') || 'none'}`);
+    await api(traderKey, 'DELETE', '/api/private/order/' + resting0.body.clientOrderId);
 
     // cancel one order
     const one = await resting('console-cancel');
@@ -162,7 +191,10 @@ async function noOverflow(page, w, h) {
       'audit: ' + last.action + ' by ' + last.by);
     await admin.waitForFunction(() => document.getElementById('feed-status').textContent.startsWith('feed: '));
 
-    // a screenshot of every panel, with the drill's data in them
+    // the layout and a screenshot of every view, with the drill's data in them
+    await trader.screenshot({path: path.join(shots, 'trader.png'), fullPage: true});
+    await noOverflow(admin, 1920, 1080);
+    await noOverflow(admin, 1280, 800);
     for (const id of await admin.$$eval('[data-panel]', (ps) => ps.map((p) => p.id))) {
       await admin.locator('#' + id).screenshot({path: path.join(shots, id + '.png')});
     }
