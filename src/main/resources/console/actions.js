@@ -62,7 +62,7 @@ export async function act(title, what, request, note) {
   }
 }
 
-export function record(text, what, reason, ok) {
+function record(text, what, reason, ok) {
   entries.unshift({at: new Date().toISOString().slice(11, 19) + 'Z', text, what, reason, ok});
   if (entries.length > LOG_KEPT) entries.length = LOG_KEPT;
   if (logInto) renderLog(logInto);

@@ -79,6 +79,7 @@ export class Orders {
     order.latencyCounted = known?.latencyCounted;
     this.orders.set(o.clientOrderId, order);
     if (order.status === 'IN_DOUBT') this.inDoubt.set(o.clientOrderId, {at: null, reason: order.reason});
+    else this.inDoubt.delete(o.clientOrderId);
     this.latencyPoint(order);
     this.bound();
     return order;
