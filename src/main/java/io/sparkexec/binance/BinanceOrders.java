@@ -90,14 +90,17 @@ public final class BinanceOrders {
     return n != null ? n : positiveHash(f.tradeId());
   }
 
-  /** A stable positive 63-bit number for a text id (FNV-1a, 64 bit): the same text always gives the same number. */
+  // 2^53 - 1: JavaScript clients (ccxt) parse JSON numbers as doubles, exact only up to here
+  private static final long MAX_SAFE_INTEGER = (1L << 53) - 1;
+
+  /** A stable positive 53-bit number for a text id (FNV-1a 64, folded): the same text always gives the same number. */
   public static long positiveHash(String text) {
     long h = 0xcbf29ce484222325L;
     for (int i = 0; i < text.length(); i++) {
       h ^= text.charAt(i);
       h *= 0x100000001b3L;
     }
-    return h & Long.MAX_VALUE;
+    return (h ^ (h >>> 53)) & MAX_SAFE_INTEGER;
   }
 
   /** One of myTrades' trades. {@code id}: the trade's number. */
