@@ -1,6 +1,9 @@
 package io.sparkexec.front;
 
 import io.sparkexec.binance.BinanceOrders;
+import io.sparkexec.order.Order;
+import java.math.BigDecimal;
+import java.time.Instant;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -49,6 +52,24 @@ final class FrontHistory {
     synchronized (ids) {
       return ids.get(orderId);
     }
+  }
+
+  /** One of our orders as Binance shows it (its orderId remembered). */
+  BinanceOrders.View view(Order o) {
+    long orderId = remember(o.clientOrderId());
+    Order.Timestamps t = o.timestamps();
+    Instant placedAt = t.accepted() != null ? t.accepted() : t.received();
+    Instant updated = t.closed() != null ? t.closed() : t.lastFill() != null ? t.lastFill() : t.acknowledged() != null ? t.acknowledged() : placedAt;
+    return new BinanceOrders.View(o.symbol(), orderId, o.clientOrderId(), o.price() == null ? BigDecimal.ZERO : o.price(), o.quantity(),
+        status(o.status()), o.timeInForce().name(), o.type().name(), o.side().name(), placedAt.toEpochMilli(), updated.toEpochMilli(), o.fills());
+  }
+
+  /** Ours before the venue's acknowledgement (accepted, in doubt) is Binance's NEW: the order exists and is working. */
+  private static String status(Order.Status s) {
+    return switch (s) {
+      case ACCEPTED, IN_DOUBT, ACKNOWLEDGED -> "NEW";
+      default -> s.name();
+    };
   }
 
   void placed(String symbol, String clientOrderId) {

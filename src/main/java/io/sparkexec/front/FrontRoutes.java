@@ -8,6 +8,7 @@ import static org.apache.pekko.http.javadsl.server.Directives.get;
 import static org.apache.pekko.http.javadsl.server.Directives.path;
 import static org.apache.pekko.http.javadsl.server.Directives.pathPrefix;
 import static org.apache.pekko.http.javadsl.server.Directives.post;
+import static org.apache.pekko.http.javadsl.server.Directives.put;
 
 import com.typesafe.config.Config;
 import io.sparkexec.binance.BinanceErrors;
@@ -46,12 +47,15 @@ import java.util.Optional;
 import java.util.Set;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionStage;
+import java.util.function.Consumer;
 import java.util.function.Function;
 import org.apache.pekko.actor.typed.ActorSystem;
+import org.apache.pekko.stream.Materializer;
 import org.apache.pekko.http.javadsl.model.HttpResponse;
 import org.apache.pekko.http.javadsl.model.Query;
 import org.apache.pekko.http.javadsl.model.headers.RetryAfter;
 import org.apache.pekko.http.javadsl.server.ExceptionHandler;
+import org.apache.pekko.http.javadsl.server.PathMatchers;
 import org.apache.pekko.http.javadsl.server.Route;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -80,11 +84,15 @@ public final class FrontRoutes {
   private final RateLimits.Settings limits;
   private final SignedCall<Auth.BinanceKey> calls;
   private final FrontHistory history;
+  private final UserStreams streams;
   private final Clock clock;
 
-  /** {@code venueHttp}: spark.venue.http with VENUE=http (the account's balances are asked there), null with the in-process venue. */
+  /**
+   * {@code venueHttp}: spark.venue.http with VENUE=http (the account's balances are asked there), null with the in-process venue.
+   * {@code orderEvents}: subscribes a listener to the feed's one reader of the order stream (FeedHub.onOrderEvent).
+   */
   public FrontRoutes(FrontSettings settings, OrderService orders, Auth auth, SymbolRulesGuard rules, MarketData marketData, Config venueHttp,
-      boolean shadowMode, ActorSystem<?> system, Clock clock) {
+      boolean shadowMode, Function<Consumer<String>, Runnable> orderEvents, ActorSystem<?> system, Clock clock) {
     this.orders = orders;
     this.rules = rules;
     this.marketData = marketData;
@@ -92,6 +100,7 @@ public final class FrontRoutes {
     this.clock = clock;
     this.limits = settings.rateLimits();
     this.history = new FrontHistory(settings.historyPerSymbol(), settings.rememberedOrderIds());
+    this.streams = new UserStreams(settings.userStream(), orders, history, orderEvents, Materializer.matFromSystem(system), clock);
     this.account = new VenueAccount(venueHttp == null ? null : new VenueAccount.Link(venueHttp.getString("url").replaceAll("/+$", ""),
         venueHttp.getString("api-key"), new Signing(venueHttp.getString("api-secret")), venueHttp.getLong("recv-window-ms")),
         settings.accountCache(), system, clock);
@@ -115,7 +124,9 @@ public final class FrontRoutes {
   }
 
   public Route route() {
-    return pathPrefix("api", () -> pathPrefix("v3", this::api))
+    return concat(
+        pathPrefix("api", () -> pathPrefix("v3", this::api)),
+        pathPrefix("ws", () -> path(PathMatchers.segment(), streams::connect)))
         .seal(BinanceErrors.rejections(), ExceptionHandler.newBuilder().match(RuntimeException.class, e -> {
           log.error("event=binance_front_request_failed error=\"{}\"", e.toString(), e);
           return complete(BinanceErrors.internalError());
@@ -142,7 +153,17 @@ public final class FrontRoutes {
             get(() -> calls.call(Access.SIGNED, q -> q.get("symbol").isPresent() ? 6 : 80, q -> 0, this::openOrders)),
             delete(() -> calls.call(Access.SIGNED, q -> 1, q -> 0, this::cancelOpenOrders)))),
         path("allOrders", () -> get(() -> calls.call(Access.SIGNED, q -> 20, q -> 0, this::allOrders))),
-        path("myTrades", () -> get(() -> calls.call(Access.SIGNED, q -> q.get("orderId").isPresent() ? 5 : 20, q -> 0, this::myTrades))));
+        path("myTrades", () -> get(() -> calls.call(Access.SIGNED, q -> q.get("orderId").isPresent() ? 5 : 20, q -> 0, this::myTrades))),
+        path("userDataStream", () -> concat(
+            post(() -> calls.call(Access.API_KEY, q -> 2, q -> 0, c -> done(Json.ok(Map.of("listenKey", streams.open(c.holder())))))),
+            put(() -> calls.call(Access.API_KEY, q -> 2, q -> 0, c -> listenKey(c, streams::keepAlive))),
+            delete(() -> calls.call(Access.API_KEY, q -> 2, q -> 0, c -> listenKey(c, streams::close))))));
+  }
+
+  private static CompletionStage<HttpResponse> listenKey(Call<Auth.BinanceKey> c, java.util.function.BiPredicate<Auth.BinanceKey, String> action) {
+    Optional<String> listenKey = c.query().get("listenKey");
+    if (listenKey.isEmpty()) return done(BinanceErrors.mandatory("listenKey"));
+    return done(action.test(c.holder(), listenKey.get()) ? Json.ok(Map.of()) : BinanceErrors.unknownListenKey());
   }
 
   private static int tickerWeight(Query q) {
@@ -315,7 +336,7 @@ public final class FrontRoutes {
     return orders.place(request, scope(c)).thenApply(outcome -> {
       if (outcome instanceof OrderService.Placed placed) {
         history.placed(request.symbol(), clientOrderId);
-        return Json.ok(BinanceOrders.placed(view(placed.order()), answer));
+        return Json.ok(BinanceOrders.placed(history.view(placed.order()), answer));
       }
       if (outcome instanceof OrderService.Conflicting) return response(400, BinanceErrors.NEW_ORDER_REJECTED, "Duplicate order sent.");
       if (outcome instanceof OrderService.Refused refused) return refused(refused.rejection());
@@ -358,23 +379,6 @@ public final class FrontRoutes {
         + message).addHeader(RetryAfter.create(1L));
   }
 
-  private BinanceOrders.View view(Order o) {
-    long orderId = history.remember(o.clientOrderId());
-    Order.Timestamps t = o.timestamps();
-    Instant placedAt = t.accepted() != null ? t.accepted() : t.received();
-    Instant updated = t.closed() != null ? t.closed() : t.lastFill() != null ? t.lastFill() : t.acknowledged() != null ? t.acknowledged() : placedAt;
-    return new BinanceOrders.View(o.symbol(), orderId, o.clientOrderId(), o.price() == null ? BigDecimal.ZERO : o.price(), o.quantity(),
-        status(o.status()), o.timeInForce().name(), o.type().name(), o.side().name(), placedAt.toEpochMilli(), updated.toEpochMilli(), o.fills());
-  }
-
-  /** Ours before the venue's acknowledgement (accepted, in doubt) is Binance's NEW: the order exists and is working. */
-  private static String status(Order.Status s) {
-    return switch (s) {
-      case ACCEPTED, IN_DOUBT, ACKNOWLEDGED -> "NEW";
-      default -> s.name();
-    };
-  }
-
   /** The order a query or cancel names, by origClientOrderId or orderId (both: they must agree); or the error refusing it. */
   private record Named(String symbol, String clientOrderId, HttpResponse error) {}
 
@@ -404,7 +408,7 @@ public final class FrontRoutes {
   private CompletionStage<HttpResponse> query(Call<Auth.BinanceKey> c) {
     return named(c, BinanceErrors.unknownOrder()).thenCompose(named -> named.error() != null ? done(named.error())
         : orders.get(named.clientOrderId(), scope(c)).thenApply(order -> order.filter(o -> o.symbol().equals(named.symbol()))
-            .map(o -> Json.ok(BinanceOrders.queried(view(o)))).orElseGet(BinanceErrors::unknownOrder)));
+            .map(o -> Json.ok(BinanceOrders.queried(history.view(o)))).orElseGet(BinanceErrors::unknownOrder)));
   }
 
   private CompletionStage<HttpResponse> cancel(Call<Auth.BinanceKey> c) {
@@ -413,7 +417,7 @@ public final class FrontRoutes {
       return orders.get(named.clientOrderId(), scope(c)).thenCompose(found -> {
         if (found.isEmpty() || !found.get().symbol().equals(named.symbol())) return done(BinanceErrors.unknownCancel());
         return orders.cancel(named.clientOrderId(), scope(c)).thenApply(outcome -> {
-          if (outcome instanceof OrderService.CancelAnswered answered) return Json.ok(canceled(view(answered.order())));
+          if (outcome instanceof OrderService.CancelAnswered answered) return Json.ok(canceled(history.view(answered.order())));
           if (outcome instanceof OrderService.NotOpen notOpen) {
             return response(400, BinanceErrors.CANCEL_REJECTED, "Unknown order sent. (order is " + notOpen.order().status() + ")");
           }
@@ -448,7 +452,7 @@ public final class FrontRoutes {
     Optional<String> symbol = c.query().get("symbol");
     if (symbol.isPresent() && !rules.rules().containsKey(symbol.get())) return done(BinanceErrors.invalidSymbol());
     return orders.openOrders(symbol.orElse(null), null, scope(c), null, MAX_PAGE)
-        .thenApply(page -> Json.ok(page.orders().stream().map(o -> BinanceOrders.queried(view(o))).toList()));
+        .thenApply(page -> Json.ok(page.orders().stream().map(o -> BinanceOrders.queried(history.view(o))).toList()));
   }
 
   /** Every open order of the symbol canceled; the answer lists them (-2011, as Binance answers, when none was open). */
@@ -460,7 +464,7 @@ public final class FrontRoutes {
       if (result.matched() == 0) return BinanceErrors.unknownCancel();
       List<Object> canceled = new ArrayList<>();
       for (OrderService.CancelOutcome outcome : result.outcomes()) {
-        if (outcome instanceof OrderService.CancelAnswered a) canceled.add(canceled(view(a.order())));
+        if (outcome instanceof OrderService.CancelAnswered a) canceled.add(canceled(history.view(a.order())));
       }
       return Json.ok(canceled);
     });
@@ -516,7 +520,7 @@ public final class FrontRoutes {
     Page p = page(c.query(), "orderId");
     if (p.error() != null) return done(p.error());
     return known(p.symbol(), scope(c)).thenApply(all -> {
-      List<BinanceOrders.View> views = all.stream().map(this::view)
+      List<BinanceOrders.View> views = all.stream().map(history::view)
           .filter(v -> v.time() >= p.startTime() && v.time() <= p.endTime()).toList();
       int from = -1;
       if (p.from() != null) {
@@ -538,7 +542,7 @@ public final class FrontRoutes {
     return known(p.symbol(), scope(c)).thenApply(all -> {
       List<Trade> trades = new ArrayList<>();
       for (Order o : all) {
-        BinanceOrders.View v = view(o);
+        BinanceOrders.View v = history.view(o);
         if (orderId != null && v.orderId() != orderId) continue;
         for (Fill f : o.fills()) {
           long t = f.time().toEpochMilli();

@@ -14,7 +14,8 @@ public record FrontSettings(
     Duration bodyReadTimeout,
     int historyPerSymbol,
     int rememberedOrderIds,
-    Duration accountCache) {
+    Duration accountCache,
+    UserStreams.Settings userStream) {
 
   public static FrontSettings fromConfig(Config binance) {
     Config limits = binance.getConfig("rate-limits");
@@ -28,9 +29,11 @@ public record FrontSettings(
         binance.getDuration("body-read-timeout"),
         binance.getInt("history-per-symbol"),
         binance.getInt("remembered-order-ids"),
-        binance.getDuration("account-cache"));
-    if (s.historyPerSymbol() < 1 || s.rememberedOrderIds() < 1) {
-      throw new IllegalArgumentException("spark.binance.history-per-symbol and remembered-order-ids must be at least 1");
+        binance.getDuration("account-cache"),
+        new UserStreams.Settings(binance.getDuration("user-stream.listen-key-ttl"), binance.getInt("user-stream.buffer"),
+            binance.getInt("user-stream.max-connections-per-key"), binance.getInt("user-stream.event-queue")));
+    if (s.historyPerSymbol() < 1 || s.rememberedOrderIds() < 1 || s.userStream().buffer() < 1 || s.userStream().eventQueue() < 1) {
+      throw new IllegalArgumentException("spark.binance.history-per-symbol and remembered-order-ids and user-stream.buffer/event-queue must be at least 1");
     }
     return s;
   }

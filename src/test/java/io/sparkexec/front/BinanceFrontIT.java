@@ -235,6 +235,18 @@ class BinanceFrontIT {
     }
   }
 
+  @Test
+  void theUserDataStreamPushesExecutionReportsForTheKeysOrders() throws Exception {
+    Path module = ccxt();
+    Path ws = ExternalTools.nodeModule("ws", "ws@8");
+    ExternalTools.Run run = node(module, STREAM, ws.toString(), ALPHA.apiKey(), ALPHA.secret());
+    String out = run.output();
+    assertEquals(0, run.exitCode(), () -> "user-data stream script failed:\n" + out);
+    for (String step : List.of("listenKey", "sameListenKey", "traderReports", "alphaReports", "alphaScoped", "keepAlive", "closed")) {
+      assertTrue(out.lines().anyMatch(l -> l.startsWith("OK " + step)), () -> "no OK " + step + " in:\n" + out);
+    }
+  }
+
   static Response admin(String method, String path, String body) {
     return server.send(server.request(path).setHeader("X-API-Key", ADMIN).header("Content-Type", "application/json")
         .method(method, HttpRequest.BodyPublishers.ofString(body)).build());
@@ -312,6 +324,72 @@ class BinanceFrontIT {
         check(!left.some(o => o.clientOrderId.startsWith('front-ccxt-')), 'none of ours open');
         ok('cancelAll', all2.length);
         ok('loopbackOnly', [...seen].sort().join(' '));
+      })().catch((e) => { console.log('ERROR ' + e.constructor.name + ': ' + e.message); process.exit(1); });
+      """;
+
+  /**
+   * Node's ws on two listen keys (the unbound trader's, alpha's): a market order of each key, the
+   * reports each stream receives (NEW, TRADE with the fill, status FILLED), alpha's stream without
+   * the trader's order; then keep-alive and close as Binance answers them.
+   */
+  static final String STREAM = """
+      const WebSocket = require(args[0]);
+      const alpha = new ccxt.binance({ apiKey: args[1], secret: args[2],
+        options: { fetchMarkets: { types: ['spot'] }, fetchMargins: false, fetchCurrencies: false } });
+      for (const k of Object.keys(alpha.urls.api)) alpha.urls.api[k] = base + '/api/v3';
+      const listenKey = async (key, method = 'POST', lk) => {
+        const r = await globalThis.fetch(base + '/api/v3/userDataStream' + (lk ? '?listenKey=' + lk : ''), { method, headers: { 'X-MBX-APIKEY': key } });
+        return { status: r.status, body: await r.json() };
+      };
+      const open = (lk) => new Promise((resolve, reject) => {
+        const socket = new WebSocket(base.replace('http', 'ws') + '/ws/' + lk);
+        socket.frames = [];
+        socket.on('message', (m) => socket.frames.push(JSON.parse(m.toString())));
+        socket.on('open', () => resolve(socket));
+        socket.on('error', reject);
+      });
+      const waitFor = async (socket, cond, what) => {
+        for (let i = 0; i < 300; i++) { if (cond(socket.frames)) return; await new Promise(r => setTimeout(r, 100)); }
+        throw new Error('timed out waiting for ' + what + ': ' + JSON.stringify(socket.frames));
+      };
+      const filled = (id) => (frames) => frames.some(f => f.e === 'executionReport' && f.c === id && f.X === 'FILLED');
+      (async () => {
+        const t = await listenKey(apiKey);
+        check(t.status === 200 && typeof t.body.listenKey === 'string', 'a listen key: ' + JSON.stringify(t));
+        ok('listenKey', t.body.listenKey.length);
+        const again = await listenKey(apiKey);
+        check(again.body.listenKey === t.body.listenKey, 'one listen key per key, as on Binance');
+        ok('sameListenKey', '');
+        const a = await listenKey(args[1]);
+        const traderWs = await open(t.body.listenKey);
+        const alphaWs = await open(a.body.listenKey);
+        await exchange.loadMarkets();
+        await alpha.loadMarkets();
+        await exchange.createOrder(S, 'market', 'buy', 0.001, undefined, { clientOrderId: 'front-stream-1' });
+        await waitFor(traderWs, filled('front-stream-1'), 'the trader order FILLED');
+        const mine = traderWs.frames.filter(f => f.c === 'front-stream-1');
+        const trade = mine.find(f => f.x === 'TRADE');
+        check(mine.some(f => f.x === 'NEW' && f.X === 'NEW' && Number(f.z) === 0) && trade && trade.X === 'FILLED' && Number(trade.z) === 0.001 && Number(trade.l) > 0 && Number(trade.L) > 0 && trade.t >= 0 && trade.s === 'BTCUSDT',
+          'NEW then TRADE with the fill: ' + JSON.stringify(mine));
+        ok('traderReports', mine.map(f => f.x + '/' + f.X).join(' '));
+        await alpha.createOrder(S, 'market', 'buy', 0.001, undefined, { clientOrderId: 'front-stream-alpha-1' });
+        await waitFor(alphaWs, filled('front-stream-alpha-1'), 'the alpha order FILLED on alpha');
+        await waitFor(traderWs, filled('front-stream-alpha-1'), 'the alpha order FILLED on the unbound key');
+        ok('alphaReports', alphaWs.frames.length);
+        check(!alphaWs.frames.some(f => f.c === 'front-stream-1'), 'alpha never sees the trader order: ' + JSON.stringify(alphaWs.frames));
+        ok('alphaScoped', '');
+        const kept = await listenKey(apiKey, 'PUT', t.body.listenKey);
+        const notMine = await listenKey(args[1], 'PUT', t.body.listenKey);
+        check(kept.status === 200 && notMine.body.code === -1125, 'keep-alive: ' + JSON.stringify([kept, notMine]));
+        ok('keepAlive', '');
+        const closing = new Promise(r => traderWs.on('close', r));
+        const closed = await listenKey(apiKey, 'DELETE', t.body.listenKey);
+        check(closed.status === 200, 'closed');
+        await closing;
+        const gone = await listenKey(apiKey, 'PUT', t.body.listenKey);
+        check(gone.body.code === -1125, 'a closed listen key is unknown: ' + JSON.stringify(gone));
+        alphaWs.close();
+        ok('closed', '');
       })().catch((e) => { console.log('ERROR ' + e.constructor.name + ': ' + e.message); process.exit(1); });
       """;
 
