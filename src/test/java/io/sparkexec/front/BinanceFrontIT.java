@@ -247,6 +247,46 @@ class BinanceFrontIT {
     }
   }
 
+  @Test
+  void binanceApiNodePlacesAndCancelsAnOrder() throws Exception {
+    Path module = ExternalTools.nodeModule("binance-api-node", "binance-api-node@0");
+    Path file = dir.resolve("binance-api-node.js");
+    Files.writeString(file, BINANCE_API_NODE);
+    ExternalTools.Run run = ExternalTools.run(List.of("node", file.toString(), module.toString(), url(), TRADER.apiKey(), TRADER.secret(),
+        restingBuyPrice()));
+    String out = run.output();
+    System.out.println("binance-api-node against the front door:\n" + out);
+    assertEquals(0, run.exitCode(), () -> "binance-api-node script failed:\n" + out);
+    for (String step : List.of("time", "placed", "queried", "canceled")) {
+      assertTrue(out.lines().anyMatch(l -> l.startsWith("OK " + step)), () -> "no OK " + step + " in:\n" + out);
+    }
+    assertEquals("CANCELED", server.getOrder("front-bapi-1").json().path("status").asText());
+    assertEquals(1, sim.submissions("front-bapi-1"));
+  }
+
+  /** binance-api-node as an application uses it, its base url the front door. */
+  static final String BINANCE_API_NODE = """
+      const Binance = require(process.argv[2]).default;
+      const [base, apiKey, apiSecret, price] = process.argv.slice(3);
+      const client = Binance({ apiKey, apiSecret, httpBase: base });
+      const ok = (step, detail) => console.log('OK ' + step + ' ' + detail);
+      const check = (cond, what) => { if (!cond) throw new Error(what); };
+      (async () => {
+        const time = await client.time();
+        check(Math.abs(time - Date.now()) < 60000, 'server time ' + time);
+        ok('time', time);
+        const placed = await client.order({ symbol: 'BTCUSDT', side: 'BUY', type: 'LIMIT', quantity: '0.001', price, newClientOrderId: 'front-bapi-1' });
+        check(placed.status === 'NEW' && placed.clientOrderId === 'front-bapi-1', 'placed ' + JSON.stringify(placed));
+        ok('placed', placed.orderId);
+        const queried = await client.getOrder({ symbol: 'BTCUSDT', orderId: placed.orderId });
+        check(queried.clientOrderId === 'front-bapi-1' && queried.status === 'NEW', 'queried ' + JSON.stringify(queried));
+        ok('queried', queried.status);
+        const canceled = await client.cancelOrder({ symbol: 'BTCUSDT', orderId: placed.orderId });
+        check(canceled.status === 'CANCELED' && canceled.origClientOrderId === 'front-bapi-1', 'canceled ' + JSON.stringify(canceled));
+        ok('canceled', canceled.status);
+      })().catch((e) => { console.log('ERROR ' + e.constructor.name + ': ' + e.message); process.exit(1); });
+      """;
+
   static Response admin(String method, String path, String body) {
     return server.send(server.request(path).setHeader("X-API-Key", ADMIN).header("Content-Type", "application/json")
         .method(method, HttpRequest.BodyPublishers.ofString(body)).build());
