@@ -1,5 +1,7 @@
 package io.sparkexec.e2e;
 
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
 import io.sparkexec.testing.TestPostgres;
 import java.util.HashMap;
 import java.util.Map;
@@ -18,7 +20,12 @@ class KillNinePostgresIT extends KillNineIT {
 
   @AfterEach
   void dropDatabase() {
-    if (db != null) db.close();
+    try {
+      // the runs above were on PostgreSQL, not on a LevelDB journal beside it
+      assertTrue(db.journalRows() > 0, "no event_journal rows: the test did not run on the database");
+    } finally {
+      db.close();
+    }
   }
 
   @Override

@@ -1,5 +1,7 @@
 package io.sparkexec.order;
 
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
 import com.typesafe.config.Config;
 import io.sparkexec.testing.TestPostgres;
 import org.junit.jupiter.api.AfterEach;
@@ -17,7 +19,12 @@ class ReplayPostgresIT extends ReplayIT {
 
   @AfterEach
   void dropDatabase() {
-    if (db != null) db.close();
+    try {
+      // the runs above were on PostgreSQL, not on a LevelDB journal beside it
+      assertTrue(db.journalRows() > 0, "no event_journal rows: the test did not run on the database");
+    } finally {
+      db.close();
+    }
   }
 
   @Override
