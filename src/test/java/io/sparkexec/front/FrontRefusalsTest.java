@@ -30,7 +30,7 @@ class FrontRefusalsTest {
       "UNAVAILABLE, NOT_READY, 503, -1001, Service unavailable; NOT_READY: why",
   })
   void eachRefusalHasItsBinanceError(Rejection.Kind kind, String code, int status, int binanceCode, String msgStart) {
-    HttpResponse r = FrontRoutes.refused(new Rejection(kind, code, "why", null, Map.of()));
+    HttpResponse r = FrontOrders.refused(new Rejection(kind, code, "why", null, Map.of()));
     assertEquals(status, r.status().intValue());
     String body = ((HttpEntity.Strict) r.entity()).getData().utf8String();
     assertTrue(body.contains("\"code\":" + binanceCode), body);
