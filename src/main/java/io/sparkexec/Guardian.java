@@ -298,7 +298,7 @@ public final class Guardian {
         new SloRoutes(slo, auth).route(),
         chaos.injection().wrap(concat(rooms.get(0), rooms.subList(1, rooms.size()).toArray(Route[]::new)))));
     canary.start(bound, GATE_WARM_UP);
-    startBinanceFront(orderService, auth, marketData, feed, venueKind, clock);
+    startBinanceFront(orderService, auth, marketData, feed, shadow, venueKind, clock);
 
     Cluster cluster = Cluster.get(ctx.getSystem());
     cluster.subscriptions().tell(Subscribe.create(ctx.messageAdapter(SelfUp.class, ClusterUp::new), SelfUp.class));
@@ -306,14 +306,16 @@ public final class Guardian {
   }
 
   /** The Binance-compatible front door on a port of its own, behind the same edge (HeadGuard, connection caps) as the JSON API. */
-  private void startBinanceFront(OrderService orderService, Auth auth, MarketData marketData, FeedHub feed, String venueKind, Clock clock) {
+  private void startBinanceFront(OrderService orderService, Auth auth, MarketData marketData, FeedHub feed, ShadowService shadow, String venueKind,
+      Clock clock) {
     FrontSettings front = FrontSettings.fromConfig(spark.getConfig("binance"));
     if (!front.enabled()) return;
     HttpServer.Settings http = HttpServer.Settings.fromConfig(spark.getConfig("http"));
+    FrontRoutes routes = new FrontRoutes(front, orderService, auth, symbolRules, marketData,
+        venueKind.equals(TradeMode.HTTP_VENUE) ? spark.getConfig("venue.http") : null, tradeMode == TradeMode.SHADOW ? shadow : null,
+        feed::onOrderEvent, ctx.getSystem(), clock);
     HttpServer.start(ctx.getSystem(), new HttpServer.Settings(front.host(), front.port(), http.hardDeadline(), http.compression(), http.connections()),
-        List.of(new FrontRoutes(front, orderService, auth, symbolRules, marketData,
-            venueKind.equals(TradeMode.HTTP_VENUE) ? spark.getConfig("venue.http") : null, tradeMode == TradeMode.SHADOW, feed::onOrderEvent, ctx.getSystem(), clock)
-            .route()));
+        List.of(routes.route()));
   }
 
   private void recoverOrders() {

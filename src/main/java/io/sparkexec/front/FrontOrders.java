@@ -16,6 +16,10 @@ import io.sparkexec.order.OrderService;
 import io.sparkexec.order.Rejection;
 import io.sparkexec.order.Scope;
 import io.sparkexec.order.SymbolRulesGuard;
+import io.sparkexec.shadow.ShadowFill;
+import io.sparkexec.shadow.ShadowOrder;
+import io.sparkexec.shadow.ShadowService;
+import java.math.BigDecimal;
 import io.sparkexec.venue.Side;
 import io.sparkexec.venue.TimeInForce;
 import io.sparkexec.venue.Venue.Fill;
@@ -47,13 +51,14 @@ final class FrontOrders {
   private final OrderService orders;
   private final SymbolRulesGuard rules;
   private final FrontHistory history;
-  private final boolean shadowMode;
+  private final ShadowService shadow;
 
-  FrontOrders(OrderService orders, SymbolRulesGuard rules, FrontHistory history, boolean shadowMode) {
+  /** {@code shadow}: with TRADE_MODE=shadow, the service that answers every order instead (nothing is sent); else null. */
+  FrontOrders(OrderService orders, SymbolRulesGuard rules, FrontHistory history, ShadowService shadow) {
     this.orders = orders;
     this.rules = rules;
     this.history = history;
-    this.shadowMode = shadowMode;
+    this.shadow = shadow;
   }
 
   CompletionStage<HttpResponse> place(Call<Auth.BinanceKey> c) {
@@ -66,14 +71,12 @@ final class FrontOrders {
     if (p.clientOrderId() != null && !OrderRequest.isClientOrderId(p.clientOrderId())) {
       return done(BinanceErrors.illegal("newClientOrderId", OrderRequest.CLIENT_ORDER_ID_RULE));
     }
-    if (shadowMode) {
-      return done(response(400, BinanceErrors.NEW_ORDER_REJECTED, "SHADOW_MODE: TRADE_MODE=shadow sends no orders; shadow orders are on the JSON API."));
-    }
     String clientOrderId = p.clientOrderId() != null ? p.clientOrderId() : OrderService.newClientOrderId();
     TimeInForce tif = p.timeInForce() != null ? p.timeInForce() : TimeInForce.IOC;
     BinanceOrders.RespType answer = p.respType() != null ? p.respType() : BinanceOrders.RespType.FULL;
     OrderRequest request = new OrderRequest(clientOrderId, p.symbol(), p.side(), p.type(), tif, p.quantity(), p.price(), c.holder().strategy(),
         respType(answer, tif));
+    if (shadow != null) return shadowed(request, scope(c), answer);
     return orders.place(request, scope(c)).thenApply(outcome -> {
       if (outcome instanceof OrderService.Placed placed) {
         history.placed(request.symbol(), clientOrderId);
@@ -83,6 +86,25 @@ final class FrontOrders {
       if (outcome instanceof OrderService.Refused refused) return refused(refused.rejection());
       return outcomeUnknown(((OrderService.OutcomeUnknown) outcome).message());
     });
+  }
+
+  /** Shadow mode, as POST /api/private/order has it: the shadow's guards and simulated fill, recorded by the shadow book; nothing is sent. */
+  private CompletionStage<HttpResponse> shadowed(OrderRequest request, Scope scope, BinanceOrders.RespType answer) {
+    return shadow.place(request, scope, ShadowOrder.MODE).thenApply(outcome -> outcome instanceof ShadowService.Shadowed s
+        ? Json.ok(BinanceOrders.placed(shadowView(s.order()), answer))
+        : refused(((ShadowService.Refused) outcome).rejection()));
+  }
+
+  private static BinanceOrders.View shadowView(ShadowOrder o) {
+    List<Fill> fills = new ArrayList<>(o.fills().size());
+    for (int i = 0; i < o.fills().size(); i++) {
+      ShadowFill.Fill f = o.fills().get(i);
+      fills.add(new Fill(o.shadowId() + "-" + i, f.price(), f.quantity(), BigDecimal.ZERO, null, o.at()));
+    }
+    String status = o.status() == ShadowFill.Status.RESTING ? "NEW" : o.status().name();
+    long at = o.at().toEpochMilli();
+    return new BinanceOrders.View(o.symbol(), FrontHistory.orderId(o.clientOrderId()), o.clientOrderId(), o.price() == null ? BigDecimal.ZERO : o.price(),
+        o.quantity(), status, o.timeInForce().name(), o.type().name(), o.side().name(), at, at, fills);
   }
 
   /**

@@ -19,6 +19,7 @@ import io.sparkexec.http.Auth;
 import io.sparkexec.http.Json;
 import io.sparkexec.order.OrderService;
 import io.sparkexec.order.SymbolRulesGuard;
+import io.sparkexec.shadow.ShadowService;
 import io.sparkexec.venue.MarketData;
 import io.sparkexec.venue.Signing;
 import java.time.Clock;
@@ -55,16 +56,17 @@ public final class FrontRoutes {
 
   /**
    * {@code venueHttp}: spark.venue.http with VENUE=http (the account's balances are asked there), null with the in-process venue.
+   * {@code shadow}: with TRADE_MODE=shadow the service that answers orders instead, else null.
    * {@code orderEvents}: subscribes a listener to the feed's one reader of the order stream (FeedHub.onOrderEvent).
    */
   public FrontRoutes(FrontSettings settings, OrderService orders, Auth auth, SymbolRulesGuard rules, MarketData marketData, Config venueHttp,
-      boolean shadowMode, Function<Consumer<String>, Runnable> orderEvents, ActorSystem<?> system, Clock clock) {
+      ShadowService shadow, Function<Consumer<String>, Runnable> orderEvents, ActorSystem<?> system, Clock clock) {
     FrontHistory history = new FrontHistory(settings.historyPerSymbol(), settings.rememberedOrderIds());
     VenueAccount account = new VenueAccount(venueHttp == null ? null : new VenueAccount.Link(venueHttp.getString("url").replaceAll("/+$", ""),
         venueHttp.getString("api-key"), new Signing(venueHttp.getString("api-secret")), venueHttp.getLong("recv-window-ms")),
         settings.accountCache(), system, clock);
     this.market = new FrontMarket(rules, marketData, account, settings.rateLimits(), clock);
-    this.trading = new FrontOrders(orders, rules, history, shadowMode);
+    this.trading = new FrontOrders(orders, rules, history, shadow);
     this.streams = new UserStreams(settings.userStream(), orders, history, orderEvents, Materializer.matFromSystem(system), clock);
     // the key file's pairs, as reloaded with it: each acts as its executor key
     this.calls = new SignedCall<>(new SignedCall.Keys<>() {
