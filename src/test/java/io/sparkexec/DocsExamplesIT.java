@@ -34,24 +34,26 @@ import org.junit.jupiter.api.io.TempDir;
 
 /**
  * The docs' examples are tests: every fenced block right after a {@code <!-- doc-test -->} line in
- * README.md and docs/*.md is run, in file order (README first, then docs/ by name), with curl
- * against a fresh executor. A marker may name the settings its examples need
- * ({@code <!-- doc-test settings: spark.queue.consumer.enabled=false -->}); the examples with the
- * same settings share one fresh server started with them, the default settings first, then each
- * other set in the order it first appears. {@code spark.venue.kind=http} also starts the venue
- * simulator, at {@code localhost:8081} in the examples.
+ * README.md and docs/*.md (also indented in a list item) is run, in file order (README first, then
+ * docs/ by name), with curl against a fresh executor. A marker may name the settings its examples
+ * need ({@code <!-- doc-test settings: spark.queue.consumer.enabled=false -->}); the examples with
+ * the same settings share one fresh server started with them, the default settings first, then
+ * each other set in the order it first appears. {@code spark.venue.kind=http} also starts the venue
+ * simulator, which the examples call at {@code localhost:8081}.
  *
  * <p>A doc's examples on one server run in one bash session, so {@code NAME=value} lines and
  * {@code TOKEN=$(curl ...)} carry over to the next example of that doc; {@code $ADMIN_KEY} and
  * {@code $TRADER_KEY} are the development keys. A command is a {@code $ }-prompted line, a
  * {@code curl ...} line or a {@code NAME=...} line (continued with {@code \}); what follows it up
- * to the next command is its documented answer, in the same block, in {@code # ...} comments, or
- * in the fenced blocks right after it: an {@code HTTP/1.1 NNN} line is the status to expect (of the
- * command's last curl), a JSON value the body. Every member the body shows must match, except
- * those that differ from run to run ({@link #VOLATILE}); an elided body ({@code ...}) checks the
- * status only. A command shown without a status must answer 2xx from every curl in it, and every
- * command must exit 0. A command without {@code -X} or {@code -d} (a GET) whose answer depends on
- * work in the background is polled until it matches.
+ * to the next command is its documented answer, in the same block, in {@code #} comments (also at
+ * the end of the command's line), or in the fenced blocks right after it: an {@code HTTP/1.1 NNN}
+ * line is the status to expect (of the command's last curl), a JSON value the body. Every member
+ * the body shows must match, except those that differ from run to run ({@link #VOLATILE}); {@code ...}
+ * in place of members leaves the rest out, in place of array elements lets more follow, at the end
+ * of a string shows its beginning, anywhere else it leaves the status alone to check. A command
+ * shown without a status must answer 2xx from every curl in it, and every command must exit 0. A
+ * command without {@code -X} or {@code -d} (a GET) whose answer depends on work in the background
+ * is polled until it matches.
  */
 class DocsExamplesIT {
 
@@ -59,7 +61,7 @@ class DocsExamplesIT {
   /** Members that differ from run to run: ids and tokens the server makes, times, market prices, prose. */
   private static final Set<String> VOLATILE = Set.of("venueOrderId", "decisionPrice", "avgPrice", "fills", "timestamps",
       "since", "at", "deadline", "claim", "visibleAgainAt", "enqueuedAt", "takenAt", "time", "file", "sizeBytes",
-      "oldestReadyAgeSeconds", "detail", "message", "recovery", "audit", "phasesMs", "nextCursor", "token", "expiresAt");
+      "oldestReadyAgeSeconds", "detail", "message", "recovery", "audit", "phasesMs", "nextCursor", "token", "expiresAt", "tradeId", "fillPrice", "slippageBps", "placeToAckMs");
   private static final Pattern STATUS_LINE = Pattern.compile("^HTTP/1\\.1 (\\d{3})");
   private static final Pattern COMMAND = Pattern.compile("^(\\$ |curl |[A-Za-z_][A-Za-z0-9_]*=)");
   private static final Pattern INLINE_ANSWER = Pattern.compile("\\s+#\\s*(.*)$");
@@ -92,12 +94,45 @@ class DocsExamplesIT {
     try (Stream<Path> docs = Files.list(Path.of("docs"))) {
       for (Path doc : docs.filter(p -> p.toString().endsWith(".md")).sorted().toList()) examples.addAll(examples(doc));
     }
-    assertTrue(examples.size() >= 10, "marked examples found: " + examples);
+    assertTrue(examples.size() >= 60, "marked examples found: " + examples);
     Map<String, List<Example>> bySettings = new LinkedHashMap<>();
     bySettings.put("", new ArrayList<>());
     for (Example e : examples) bySettings.computeIfAbsent(e.settings(), s -> new ArrayList<>()).add(e);
     int n = 0;
     for (Map.Entry<String, List<Example>> group : bySettings.entrySet()) runOnFreshServer(group.getKey(), group.getValue(), dir.resolve("server-" + n++));
+  }
+
+  /** The reader itself, on the forms the docs use, so a docs example cannot pass by being misread. */
+  @Test
+  void readsTheFormsTheDocsUse() throws Exception {
+    Path doc = dir.resolve("doc.md");
+    Files.writeString(doc, String.join("\n", "<!-- doc-test -->", "```", "T='X-API-Key: k'; J='Content-Type: application/json'",
+        "# prose before a command", "curl -s localhost:8080/a -H \"$T\" \\", "  -d '{}'", "# HTTP/1.1 409 Conflict",
+        "# {\"error\":{\"code\":\"X\"},", "#  \"n\":1}", "curl -s localhost:8080/b   # {\"b\":[1,...]}", "```", "",
+        "- in a list:", "", "  <!-- doc-test settings: b=2 a=1 -->", "  ```", "  $ curl -s localhost:8080/c", "  HTTP/1.1 201 Created", "  ```", ""));
+    List<Example> found = examples(doc);
+    assertEquals(4, found.size(), found.toString());
+    assertEquals("T='X-API-Key: k'; J='Content-Type: application/json'", found.get(0).command());
+    assertEquals("curl -s localhost:8080/a -H \"$T\"  -d '{}'", found.get(1).command());
+    assertEquals(409, found.get(1).status());
+    assertEquals(TestServer.MAPPER.readTree("{\"error\":{\"code\":\"X\"},\"n\":1}"), json(found.get(1).body()));
+    assertEquals("curl -s localhost:8080/b", found.get(2).command());
+    assertEquals("a=1 b=2", found.get(3).settings());
+    assertEquals(201, found.get(3).status());
+    assertEquals("curl -s localhost:8080/c", found.get(3).command());
+
+    JsonNode actual = TestServer.MAPPER.readTree("{\"b\":[1,2],\"s\":\"canary-42\",\"claim\":\"z\",\"o\":{\"x\":1,\"y\":2}}");
+    assertShown(json("{\"b\":[1,...],\"s\":\"canary-...\",\"claim\":\"5b0e\u2026\",\"o\":{...},...}"), actual, "", "shown");
+    assertShown(json("{\"o\":{\"y\":2,...}}"), actual, "", "shown");
+    for (String wrong : List.of("{\"b\":[1]}", "{\"b\":[2,...]}", "{\"s\":\"canary-43...\"}", "{\"o\":{\"x\":2,...}}", "{\"z\":null}")) {
+      AssertionError refused = null;
+      try {
+        assertShown(json(wrong), actual, "", wrong);
+      } catch (AssertionError e) {
+        refused = e;
+      }
+      assertNotNull(refused, "passed although wrong: " + wrong);
+    }
   }
 
   private void runOnFreshServer(String settings, List<Example> examples, Path data) throws Exception {
