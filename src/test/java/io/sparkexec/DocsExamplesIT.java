@@ -42,8 +42,8 @@ import org.junit.jupiter.api.io.TempDir;
  * simulator, which the examples call at {@code localhost:8081}.
  *
  * <p>A doc's examples on one server run in one bash session, so {@code NAME=value} lines and
- * {@code TOKEN=$(curl ...)} carry over to the next example of that doc; {@code $ADMIN_KEY} and
- * {@code $TRADER_KEY} are the development keys. A command is a {@code $ }-prompted line, a
+ * {@code TOKEN=$(curl ...)} carry over to the next example of that doc (the session's environment
+ * has no keys: an example says where its {@code $ADMIN_KEY} comes from). A command is a {@code $ }-prompted line, a
  * {@code curl ...} line or a {@code NAME=...} line (continued with {@code \}); what follows it up
  * to the next command is its documented answer, in the same block, in {@code #} comments (also at
  * the end of the command's line), or in the fenced blocks right after it: an {@code HTTP/1.1 NNN}
@@ -108,7 +108,7 @@ class DocsExamplesIT {
     Path doc = dir.resolve("doc.md");
     Files.writeString(doc, String.join("\n", "<!-- doc-test -->", "```", "T='X-API-Key: k'; J='Content-Type: application/json'",
         "# prose before a command", "curl -s localhost:8080/a -H \"$T\" \\", "  -d '{}'", "# HTTP/1.1 409 Conflict",
-        "# {\"error\":{\"code\":\"X\"},", "#  \"n\":1}", "curl -s localhost:8080/b   # {\"b\":[1,...]}", "```", "",
+        "# {\"error\":{\"code\":\"X\"},", "#  \"n\":1}", "# prose after the answer", "curl -s localhost:8080/b   # {\"b\":[1,...]}", "```", "",
         "- in a list:", "", "  <!-- doc-test settings: b=2 a=1 -->", "  ```", "  $ curl -s localhost:8080/c", "  HTTP/1.1 201 Created", "  ```", ""));
     List<Example> found = examples(doc);
     assertEquals(4, found.size(), found.toString());
@@ -228,15 +228,10 @@ class DocsExamplesIT {
   private static JsonNode json(String text) {
     String t = text.strip();
     if (!t.startsWith("{") && !t.startsWith("[")) return null;
-    // "..." in place of members: the rest is not shown; in place of elements: more may follow
-    String shown = ELIDED_MEMBERS.matcher(ELIDED_OBJECT.matcher(ELIDED_ELEMENTS.matcher(t).replaceAll("$1\"" + MORE + "\"")).replaceAll("{}")).replaceAll("");
-    try {
-      return TestServer.MAPPER.readTree(shown);
-    } catch (IOException notWholeJson) {
-      // an elided answer documents its status only; anything else is a typo in the docs
-      assertTrue(t.contains("...") || t.contains("\u2026"), "a documented answer is neither JSON nor elided (...): " + t);
-      return null;
-    }
+    JsonNode shown = parsed(t);
+    // an elided answer documents its status only; anything else is a typo in the docs
+    assertTrue(shown != null || t.contains("...") || t.contains("\u2026"), "a documented answer is neither JSON nor elided (...): " + t);
+    return shown;
   }
 
   /**
@@ -261,8 +256,6 @@ class DocsExamplesIT {
       Files.writeString(home.resolve(".curlrc"), "max-time = 30\nwrite-out = \"%{stderr}" + STATUS + "%{http_code}\\n\"\n");
       ProcessBuilder pb = new ProcessBuilder("bash", "--noprofile", "--norc").directory(home.toFile());
       pb.environment().put("CURL_HOME", home.toString());
-      pb.environment().put("ADMIN_KEY", "admin-dev-key");
-      pb.environment().put("TRADER_KEY", TestServer.TRADER_KEY);
       process = pb.start();
       in = new java.io.OutputStreamWriter(process.getOutputStream(), StandardCharsets.UTF_8);
       out = new BufferedReader(new InputStreamReader(process.getInputStream(), StandardCharsets.UTF_8));
@@ -372,10 +365,21 @@ class DocsExamplesIT {
     return out;
   }
 
-  /** A comment line is part of the answer once a JSON value has begun in one; before that it is prose. */
+  /** A comment line continues a JSON value begun in one; any other comment is prose. */
   private static String answerLine(String comment, StringBuilder answerSoFar) {
     String t = comment.strip();
-    if (answerSoFar.isEmpty() && !t.startsWith("{") && !t.startsWith("[")) return "";
-    return comment + "\n";
+    boolean continues = !answerSoFar.isEmpty() && parsed(answerSoFar.toString()) == null;
+    return continues || t.startsWith("{") || t.startsWith("[") ? comment + "\n" : "";
+  }
+
+  private static JsonNode parsed(String text) {
+    String t = text.strip();
+    // "..." in place of members: the rest is not shown; in place of elements: more may follow
+    String shown = ELIDED_MEMBERS.matcher(ELIDED_OBJECT.matcher(ELIDED_ELEMENTS.matcher(t).replaceAll("$1\"" + MORE + "\"")).replaceAll("{}")).replaceAll("");
+    try {
+      return TestServer.MAPPER.readTree(shown);
+    } catch (IOException notWholeJson) {
+      return null;
+    }
   }
 }
