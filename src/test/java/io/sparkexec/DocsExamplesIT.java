@@ -13,6 +13,7 @@ import io.sparkexec.testing.TestVenueSim;
 import java.io.BufferedReader;
 import java.io.IOException;
 import java.io.InputStreamReader;
+import java.io.OutputStreamWriter;
 import java.io.Writer;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
@@ -30,6 +31,7 @@ import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 import java.util.stream.Stream;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.Timeout;
 import org.junit.jupiter.api.io.TempDir;
 
 /**
@@ -61,7 +63,8 @@ class DocsExamplesIT {
   /** Members that differ from run to run: ids and tokens the server makes, times, market prices, prose. */
   private static final Set<String> VOLATILE = Set.of("venueOrderId", "decisionPrice", "avgPrice", "fills", "timestamps",
       "since", "at", "deadline", "claim", "visibleAgainAt", "enqueuedAt", "takenAt", "time", "file", "sizeBytes",
-      "oldestReadyAgeSeconds", "detail", "message", "recovery", "audit", "phasesMs", "nextCursor", "token", "expiresAt", "tradeId", "fillPrice", "slippageBps", "placeToAckMs");
+      "oldestReadyAgeSeconds", "detail", "message", "recovery", "audit", "phasesMs", "nextCursor", "token", "expiresAt",
+      "tradeId", "fillPrice", "slippageBps", "placeToAckMs");
   private static final Pattern STATUS_LINE = Pattern.compile("^HTTP/1\\.1 (\\d{3})");
   private static final Pattern COMMAND = Pattern.compile("^(\\$ |curl |[A-Za-z_][A-Za-z0-9_]*=)");
   private static final Pattern INLINE_ANSWER = Pattern.compile("\\s+#\\s*(.*)$");
@@ -87,6 +90,7 @@ class DocsExamplesIT {
   }
 
   @Test
+  @Timeout(value = 10, unit = TimeUnit.MINUTES, threadMode = Timeout.ThreadMode.SEPARATE_THREAD) // a hung command fails, not stalls
   void everyMarkedExampleAnswersAsDocumented() throws Exception {
     ExternalTools.requireCurl();
     ExternalTools.requireTool(ExternalTools.runs("jq", "--version"), "jq (Debian package)");
@@ -257,7 +261,7 @@ class DocsExamplesIT {
       ProcessBuilder pb = new ProcessBuilder("bash", "--noprofile", "--norc").directory(home.toFile());
       pb.environment().put("CURL_HOME", home.toString());
       process = pb.start();
-      in = new java.io.OutputStreamWriter(process.getOutputStream(), StandardCharsets.UTF_8);
+      in = new OutputStreamWriter(process.getOutputStream(), StandardCharsets.UTF_8);
       out = new BufferedReader(new InputStreamReader(process.getInputStream(), StandardCharsets.UTF_8));
       err = new BufferedReader(new InputStreamReader(process.getErrorStream(), StandardCharsets.UTF_8));
     }
@@ -265,7 +269,8 @@ class DocsExamplesIT {
     Outcome run(Example e) throws IOException {
       String command = e.command().replace("localhost:8080", "127.0.0.1:" + port).replace("127.0.0.1:8080", "127.0.0.1:" + port);
       if (simPort > 0) command = command.replace("localhost:8081", "127.0.0.1:" + simPort).replace("127.0.0.1:8081", "127.0.0.1:" + simPort);
-      in.write(command + "\nprintf '\\n" + DONE + " %d\\n' $?; printf '" + DONE + "\\n' >&2\n");
+      // stdin is the session's script: a command reading it would eat the commands after it
+      in.write("{ " + command + "\n} < /dev/null\nprintf '\\n" + DONE + " %d\\n' $?; printf '" + DONE + "\\n' >&2\n");
       in.flush();
       StringBuilder body = new StringBuilder();
       int exit;
