@@ -26,6 +26,9 @@ CREATE TABLE IF NOT EXISTS event_tag (
   CONSTRAINT fk_event_journal FOREIGN KEY (event_id) REFERENCES event_journal (ordering) ON DELETE CASCADE
 );
 
+-- ours: a tag's newest offset by an index read (the feed's head at its first subscriber), not a scan of the tag
+CREATE INDEX IF NOT EXISTS event_tag_tag_idx ON event_tag (tag, event_id);
+
 CREATE TABLE IF NOT EXISTS snapshot (
   persistence_id VARCHAR(255) NOT NULL,
   sequence_number BIGINT NOT NULL,

@@ -20,6 +20,8 @@ import io.sparkexec.http.Readiness;
 import io.sparkexec.http.StartingRoutes;
 import io.sparkexec.http.SystemRoutes;
 import io.sparkexec.journal.JournalHealth;
+import io.sparkexec.journal.PostgresStore;
+import io.sparkexec.journal.TagHeadQuery;
 import io.sparkexec.order.OrderDesk;
 import io.sparkexec.order.OrderIndex;
 import io.sparkexec.order.OrderRecovery;
@@ -240,7 +242,7 @@ public final class Guardian {
     ShadowRoutes shadowRoutes = new ShadowRoutes(shadow, auth, orderRoutes);
     FeedSettings feedSettings = FeedSettings.fromConfig(spark.getConfig("feed"));
     FeedHub feed = FeedHub.start(ctx.getSystem(), feedSettings, FeedHub.polling(marketData, rules.keySet(), feedSettings.marketInterval()),
-        new JournalOrderEvents(ctx.getSystem(), spark.getString("orders.read-journal"), orderService::strategyOf), clock);
+        new JournalOrderEvents(ctx.getSystem(), spark.getString("orders.read-journal"), postgresTagHead(), orderService::strategyOf), clock);
     risk.systemEvents().subscribe(e -> feed.publishSystem(e.type(), e.fields()));
     FeedRoutes feedRoutes = new FeedRoutes(feed, new WsTokens(feedSettings.tokenTtl(), feedSettings.maxTokens(), feedSettings.maxTokensPerKey(), clock), auth);
     DurableQueue.Settings queueSettings = DurableQueue.Settings.fromConfig(spark.getConfig("queue"));
@@ -331,6 +333,13 @@ public final class Guardian {
     for (String symbol : adopted.notListed()) {
       ctx.getLog().warn("event=venue_symbol_not_listed symbol={} effect=\"orders for it are refused UNKNOWN_SYMBOL\"", symbol);
     }
+  }
+
+  /** JOURNAL=postgres: the feed's head from the database's index (the JDBC read journal cannot say); null on our journal, which can. */
+  private TagHeadQuery postgresTagHead() {
+    if (!spark.getString("journal-profile").equals("postgres")) return null;
+    return PostgresStore.tagHeadQuery(PostgresStore.Settings.fromConfig(spark),
+        ctx.getSystem().dispatchers().lookup(DispatcherSelector.blocking()));
   }
 
   private void startHttpVenue() {

@@ -13,6 +13,9 @@ import java.sql.Statement;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Properties;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.Executor;
+import org.apache.pekko.stream.javadsl.Source;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -77,6 +80,31 @@ public final class PostgresStore {
       throw new Unavailable("database " + settings.url() + " as " + settings.user() + " cannot be used: " + e.getMessage()
           + " (PG_URL, PG_USER, PG_PASSWORD)");
     }
+  }
+
+  /** A tag's highest offset (the ordering of its newest event; 0 for a tag never written): one index read. Blocking. */
+  public static long tagHead(Settings settings, String tag) throws Unavailable {
+    try (Connection c = connect(settings);
+        var statement = c.prepareStatement("SELECT COALESCE(MAX(event_id), 0) FROM event_tag WHERE tag = ?")) {
+      statement.setString(1, tag);
+      try (ResultSet rs = statement.executeQuery()) {
+        rs.next();
+        return rs.getLong(1);
+      }
+    } catch (SQLException e) {
+      throw new Unavailable("reading the head of tag " + tag + " in " + settings.url() + " failed: " + e.getMessage());
+    }
+  }
+
+  /** {@link #tagHead} for the feed, on the blocking dispatcher: the JDBC read journal has no such query. */
+  public static TagHeadQuery tagHeadQuery(Settings settings, Executor blocking) {
+    return tag -> Source.completionStage(CompletableFuture.supplyAsync(() -> {
+      try {
+        return tagHead(settings, tag);
+      } catch (Unavailable e) {
+        throw new IllegalStateException(e.getMessage(), e);
+      }
+    }, blocking));
   }
 
   private static Connection connect(Settings settings) throws SQLException {
