@@ -152,6 +152,28 @@ public final class BinanceOrders {
     return new String(Json.bytes(frame), StandardCharsets.UTF_8);
   }
 
+  /** GET /api/v3/account's answer: a spot account that trades and moves no funds, at {@code feeRate} (0.001 = 10 bps). */
+  public static Map<String, Object> account(BigDecimal feeRate, Object balances, long updateTime) {
+    Map<String, Object> a = new LinkedHashMap<>();
+    int bps = feeRate.movePointRight(4).intValue();
+    a.put("makerCommission", bps);
+    a.put("takerCommission", bps);
+    a.put("buyerCommission", 0);
+    a.put("sellerCommission", 0);
+    a.put("commissionRates", Map.of("maker", feeRate, "taker", feeRate, "buyer", BigDecimal.ZERO, "seller", BigDecimal.ZERO));
+    a.put("canTrade", true);
+    a.put("canWithdraw", false);
+    a.put("canDeposit", false);
+    a.put("brokered", false);
+    a.put("requireSelfTradePrevention", false);
+    a.put("preventSor", false);
+    a.put("updateTime", updateTime);
+    a.put("accountType", "SPOT");
+    a.put("balances", balances);
+    a.put("permissions", List.of("SPOT"));
+    return a;
+  }
+
   /** A filter object in Binance's field order: filterType, then name/value pairs. */
   public static Map<String, Object> filter(String type, Object... pairs) {
     Map<String, Object> f = new LinkedHashMap<>();

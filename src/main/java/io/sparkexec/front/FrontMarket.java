@@ -3,6 +3,7 @@ package io.sparkexec.front;
 import static io.sparkexec.binance.BinanceErrors.response;
 import static org.apache.pekko.http.javadsl.server.Directives.get;
 import static org.apache.pekko.http.javadsl.server.Directives.put;
+
 import io.sparkexec.binance.BinanceErrors;
 import io.sparkexec.binance.BinanceOrders;
 import io.sparkexec.binance.RateLimits;
@@ -185,24 +186,8 @@ final class FrontMarket {
   }
 
   CompletionStage<HttpResponse> account(Call<Auth.BinanceKey> c) {
-    return account.balances().thenApply(balances -> {
-      Map<String, Object> a = new LinkedHashMap<>();
-      a.put("makerCommission", 0);
-      a.put("takerCommission", 0);
-      a.put("buyerCommission", 0);
-      a.put("sellerCommission", 0);
-      a.put("canTrade", true);
-      a.put("canWithdraw", false);
-      a.put("canDeposit", false);
-      a.put("brokered", false);
-      a.put("requireSelfTradePrevention", false);
-      a.put("preventSor", false);
-      a.put("updateTime", clock.millis());
-      a.put("accountType", "SPOT");
-      a.put("balances", balances);
-      a.put("permissions", List.of("SPOT"));
-      return Json.ok(a);
-    }).exceptionally(e -> response(503, BinanceErrors.INTERNAL, "The venue's account is not available now; retry shortly.")
+    // the executor's own fees are none: the venue's are in its fills
+    return account.balances().thenApply(balances -> Json.ok(BinanceOrders.account(BigDecimal.ZERO, balances, clock.millis()))).exceptionally(e -> response(503, BinanceErrors.INTERNAL, "The venue's account is not available now; retry shortly.")
         .addHeader(RetryAfter.create(1L)));
   }
 

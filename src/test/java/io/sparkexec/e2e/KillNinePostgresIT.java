@@ -20,11 +20,8 @@ class KillNinePostgresIT extends KillNineIT {
 
   @AfterEach
   void dropDatabase() {
-    try {
-      // the runs above were on PostgreSQL, not on a LevelDB journal beside it
-      assertTrue(db.journalRows() > 0, "no event_journal rows: the test did not run on the database");
-    } finally {
-      db.close();
+    try (TestPostgres used = db) {
+      assertTrue(used.journalRows() > 0, "no event_journal rows: the test did not run on the database");
     }
   }
 

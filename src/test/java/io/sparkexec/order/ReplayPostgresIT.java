@@ -19,11 +19,8 @@ class ReplayPostgresIT extends ReplayIT {
 
   @AfterEach
   void dropDatabase() {
-    try {
-      // the runs above were on PostgreSQL, not on a LevelDB journal beside it
-      assertTrue(db.journalRows() > 0, "no event_journal rows: the test did not run on the database");
-    } finally {
-      db.close();
+    try (TestPostgres used = db) {
+      assertTrue(used.journalRows() > 0, "no event_journal rows: the test did not run on the database");
     }
   }
 

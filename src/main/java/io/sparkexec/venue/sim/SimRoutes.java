@@ -315,25 +315,7 @@ final class SimRoutes {
       m.put("locked", b.locked().setScale(ASSET_PRECISION, RoundingMode.HALF_UP));
       balances.add(m);
     }
-    BigDecimal fee = venueSettings.feeRate();
-    int bps = fee.movePointRight(4).intValue();
-    Map<String, Object> a = new LinkedHashMap<>();
-    a.put("makerCommission", bps);
-    a.put("takerCommission", bps);
-    a.put("buyerCommission", 0);
-    a.put("sellerCommission", 0);
-    a.put("commissionRates", Map.of("maker", fee, "taker", fee, "buyer", BigDecimal.ZERO, "seller", BigDecimal.ZERO));
-    a.put("canTrade", true);
-    a.put("canWithdraw", false);
-    a.put("canDeposit", false);
-    a.put("brokered", false);
-    a.put("requireSelfTradePrevention", false);
-    a.put("preventSor", false);
-    a.put("updateTime", clock.millis());
-    a.put("accountType", "SPOT");
-    a.put("balances", balances);
-    a.put("permissions", List.of("SPOT"));
-    return done(Json.ok(a));
+    return done(Json.ok(BinanceOrders.account(venueSettings.feeRate(), balances, clock.millis())));
   }
 
   /** A page's bounds: fromId (orderId for allOrders), startTime, endTime, limit; or the error refusing them. */
