@@ -10,7 +10,9 @@ import com.typesafe.config.ConfigValueFactory;
 import com.typesafe.config.ConfigValueType;
 import java.io.File;
 import java.nio.file.Path;
+import java.util.Collections;
 import java.util.HashMap;
+import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 
@@ -29,6 +31,16 @@ public final class AppConfig {
   /** Every setting that names a file or directory; a relative one is resolved against spark.data-dir. */
   static final List<String> PATHS = List.of("spark.journal.dir", "spark.orders.index-dir", "spark.snapshot.dir", "spark.venue-sim.data-dir",
       "pekko.persistence.journal.leveldb.dir", "pekko.persistence.snapshot-store.local.dir");
+
+  /** spark.journal-profile (JOURNAL) -> the embedded file laid over the defaults (none for the default). */
+  static final Map<String, String> PROFILES = profiles();
+
+  private static Map<String, String> profiles() {
+    Map<String, String> p = new LinkedHashMap<>();
+    p.put("leveldb", null);
+    p.put("postgres", "conf/postgres.conf");
+    return Collections.unmodifiableMap(p);
+  }
 
   /** A setting that cannot be used: the message names the setting, where its value came from and what it must be. */
   public static final class Invalid extends RuntimeException {
@@ -59,15 +71,32 @@ public final class AppConfig {
       if (embedded.isEmpty()) throw new Invalid("the embedded defaults (" + EMBEDDED + ") are missing from the classpath: a broken build");
       File file = new File(confDir, "application.conf");
       Config local = file.isFile() ? ConfigFactory.parseFile(file) : ConfigFactory.empty();
-      // as ConfigFactory.load, but environment variables come through our resolver so a value names its variable
-      Config config = ConfigFactory.defaultOverrides().withFallback(overrides).withFallback(local).withFallback(embedded)
-          .withFallback(ConfigFactory.defaultReference())
-          .resolve(ConfigResolveOptions.defaults().setUseSystemEnvironment(false).appendResolver(new EnvResolver(env)));
-      checkTypes(config, embedded.resolve(ConfigResolveOptions.noSystem()));
+      Config config = resolve(overrides, ConfigFactory.empty(), local, embedded, env);
+      String profile = config.getString("spark.journal-profile");
+      if (!PROFILES.containsKey(profile)) {
+        ConfigValue value = config.getValue("spark.journal-profile");
+        throw new Invalid(value.origin().description() + ": spark.journal-profile = \"" + profile + "\" is not one of " + PROFILES.keySet());
+      }
+      String profileFile = PROFILES.get(profile);
+      Config defaults = embedded;
+      if (profileFile != null) {
+        // over conf/ too, which is often a copy of the defaults: the profile's settings are tuned through their env variables
+        Config profileConfig = ConfigFactory.parseResourcesAnySyntax(AppConfig.class.getClassLoader(), profileFile);
+        config = resolve(overrides, profileConfig, local, embedded, env);
+        defaults = profileConfig.withFallback(embedded);
+      }
+      checkTypes(config, defaults.resolve(ConfigResolveOptions.noSystem()));
       return withDataDir(config);
     } catch (ConfigException e) {
       throw new Invalid(e.getMessage());
     }
+  }
+
+  /** As ConfigFactory.load, but environment variables come through our resolver so a value names its variable. */
+  private static Config resolve(Config overrides, Config profile, Config local, Config embedded, Map<String, String> env) {
+    return ConfigFactory.defaultOverrides().withFallback(overrides).withFallback(profile).withFallback(local).withFallback(embedded)
+        .withFallback(ConfigFactory.defaultReference())
+        .resolve(ConfigResolveOptions.defaults().setUseSystemEnvironment(false).appendResolver(new EnvResolver(env)));
   }
 
   /** The data directory, absolute: relative paths in the configuration are resolved against it. */

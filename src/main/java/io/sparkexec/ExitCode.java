@@ -22,7 +22,9 @@ public enum ExitCode {
   /** The journal cannot be opened: another layout, an old event schema (migrate-journal), corrupt or not readable. */
   JOURNAL_UNREADABLE(7),
   /** The venue is not one TRADE_MODE may use (paper/shadow against a venue that is no simulator). */
-  VENUE_REFUSED(8);
+  VENUE_REFUSED(8),
+  /** JOURNAL=postgres: the database cannot be reached, refuses the credentials, or has no schema (migrate-db). */
+  DATABASE_UNAVAILABLE(9);
 
   public final int code;
 

@@ -12,6 +12,8 @@ import io.sparkexec.feed.FeedRoutes;
 import io.sparkexec.feed.FeedSettings;
 import io.sparkexec.feed.JournalOrderEvents;
 import io.sparkexec.feed.WsTokens;
+import io.sparkexec.front.FrontRoutes;
+import io.sparkexec.front.FrontSettings;
 import io.sparkexec.http.Auth;
 import io.sparkexec.http.ContractRoutes;
 import io.sparkexec.http.HttpServer;
@@ -19,6 +21,8 @@ import io.sparkexec.http.Readiness;
 import io.sparkexec.http.StartingRoutes;
 import io.sparkexec.http.SystemRoutes;
 import io.sparkexec.journal.JournalHealth;
+import io.sparkexec.journal.PostgresStore;
+import io.sparkexec.journal.TagHeadQuery;
 import io.sparkexec.order.OrderDesk;
 import io.sparkexec.order.OrderIndex;
 import io.sparkexec.order.OrderRecovery;
@@ -240,7 +244,7 @@ public final class Guardian {
     ShadowRoutes shadowRoutes = new ShadowRoutes(shadow, auth, orderRoutes);
     FeedSettings feedSettings = FeedSettings.fromConfig(spark.getConfig("feed"));
     FeedHub feed = FeedHub.start(ctx.getSystem(), feedSettings, FeedHub.polling(marketData, rules.keySet(), feedSettings.marketInterval()),
-        new JournalOrderEvents(ctx.getSystem(), spark.getString("orders.read-journal"), orderService::strategyOf), clock);
+        new JournalOrderEvents(ctx.getSystem(), spark.getString("orders.read-journal"), postgresTagHead(), orderService::strategyOf), clock);
     risk.systemEvents().subscribe(e -> feed.publishSystem(e.type(), e.fields()));
     FeedRoutes feedRoutes = new FeedRoutes(feed, new WsTokens(feedSettings.tokenTtl(), feedSettings.maxTokens(), feedSettings.maxTokensPerKey(), clock), auth);
     DurableQueue.Settings queueSettings = DurableQueue.Settings.fromConfig(spark.getConfig("queue"));
@@ -298,10 +302,24 @@ public final class Guardian {
         new SloRoutes(slo, auth).route(),
         chaos.injection().wrap(concat(rooms.get(0), rooms.subList(1, rooms.size()).toArray(Route[]::new)))));
     canary.start(bound, GATE_WARM_UP);
+    startBinanceFront(orderService, auth, marketData, feed, shadow, venueKind, clock);
 
     Cluster cluster = Cluster.get(ctx.getSystem());
     cluster.subscriptions().tell(Subscribe.create(ctx.messageAdapter(SelfUp.class, ClusterUp::new), SelfUp.class));
     cluster.manager().tell(Join.create(cluster.selfMember().address()));
+  }
+
+  /** The Binance-compatible front door on a port of its own, behind the same edge (HeadGuard, connection caps) as the JSON API. */
+  private void startBinanceFront(OrderService orderService, Auth auth, MarketData marketData, FeedHub feed, ShadowService shadow, String venueKind,
+      Clock clock) {
+    FrontSettings front = FrontSettings.fromConfig(spark.getConfig("binance"));
+    if (!front.enabled()) return;
+    HttpServer.Settings http = HttpServer.Settings.fromConfig(spark.getConfig("http"));
+    FrontRoutes routes = new FrontRoutes(front, orderService, auth, symbolRules, marketData,
+        venueKind.equals(TradeMode.HTTP_VENUE) ? spark.getConfig("venue.http") : null, tradeMode == TradeMode.SHADOW ? shadow : null,
+        feed::onOrderEvent, ctx.getSystem(), clock);
+    HttpServer.start(ctx.getSystem(), new HttpServer.Settings(front.host(), front.port(), http.hardDeadline(), http.compression(), http.connections()),
+        List.of(routes.route()));
   }
 
   private void recoverOrders() {
@@ -317,6 +335,13 @@ public final class Guardian {
     for (String symbol : adopted.notListed()) {
       ctx.getLog().warn("event=venue_symbol_not_listed symbol={} effect=\"orders for it are refused UNKNOWN_SYMBOL\"", symbol);
     }
+  }
+
+  /** JOURNAL=postgres: the feed's head from the database's index (the JDBC read journal cannot say); null on our journal, which can. */
+  private TagHeadQuery postgresTagHead() {
+    if (!spark.getString("journal-profile").equals("postgres")) return null;
+    return PostgresStore.tagHeadQuery(PostgresStore.Settings.fromConfig(spark),
+        ctx.getSystem().dispatchers().lookup(DispatcherSelector.blocking()));
   }
 
   private void startHttpVenue() {

@@ -2,6 +2,7 @@ package io.sparkexec;
 
 import com.typesafe.config.Config;
 import io.sparkexec.http.HttpServer;
+import io.sparkexec.journal.PostgresStore;
 import io.sparkexec.metrics.Metrics;
 import java.io.File;
 import java.io.IOException;
@@ -58,6 +59,10 @@ public final class Main {
                 index (default DIR-index of --to); the server refuses an old journal
                 (docs/operations.md, Upgrading to the order desks)
 
+        migrate-db
+                JOURNAL=postgres: create the journal's tables in the database of PG_URL
+                (PG_USER, PG_PASSWORD); run again it changes nothing (docs/operations.md)
+
       options: --help (also after any command: its help, nothing started), --version
 
       configuration: the defaults are in the jar; conf/application.conf of the working directory
@@ -66,7 +71,7 @@ public final class Main {
       resolved against SPARK_DATA_DIR (default: the working directory).
       exit status: 0 stopped as asked, 1 failed, 2 usage, 3 configuration, 4 HTTP port taken,
       5 cluster port taken, 6 journal locked by another executor, 7 journal unreadable,
-      8 venue refused (docs/operations.md, Exit codes)
+      8 venue refused, 9 database unavailable (docs/operations.md, Exit codes)
       """;
 
   private Main() {}
@@ -82,7 +87,7 @@ public final class Main {
   // commands whose own parser prints a detailed --help (and starts nothing); every other command's help is its USAGE entry
   private static final List<String> OWN_HELP = List.of("bench", "chaos-drill", "feed-subscribers");
   // commands that take no options at all (their settings are environment variables)
-  private static final List<String> NO_OPTIONS = List.of("serve", "venue-sim");
+  private static final List<String> NO_OPTIONS = List.of("serve", "venue-sim", "migrate-db");
   // commands whose arguments are positional: anything starting with "-" is an unknown option
   private static final List<String> POSITIONAL = List.of("ws-bench-server", "index-bench", "risk-bench");
 
@@ -121,6 +126,7 @@ public final class Main {
         useConfLogback();
         io.sparkexec.journal.JournalMigration.main(rest);
       }
+      case "migrate-db" -> migrateDb();
       case "export" -> {
         useConfLogback();
         io.sparkexec.snapshot.ExportCommand.main(rest);
@@ -187,6 +193,17 @@ public final class Main {
     });
   }
 
+  private static void migrateDb() {
+    useConfLogback();
+    Config config = config();
+    try {
+      PostgresStore.migrate(PostgresStore.Settings.fromConfig(config.getConfig("spark")));
+    } catch (PostgresStore.Unavailable e) {
+      refuse(ExitCode.DATABASE_UNAVAILABLE, "database_unavailable", e.getMessage());
+    }
+    exit(ExitCode.OK); // flushes the asynchronous log appender, whose line says what was done
+  }
+
   private static void serve() {
     useConfLogback();
     Config config = config();
@@ -206,9 +223,11 @@ public final class Main {
     }
     stopOnSignal(system);
     String journal = config.getString("pekko.persistence.journal.plugin");
-    LoggerFactory.getLogger(Main.class).info("event=starting system={} version=\"{}\" tradeMode={} venue={} journal={} journalDir={} fsync={}",
-        system.name(), version(), config.getString("spark.trade-mode"), config.getString("spark.venue.kind"), journal,
-        config.getString(journal + ".dir"), config.getBoolean(journal + ".fsync"));
+    // where the journal is: its directory (LevelDB) or the database's URL (JOURNAL=postgres)
+    String where = config.hasPath(journal + ".dir") ? config.getString(journal + ".dir") : config.getString("spark.postgres.url");
+    LoggerFactory.getLogger(Main.class).info("event=starting system={} version=\"{}\" tradeMode={} venue={} journal={} journalAt={} fsync={}",
+        system.name(), version(), config.getString("spark.trade-mode"), config.getString("spark.venue.kind"), journal, where,
+        config.hasPath(journal + ".fsync") ? config.getBoolean(journal + ".fsync") : "database");
   }
 
   /**

@@ -3,6 +3,7 @@ package io.sparkexec;
 import com.typesafe.config.Config;
 import io.sparkexec.journal.GroupCommitJournal;
 import io.sparkexec.journal.JournalStore;
+import io.sparkexec.journal.PostgresStore;
 import io.sparkexec.risk.TradeMode;
 import java.io.File;
 import java.io.IOException;
@@ -46,6 +47,15 @@ final class StartChecks {
           "CLUSTER_PORT (pekko.remote.artery.canonical.port; 0 = any free port)");
     }
     String plugin = config.getString("pekko.persistence.journal.plugin");
+    if (config.getString("spark.journal-profile").equals("postgres")) {
+      unlocked(new File(config.getString("spark.orders.index-dir")), "order index", "ORDER_INDEX_DIR");
+      try {
+        PostgresStore.check(PostgresStore.Settings.fromConfig(config.getConfig("spark")));
+      } catch (PostgresStore.Unavailable e) {
+        throw new Refused(ExitCode.DATABASE_UNAVAILABLE, "database_unavailable", e.getMessage());
+      }
+      return;
+    }
     File journal = new File(config.getString(plugin + ".dir"));
     unlocked(journal, "journal", "JOURNAL_DIR");
     unlocked(new File(config.getString("spark.orders.index-dir")), "order index", "ORDER_INDEX_DIR");

@@ -52,6 +52,25 @@ class AppConfigTest {
   }
 
   @Test
+  void journalPostgresSelectsTheJdbcPluginsOverAConfDirectoryCopyOfTheDefaults() throws Exception {
+    assertEquals("spark.journal", load(Map.of()).getString("pekko.persistence.journal.plugin"));
+    File dir = Files.createDirectories(tmp.resolve("conf")).toFile();
+    Files.writeString(dir.toPath().resolve("application.conf"), "pekko.persistence.journal.plugin = \"spark.journal\"\n");
+    Config c = AppConfig.load(ConfigFactory.empty(), dir, Map.of("JOURNAL", "postgres", "PG_URL", "jdbc:postgresql://db:5432/x",
+        "PG_POOL_SIZE", "4"));
+    assertEquals("jdbc-journal", c.getString("pekko.persistence.journal.plugin"));
+    assertEquals("jdbc-snapshot-store", c.getString("pekko.persistence.snapshot-store.plugin"));
+    assertEquals("jdbc-read-journal", c.getString("spark.orders.read-journal"));
+    assertEquals("jdbc:postgresql://db:5432/x", c.getString("pekko-persistence-jdbc.shared-databases.spark.db.url"));
+    assertEquals(4, c.getInt("pekko-persistence-jdbc.shared-databases.spark.db.maxConnections"));
+    AppConfig.Invalid pool = assertThrows(AppConfig.Invalid.class, () -> load(Map.of("JOURNAL", "postgres", "PG_POOL_SIZE", "many")));
+    assertTrue(pool.getMessage().startsWith("environment variable PG_POOL_SIZE: ") && pool.getMessage().endsWith("= \"many\" is not a whole number"),
+        pool.getMessage());
+    AppConfig.Invalid profile = assertThrows(AppConfig.Invalid.class, () -> load(Map.of("JOURNAL", "mongo")));
+    assertEquals("environment variable JOURNAL: spark.journal-profile = \"mongo\" is not one of [leveldb, postgres]", profile.getMessage());
+  }
+
+  @Test
   void relativePathsResolveAgainstTheDataDirectory() {
     Path data = tmp.resolve("data");
     Config c = load(Map.of("SPARK_DATA_DIR", data.toString(), "SNAPSHOT_DIR", "/abs/state"));

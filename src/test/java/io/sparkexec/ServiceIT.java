@@ -6,7 +6,9 @@ import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import com.fasterxml.jackson.databind.JsonNode;
+import io.sparkexec.journal.PostgresStore;
 import io.sparkexec.testing.JarProcess;
+import io.sparkexec.testing.TestPostgres;
 import io.sparkexec.testing.TestServer;
 import java.io.IOException;
 import java.net.ConnectException;
@@ -141,6 +143,34 @@ class ServiceIT {
       assertTrue(r.output().contains("cause=http_port_taken") && r.output().contains("HTTP_PORT"), r.output());
       assertFalse(Files.exists(work.resolve("journal")), "the journal was opened");
       noStackTrace(r);
+    }
+  }
+
+  /** JOURNAL=postgres: a database without the schema, or none at all, is refused in seconds with exit 9; migrate-db creates it, twice. */
+  @Test
+  void databaseUnavailableExitsWithItsCodeAndMigrateDbCreatesTheSchemaIdempotently() throws Exception {
+    try (TestPostgres db = TestPostgres.createEmpty("service")) {
+      Path work = Files.createDirectories(tmp.resolve("postgres"));
+      Map<String, String> env = ports(TestServer.freePort());
+      env.putAll(db.env());
+      Run empty = run(work, env, "serve");
+      assertEquals(ExitCode.DATABASE_UNAVAILABLE.code, empty.exit(), empty.output());
+      assertTrue(empty.output().contains("cause=database_unavailable") && empty.output().contains("migrate-db"), empty.output());
+      noStackTrace(empty);
+
+      Map<String, String> nowhere = new HashMap<>(env);
+      nowhere.put("PG_URL", "jdbc:postgresql://127.0.0.1:" + TestServer.freePort() + "/spark");
+      Run unreachable = run(work, nowhere, "serve");
+      assertEquals(ExitCode.DATABASE_UNAVAILABLE.code, unreachable.exit(), unreachable.output());
+      assertTrue(unreachable.output().contains("PG_URL"), unreachable.output());
+      noStackTrace(unreachable);
+
+      for (int i = 0; i < 2; i++) {
+        Run migrated = run(work, db.env(), "migrate-db");
+        assertEquals(0, migrated.exit(), migrated.output());
+        assertTrue(migrated.output().contains("event=db_migrated"), migrated.output());
+      }
+      PostgresStore.check(db.settings());
     }
   }
 

@@ -222,6 +222,37 @@ public final class FeedHub {
     return orders;
   }
 
+  /**
+   * A reader outside the feed (the Binance front door's user-data streams) on the orders
+   * channel's one reader, live events from now: {@code listener} hears each event's channel
+   * message, on the reader's thread, and must not block. Run the returned handle to stop.
+   */
+  public Runnable onOrderEvent(Consumer<String> listener) {
+    OrderFanout.Subscription s = orders.subscribe(-1, new OrderFanout.Subscriber() {
+      @Override
+      public boolean sees(String strategy) {
+        return true;
+      }
+
+      @Override
+      public boolean offer(String json) {
+        listener.accept(json);
+        return true;
+      }
+
+      @Override
+      public CompletableFuture<Done> room() {
+        return CompletableFuture.completedFuture(Done.getInstance());
+      }
+
+      @Override
+      public void failed(Throwable error) {
+        log.warn("event=ws_orders_listener_failed error=\"{}\"", error.toString());
+      }
+    });
+    return s::cancel;
+  }
+
   // ---------------------------------------------------------------- connections
 
   boolean full() {

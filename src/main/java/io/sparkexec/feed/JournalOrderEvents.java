@@ -39,6 +39,11 @@ public final class JournalOrderEvents implements OrderEventSource {
    * {@code strategyOf}: the strategy of any order by clientOrderId, or null (the order index).
    */
   public JournalOrderEvents(ActorSystem<?> system, String readJournalId, Function<String, String> strategyOf) {
+    this(system, readJournalId, null, strategyOf);
+  }
+
+  /** {@code tagHead}: where the tag's head is read when the read journal cannot say (null: read the tag once). */
+  public JournalOrderEvents(ActorSystem<?> system, String readJournalId, TagHeadQuery tagHead, Function<String, String> strategyOf) {
     ReadJournal journal = PersistenceQuery.get(system).getReadJournalFor(ReadJournal.class, readJournalId);
     if (!(journal instanceof EventsByTagQuery t && journal instanceof CurrentEventsByTagQuery ct)) {
       throw new IllegalStateException("read journal " + readJournalId + " must support eventsByTag and currentEventsByTag");
@@ -46,7 +51,7 @@ public final class JournalOrderEvents implements OrderEventSource {
     this.system = system;
     this.byTag = t;
     this.currentByTag = ct;
-    this.tagHead = journal instanceof TagHeadQuery h ? h : null;
+    this.tagHead = journal instanceof TagHeadQuery h ? h : tagHead;
     this.strategyOf = strategyOf;
   }
 

@@ -6,8 +6,9 @@ import org.apache.pekko.stream.javadsl.Source;
 
 /**
  * Where the {@code orders} channel's events come from: the journal's "order" tag stream
- * ({@link JournalOrderEvents}), with {@code seq} its global offset (gap-free but for deleted
- * events). The feed reads it through {@link OrderFanout}: one live reader for every connection,
+ * ({@link JournalOrderEvents}), with {@code seq} its offset: increasing; gap-free on our LevelDB
+ * journal (but for deleted events), with gaps on {@code JOURNAL=postgres}, whose offset is the
+ * journal's ordering column. The feed reads it through {@link OrderFanout}: one live reader for every connection,
  * and a cursor of its own only for a client resuming from further back than the fan-out keeps.
  */
 public interface OrderEventSource {

@@ -40,6 +40,11 @@ import org.slf4j.LoggerFactory;
  * then what it kept, passing on only seqs above the last one it passed. So no event is missed or
  * doubled at either seam.
  *
+ * <p>Seqs grow but need not be dense (on {@code JOURNAL=postgres} they are the journal's ordering
+ * column, which other streams' events share): the ring is kept in the order the reader appended,
+ * each slot knowing its position, and "the event after seq N" is the next position after the one
+ * a subscriber passed, or a binary search over the ring when it comes from elsewhere.
+ *
  * <p>The reader restarts with backoff after a failure, from the last seq it appended: no gap.
  */
 final class OrderFanout {
@@ -68,14 +73,20 @@ final class OrderFanout {
 
   private final Materializer materializer;
   private final OrderEventSource journal;
-  private final AtomicReferenceArray<Sequenced> ring;
+  /** An appended event and its position in the reader's order (0, 1, 2 ...): a slot still holds it while pos matches. */
+  private record Slot(long pos, Sequenced event) {}
+
+  private final AtomicReferenceArray<Slot> ring;
   private final CopyOnWriteArrayList<Subscription> live = new CopyOnWriteArrayList<>();
   private final AtomicLong readerStarts = new AtomicLong();
   private final AtomicLong catchUpReads = new AtomicLong();
   private CompletableFuture<Long> started;
-  // the seq the reader started after: the ring never holds it or anything older
-  private volatile long base;
-  // the last seq appended; written by the reader only, after the ring slot
+  // the ring holds every event the reader appended with a seq above this: the seq it started after,
+  // then the seq of the latest event overwritten; written by the reader only, before the slot
+  private volatile long floor;
+  // positions appended so far (the next one's position); written by the reader only, after the slot
+  private volatile long appended;
+  // the last seq appended; written by the reader only, after appended
   private volatile long head;
 
   OrderFanout(Materializer materializer, OrderEventSource journal, int ringSize) {
@@ -107,7 +118,7 @@ final class OrderFanout {
     if (started != null) return started;
     // subscribers wait for this stage, not the head's: it completes once base and head are set
     CompletableFuture<Long> starting = journal.head().toCompletableFuture().thenApply(h -> {
-      base = h;
+      floor = h;
       head = h;
       run();
       return h;
@@ -137,24 +148,52 @@ final class OrderFanout {
 
   /** The reader's step: into the ring, then to every live subscriber; nothing here waits. */
   private void append(Sequenced e) {
-    ring.set(slot(e.seq()), e);
+    long pos = appended;
+    int i = (int) (pos % ring.length());
+    Slot old = ring.get(i);
+    if (old != null) floor = old.event().seq();
+    ring.set(i, new Slot(pos, e));
+    appended = pos + 1;
     head = e.seq();
     for (Subscription s : live) s.deliver(e);
   }
 
-  private int slot(long seq) {
-    return (int) Math.floorMod(seq, (long) ring.length());
+  /** The slot of this position if the ring still holds it (null: overwritten, or not appended yet). */
+  private Slot at(long pos) {
+    Slot slot = ring.get((int) (pos % ring.length()));
+    return slot != null && slot.pos() == pos ? slot : null;
   }
 
-  /** The event of this seq if the ring still holds it (null: overwritten, or no such event: a deleted one). */
-  private Sequenced at(long seq) {
-    Sequenced e = ring.get(slot(seq));
-    return e != null && e.seq() == seq ? e : null;
+  /**
+   * The first event after {@code seq} the reader appended, or null when the ring may not hold it
+   * (the caller reads the journal). {@code next}: the position after the slot whose seq is
+   * {@code seq}, when known (a subscriber walking the ring), else -1.
+   */
+  private Slot after(long seq, long next) {
+    if (!covers(seq)) return null;
+    if (next >= 0) return at(next);
+    long end = appended;
+    long lo = Math.max(0, end - ring.length());
+    long hi = end - 1;
+    Slot found = null;
+    // positions are in seq order: the smallest one with a seq above the given one
+    while (lo <= hi) {
+      long mid = (lo + hi) >>> 1;
+      Slot slot = at(mid);
+      if (slot == null) return null; // overwritten meanwhile: the journal has it
+      if (slot.event().seq() > seq) {
+        found = slot;
+        hi = mid - 1;
+      } else {
+        lo = mid + 1;
+      }
+    }
+    return found != null && covers(seq) ? found : null;
   }
 
   /** Whether the ring holds every event after {@code seq} that the reader has appended. */
   private boolean covers(long seq) {
-    return seq >= base && seq >= head - ring.length();
+    return seq >= floor;
   }
 
   /** One client's subscription: catching up, joining, then live. */
@@ -164,6 +203,8 @@ final class OrderFanout {
     private volatile UniqueKillSwitch cursor;
     // the last seq passed on (sent, or not the client's to see); the reader updates it only once joined, under the lock
     private long lastPassed;
+    // the ring position after the last event passed, when that one came from the ring (-1: it did not)
+    private long nextPos = -1;
     // while joining: what the reader handed over before the ring was read to its head
     private List<Sequenced> kept;
     // the reader's hand-outs are passed on only once joined; before (a late one after falling back too) they are not ours
@@ -188,12 +229,11 @@ final class OrderFanout {
     /** From the ring while it holds the next event, at the subscriber's pace; then join, or read the journal. */
     private void catchUp() {
       while (!canceled) {
-        long next = lastPassed + 1;
-        if (next > head) {
+        if (lastPassed >= head) {
           join();
           return;
         }
-        Sequenced e = at(next);
+        Slot e = after(lastPassed, nextPos);
         if (e == null) {
           fromJournal();
           return;
@@ -237,7 +277,7 @@ final class OrderFanout {
       // appended before the reader saw us: at most this head, in the ring; appended since: in kept
       long until = head;
       while (lastPassed < until && !canceled) {
-        Sequenced e = at(lastPassed + 1);
+        Slot e = after(lastPassed, nextPos);
         if (e == null) {
           // the ring moved on while we registered (or a deleted event): back to the journal, and join again later
           live.remove(this);
@@ -263,8 +303,14 @@ final class OrderFanout {
       else if (joined && e.seq() > lastPassed) pass(e);
     }
 
+    private void pass(Slot slot) {
+      pass(slot.event());
+      nextPos = slot.pos() + 1;
+    }
+
     private void pass(Sequenced e) {
       lastPassed = e.seq();
+      nextPos = -1;
       if (subscriber.sees(e.strategy()) && !subscriber.offer(e.json())) cancel();
     }
   }

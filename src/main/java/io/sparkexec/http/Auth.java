@@ -66,9 +66,26 @@ public final class Auth {
    */
   private record KeyDigest(byte[] digest, Principal principal) {}
 
+  /**
+   * A Binance-style key pair carried by an executor key (its {@code binance} block), for the
+   * Binance front door: requests under {@code apiKey} act as {@code principal}, signed with
+   * {@code secret}; orders placed under it carry {@code strategy} (null: none).
+   */
+  public record BinanceKey(Principal principal, String secret, String strategy) {
+    @Override
+    public String toString() {
+      return "BinanceKey[" + principal.name() + "]";
+    }
+  }
+
+  private record BinanceDigest(byte[] digest, BinanceKey key) {}
+
+  private record Keys(Map<String, Principal> byKey, Map<String, BinanceKey> binance) {}
+
   private final String tradeMode;
   // swapped whole on reload, so a request sees either the old keys or the new ones
   private volatile List<KeyDigest> byKey;
+  private volatile List<BinanceDigest> binanceKeys = List.of();
   // keys minted in this process for its own traffic: never configured, never reloaded away
   private final List<KeyDigest> internalKeys = new CopyOnWriteArrayList<>();
 
@@ -96,19 +113,38 @@ public final class Auth {
 
   /** Reads spark.auth; refuses the development keys in live trading. */
   public static Auth fromConfig(Config auth, String tradeMode) {
-    return new Auth(keys(auth, tradeMode), tradeMode);
+    Keys keys = keys(auth, tradeMode);
+    Auth a = new Auth(keys.byKey(), tradeMode);
+    a.binanceKeys = binanceDigests(keys.binance());
+    return a;
+  }
+
+  private static List<BinanceDigest> binanceDigests(Map<String, BinanceKey> keys) {
+    return keys.entrySet().stream().map(e -> new BinanceDigest(sha256(e.getKey()), e.getValue())).toList();
+  }
+
+  /** The executor key a Binance api key belongs to, with its secret; every pair is compared, no early exit. */
+  public Optional<BinanceKey> binanceKey(String apiKey) {
+    byte[] digest = sha256(apiKey);
+    BinanceKey found = null;
+    for (BinanceDigest k : binanceKeys) {
+      if (MessageDigest.isEqual(k.digest(), digest) && found == null) found = k.key();
+    }
+    return Optional.ofNullable(found);
   }
 
   /** Replaces the keys with those in {@code auth} (validated first: a bad file changes nothing). Returns how many keys are active. */
   public int reload(Config auth) {
-    Map<String, Principal> keys = keys(auth, tradeMode);
-    byKey = digests(keys);
-    log.info("event=auth_keys_reloaded keys={}", keys.size());
-    return keys.size();
+    Keys keys = keys(auth, tradeMode);
+    byKey = digests(keys.byKey());
+    binanceKeys = binanceDigests(keys.binance());
+    log.info("event=auth_keys_reloaded keys={} binanceKeys={}", keys.byKey().size(), keys.binance().size());
+    return keys.byKey().size();
   }
 
-  private static Map<String, Principal> keys(Config auth, String tradeMode) {
+  private static Keys keys(Config auth, String tradeMode) {
     Map<String, Principal> keys = new HashMap<>();
+    Map<String, BinanceKey> binance = new HashMap<>();
     List<String> devKeys = auth.getStringList("dev-keys");
     boolean devInUse = false;
     for (Config k : auth.getConfigList("keys")) {
@@ -116,13 +152,31 @@ public final class Auth {
       Role role = Role.valueOf(k.getString("role").toUpperCase());
       if (devKeys.contains(key)) devInUse = true;
       Set<String> strategies = k.hasPath("strategies") ? Set.copyOf(k.getStringList("strategies")) : Set.of();
-      keys.put(key, new Principal(k.getString("name"), role, strategies));
+      Principal principal = new Principal(k.getString("name"), role, strategies);
+      keys.put(key, principal);
+      if (k.hasPath("binance")) {
+        Config b = k.getConfig("binance");
+        if (devKeys.contains(b.getString("api-key"))) devInUse = true;
+        if (binance.containsKey(b.getString("api-key"))) throw new IllegalArgumentException("key " + principal.name() + ": its binance api-key is another key's");
+        binance.put(b.getString("api-key"), new BinanceKey(principal, b.getString("secret"), binanceStrategy(principal, b)));
+      }
     }
     if (devInUse && "live".equals(tradeMode)) {
       throw new IllegalStateException("development API keys are configured; set TRADER_KEY and ADMIN_KEY before TRADE_MODE=live");
     }
     if (devInUse) log.warn("event=auth_dev_keys_in_use message=\"development API keys are active; set TRADER_KEY and ADMIN_KEY\"");
-    return keys;
+    return new Keys(keys, binance);
+  }
+
+  /** The strategy orders placed under a Binance key carry: the one named, else the key's only strategy; a key bound to several must name one. */
+  private static String binanceStrategy(Principal p, Config binance) {
+    String named = binance.hasPath("strategy") ? binance.getString("strategy") : null;
+    if (named != null && !p.strategies().isEmpty() && !p.strategies().contains(named)) {
+      throw new IllegalArgumentException("key " + p.name() + ": binance.strategy " + named + " is not one of its strategies " + p.strategies());
+    }
+    if (named != null) return named;
+    if (p.strategies().size() > 1) throw new IllegalArgumentException("key " + p.name() + " is bound to several strategies: its binance block must name one");
+    return p.strategies().isEmpty() ? null : p.strategies().iterator().next();
   }
 
   /**

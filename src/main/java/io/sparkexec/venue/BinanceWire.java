@@ -18,14 +18,14 @@ import java.util.Map;
  * The client side of docs/venue-sim.md (Binance spot's dialect): query strings out, orders and
  * execution reports in, as {@link Venue}'s records. Decimals travel as strings, never doubles.
  */
-final class BinanceWire {
+public final class BinanceWire {
 
   static final ObjectMapper MAPPER = new ObjectMapper();
 
   private BinanceWire() {}
 
   /** {@code k=v&k=v}, URL-encoded, in the map's order (the exact string that gets signed). */
-  static String query(Map<String, String> params) {
+  public static String query(Map<String, String> params) {
     StringBuilder q = new StringBuilder(64 * Math.max(1, params.size()));
     for (Map.Entry<String, String> p : params.entrySet()) {
       if (q.length() > 0) q.append('&');

@@ -41,7 +41,7 @@ class KillNineIT {
   /** Orders answered 200/202 in a round before the kill (the stream keeps going meanwhile). */
   private static final int ANSWERED_BEFORE_KILL = 60;
   /** The simulator takes this long to acknowledge, so some orders are only ACCEPTED at the kill. */
-  private static final Map<String, String> ENV = Map.of("SIM_ACK_LATENCY_MS", "400");
+  private static final Map<String, String> SLOW_ACKS = Map.of("SIM_ACK_LATENCY_MS", "400");
 
   @TempDir
   Path dataDir;
@@ -69,7 +69,7 @@ class KillNineIT {
     Counts total = new Counts();
     int cutOffFound = 0;
     long t0 = System.nanoTime();
-    TestServer server = TestServer.launchJar(dataDir, ENV);
+    TestServer server = TestServer.launchJar(dataDir, env());
     System.out.printf("[KillNineIT] started in %d ms%n", (System.nanoTime() - t0) / 1_000_000);
     try {
       for (int round = 1; round <= KILLS; round++) {
@@ -80,7 +80,7 @@ class KillNineIT {
         assertTrue(counts.ok.get() + counts.accepted.get() >= ANSWERED_BEFORE_KILL, counts::toString);
 
         long t2 = System.nanoTime();
-        server = TestServer.launchJar(dataDir, ENV);
+        server = TestServer.launchJar(dataDir, env());
         long started = (System.nanoTime() - t2) / 1_000_000;
         AfterRestart after = verifyAfterRestart(server);
         cutOffFound += after.cutOffFound();
@@ -94,6 +94,11 @@ class KillNineIT {
     } finally {
       server.close();
     }
+  }
+
+  /** The jar's environment: the default LevelDB journal here; KillNinePostgresIT adds JOURNAL=postgres. */
+  Map<String, String> env() {
+    return SLOW_ACKS;
   }
 
   /** Places orders from several threads until enough are answered, then kill -9s the server mid-stream. */

@@ -115,6 +115,17 @@ final class FeedTestServer {
    */
   static final class TestOrders implements OrderEventSource {
     private final List<Sequenced> events = new ArrayList<>();
+    // seqs step 1, or (gaps) 1, 2, 3, 1, 2, 3 ...: the journal's ordering column on JOURNAL=postgres, which other streams share
+    private final boolean gaps;
+    private long last;
+
+    TestOrders() {
+      this(false);
+    }
+
+    TestOrders(boolean gaps) {
+      this.gaps = gaps;
+    }
     private final List<BoundedSourceQueue<Sequenced>> queues = new CopyOnWriteArrayList<>();
     /** The afterSeq of every read, in order. */
     final List<Long> afters = new CopyOnWriteArrayList<>();
@@ -135,16 +146,22 @@ final class FeedTestServer {
 
     @Override
     public synchronized CompletionStage<Long> head() {
-      return CompletableFuture.completedFuture((long) events.size());
+      return CompletableFuture.completedFuture(last);
     }
 
     synchronized long last() {
-      return events.size();
+      return last;
     }
 
-    /** Appends the next event (seq = the previous + 1) and hands it to every read; returns its seq. */
+    /** The seqs published, in order. */
+    synchronized List<Long> seqs() {
+      return events.stream().map(Sequenced::seq).toList();
+    }
+
+    /** Appends the next event (seq above the previous one) and hands it to every read; returns its seq. */
     synchronized long publish() {
-      long seq = events.size() + 1;
+      long seq = last + (gaps ? 1 + events.size() % 3 : 1);
+      last = seq;
       String event = "{\"type\":\"OrderAccepted\",\"clientOrderId\":\"o-" + seq + "\",\"symbol\":\"BTCUSDT\",\"side\":\"BUY\",\"quantity\":\"0.00100\"}";
       Sequenced e = Sequenced.of(seq, "test", event);
       events.add(e);

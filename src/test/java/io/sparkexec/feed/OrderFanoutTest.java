@@ -120,4 +120,47 @@ class OrderFanoutTest {
     }
     assertTrue(fanout.status().catchUpReads() > 0, "the ring of 4 was passed: some caught up through the journal");
   }
+
+  /**
+   * Seqs with gaps (JOURNAL=postgres): every subscriber still gets exactly the published seqs after
+   * its start, and one resuming inside the ring catches up from the ring, not once per gap from the journal.
+   */
+  @Test
+  void seqsWithGapsAreHandedOutExactlyAndCaughtUpFromTheRing() throws Exception {
+    FeedTestServer.TestOrders journal = new FeedTestServer.TestOrders(true);
+    OrderFanout fanout = new OrderFanout(Materializer.matFromSystem(system), journal, 256);
+    for (int i = 0; i < 100; i++) journal.publish();
+    Recorder first = new Recorder(0);
+    fanout.subscribe(-1, first);
+    await().atMost(Duration.ofSeconds(60)).until(() -> fanout.subscribers() == 1);
+    for (int i = 0; i < 200; i++) journal.publish();
+    long head = journal.last();
+    await().atMost(Duration.ofSeconds(60)).until(() -> fanout.status().head() == head);
+    long readsBefore = fanout.status().catchUpReads();
+
+    // inside the ring: from one of its events, and from a seq no event has (a gap)
+    List<Long> seqs = journal.seqs();
+    long fromEvent = seqs.get(150);
+    long fromGap = seqs.get(160) + 1;
+    assertTrue(!seqs.contains(fromGap), "a seq in a gap");
+    Recorder atEvent = new Recorder(3);
+    Recorder inGap = new Recorder(0);
+    // past the ring's start: from the journal, then the ring
+    Recorder old = new Recorder(0);
+    fanout.subscribe(fromEvent, atEvent);
+    fanout.subscribe(fromGap, inGap);
+    fanout.subscribe(seqs.get(10), old);
+    await().atMost(Duration.ofSeconds(60)).until(() -> fanout.subscribers() == 4);
+    long end = journal.publish();
+    for (Recorder r : List.of(first, atEvent, inGap, old)) {
+      await().atMost(Duration.ofSeconds(60)).until(() -> !r.seqs.isEmpty() && r.seqs.get(r.seqs.size() - 1) == end);
+    }
+    List<Long> all = journal.seqs();
+    assertEquals(all.stream().filter(s -> s > fromEvent).toList(), atEvent.seqs);
+    assertEquals(all.stream().filter(s -> s > fromGap).toList(), inGap.seqs);
+    assertEquals(all.stream().filter(s -> s > seqs.get(10)).toList(), old.seqs);
+    long firstHead = seqs.get(99);
+    assertEquals(all.stream().filter(s -> s > firstHead).toList(), first.seqs, "the live-only one: every event after the head it started at");
+    assertEquals(1, fanout.status().catchUpReads() - readsBefore, "only the one from before the ring read the journal");
+  }
 }

@@ -31,11 +31,13 @@ import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.Assumptions;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.TestInstance;
 import org.junit.jupiter.api.extension.ExtendWith;
 import org.junit.jupiter.api.io.TempDir;
 
 /** The order API over real loopback HTTP against an in-process executor on a temp LevelDB journal. */
 @ExtendWith(LogCapturingExtension.class)
+@TestInstance(TestInstance.Lifecycle.PER_CLASS)
 class OrderApiIT {
 
   @TempDir
@@ -43,13 +45,14 @@ class OrderApiIT {
 
   static TestServer server;
 
+  // instance methods (one instance per class), so OrderApiPostgresIT overrides them to run every test here on PostgreSQL
   @BeforeAll
-  static void start() {
+  void start() {
     server = TestServer.inProcess(dataDir);
   }
 
   @AfterAll
-  static void stop() {
+  void stop() {
     if (server != null) server.close();
   }
 

@@ -44,7 +44,7 @@ class ReplayIT {
     Map<String, JsonNode> before = new LinkedHashMap<>();
     JsonNode openBefore;
     long eventsBefore;
-    Config first = TestServer.config(dataDir, FROZEN_MARKET);
+    Config first = TestServer.config(dataDir, frozen());
 
     try (TestServer one = TestServer.inProcess(first)) {
       // BTCUSDT starts at bid 65000.00 / ask 65000.01 with 2.5 BTC at the touch
@@ -75,7 +75,7 @@ class ReplayIT {
 
     // #2: the simulated venue restarts empty and the market has moved up, so the re-driven resting
     // orders (the partial's 0.5 BTC remainder at 65000.01 included) rest again instead of filling
-    try (TestServer two = TestServer.inProcess(TestServer.config(dataDir, FROZEN_MARKET.withFallback(btcInitialPrice(first, "71500.00"))))) {
+    try (TestServer two = TestServer.inProcess(TestServer.config(dataDir, frozen().withFallback(btcInitialPrice(first, "71500.00"))))) {
       await("state unchanged while resting orders are re-driven").during(Duration.ofSeconds(2)).atMost(Duration.ofSeconds(30))
           .untilAsserted(() -> {
             for (Map.Entry<String, JsonNode> e : before.entrySet()) {
@@ -106,12 +106,21 @@ class ReplayIT {
     }
 
     // #3: what #2 changed (two cancels) replays too
-    try (TestServer three = TestServer.inProcess(TestServer.config(dataDir, FROZEN_MARKET.withFallback(btcInitialPrice(first, "71500.00"))))) {
+    try (TestServer three = TestServer.inProcess(TestServer.config(dataDir, frozen().withFallback(btcInitialPrice(first, "71500.00"))))) {
       for (Map.Entry<String, JsonNode> e : before.entrySet()) assertEquals(e.getValue(), three.getOrder(e.getKey()).json(), e.getKey());
       JsonNode open = three.get(OPEN_ORDERS).json();
       assertEquals(List.of("r-rest-eth"), ids(open));
       assertEquals(eventsBefore, three.orderEventCount());
     }
+  }
+
+  /** Where the journal is: the default LevelDB here; ReplayPostgresIT runs the same on JOURNAL=postgres. */
+  Config journal() {
+    return ConfigFactory.empty();
+  }
+
+  private Config frozen() {
+    return FROZEN_MARKET.withFallback(journal());
   }
 
   private static JsonNode expect(TestServer server, String status, String body) {

@@ -46,6 +46,20 @@ public final class ExternalTools {
         "--user-data-dir=" + profile, url);
   }
 
+  /**
+   * An npm package under target/node (node_modules/{@code name}), installed there when npm is
+   * around and it is missing (as .ci/run does); skips (fails on CI) without node or the package.
+   */
+  public static Path nodeModule(String name, String spec) {
+    Path module = Path.of("target/node/node_modules/" + name).toAbsolutePath();
+    if (!java.nio.file.Files.isDirectory(module) && runs("npm", "--version")) {
+      runs("npm", "install", "--prefix", "target/node", "--no-audit", "--no-fund", spec);
+    }
+    requireTool(runs("node", "--version") && java.nio.file.Files.isDirectory(module),
+        "node with the " + name + " package (npm install --prefix target/node " + spec + ")");
+    return module;
+  }
+
   public static void requireTool(boolean available, String what) {
     if (!available && CI) fail(what + " is missing on CI; .ci/run installs it");
     if (!available) System.err.println("interop: SKIPPED, " + what + " is not installed (bash .ci/run installs it)");

@@ -68,7 +68,7 @@ public final class VenueSimServer {
         long open = ledger.restored().orders().stream().filter(o -> !o.report().status().isFinal()).count();
         log.info("event=venue_sim_server_started port={} host={} dataDir={} fsync={} symbols={} restoredOrders={} restoredOpenOrders={} weightPerSec={} ordersPerSec={}",
             binding.localAddress().getPort(), settings.host(), settings.dataDir().getAbsolutePath(), settings.fsync(), rules.keySet(),
-            ledger.restored().orders().size(), open, settings.rateLimits().weightPerSecond(), settings.rateLimits().ordersPerSecond());
+            ledger.restored().orders().size(), open, settings.rateLimits().weightLimit(), settings.rateLimits().ordersLimit());
         return new VenueSimServer(system, binding);
       });
     }).whenComplete((server, error) -> {

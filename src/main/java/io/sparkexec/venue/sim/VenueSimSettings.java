@@ -1,6 +1,7 @@
 package io.sparkexec.venue.sim;
 
 import com.typesafe.config.Config;
+import io.sparkexec.binance.RateLimits;
 import java.io.File;
 import java.math.BigDecimal;
 import java.time.Duration;
@@ -37,7 +38,7 @@ record VenueSimSettings(
         sim.getInt("journal-max-batch"),
         sim.getString("api-key"),
         sim.getString("api-secret"),
-        new RateLimits.Settings(
+        RateLimits.Settings.perSecond(
             limits.getInt("request-weight-per-second"),
             limits.getInt("orders-per-second"),
             limits.getInt("ban-after-requests"),

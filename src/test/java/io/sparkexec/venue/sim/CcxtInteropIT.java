@@ -36,19 +36,9 @@ class CcxtInteropIT {
     if (sim != null) sim.close();
   }
 
-  /** ccxt under target/node, installed there when npm is around and it is missing (as .ci/run does). */
-  private static Path ccxtModule() {
-    Path module = Path.of("target/node/node_modules/ccxt").toAbsolutePath();
-    if (!Files.isDirectory(module) && ExternalTools.runs("npm", "--version")) {
-      ExternalTools.runs("npm", "install", "--prefix", "target/node", "--no-audit", "--no-fund", "ccxt@4");
-    }
-    ExternalTools.requireTool(ExternalTools.runs("node", "--version") && Files.isDirectory(module), "node with the ccxt package (npm install --prefix target/node ccxt@4)");
-    return module;
-  }
-
   @Test
   void ccxtBinanceTradesOnTheSimulator() throws Exception {
-    Path module = ccxtModule();
+    Path module = ExternalTools.nodeModule("ccxt", "ccxt@4");
     Path script = dir.resolve("ccxt-binance.js");
     Files.writeString(script, SCRIPT);
     ExternalTools.Run run = ExternalTools.run(List.of("node", script.toString(), module.getParent().getParent().toString(), sim.url(), TestVenueSim.API_KEY, TestVenueSim.API_SECRET));

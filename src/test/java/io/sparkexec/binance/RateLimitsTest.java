@@ -1,4 +1,4 @@
-package io.sparkexec.venue.sim;
+package io.sparkexec.binance;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertInstanceOf;
@@ -9,7 +9,7 @@ import org.junit.jupiter.api.Test;
 /** The limiter on explicit times: windows, waits, bans, and keys kept apart. */
 class RateLimitsTest {
 
-  final RateLimits limits = new RateLimits(new RateLimits.Settings(10, 3, 2, Duration.ofSeconds(10)));
+  final RateLimits limits = new RateLimits(RateLimits.Settings.perSecond(10, 3, 2, Duration.ofSeconds(10)), "test");
   static final long T = 1_700_000_000_000L;
 
   @Test
@@ -52,5 +52,22 @@ class RateLimitsTest {
       assertInstanceOf(RateLimits.Limited.class, limits.admit("k", 1, 0, start + 1));
     }
     assertInstanceOf(RateLimits.Allowed.class, limits.admit("k", 1, 0, T + 5000));
+  }
+
+  @Test
+  void weightAndOrdersMayHaveWindowsOfTheirOwn() {
+    RateLimits minute = new RateLimits(new RateLimits.Settings(5, Duration.ofMinutes(1), 2, Duration.ofSeconds(10), 2, Duration.ofSeconds(10)), "test");
+    long start = T - T % 60_000;
+    assertInstanceOf(RateLimits.Allowed.class, minute.admit("k", 1, 1, start));
+    assertInstanceOf(RateLimits.Allowed.class, minute.admit("k", 1, 1, start + 1000));
+    RateLimits.Limited orders = assertInstanceOf(RateLimits.Limited.class, minute.admit("k", 1, 1, start + 2000));
+    assertEquals("ORDERS", orders.limit());
+    assertEquals(8, orders.retryAfterSeconds(), "until the 10-s window ends");
+    RateLimits.Allowed next = assertInstanceOf(RateLimits.Allowed.class, minute.admit("k", 1, 1, start + 10_000));
+    assertEquals(3, next.usedWeight(), "the weight window still runs: a minute");
+    minute.admit("k", 2, 0, start + 10_001);
+    RateLimits.Limited weight = assertInstanceOf(RateLimits.Limited.class, minute.admit("k", 1, 0, start + 20_000));
+    assertEquals("REQUEST_WEIGHT", weight.limit());
+    assertEquals(40, weight.retryAfterSeconds());
   }
 }
