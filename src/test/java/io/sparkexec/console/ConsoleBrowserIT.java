@@ -41,21 +41,10 @@ class ConsoleBrowserIT {
   @TempDir
   Path dir;
 
-  /** playwright-core under target/node, installed there when npm is around and it is missing (as .ci/run does). */
-  private static Path playwright() {
-    Path module = Path.of("target/node/node_modules/playwright-core").toAbsolutePath();
-    if (!Files.isDirectory(module) && ExternalTools.runs("npm", "--version")) {
-      ExternalTools.runs("npm", "install", "--prefix", "target/node", "--no-audit", "--no-fund", "playwright-core@1");
-    }
-    ExternalTools.requireTool(ExternalTools.runs("node", "--version") && Files.isDirectory(module),
-        "node with the playwright-core package (npm install --prefix target/node playwright-core@1)");
-    return module;
-  }
-
   @Test
   void operatorsDrillInHeadlessChromium() throws Exception {
     String chromium = ExternalTools.chromium();
-    Path module = playwright();
+    Path module = ExternalTools.nodeModule("playwright-core", "playwright-core@1");
     Path script = Path.of(ConsoleBrowserIT.class.getResource("console-browser.cjs").toURI());
     Files.createDirectories(SHOTS);
     Instant started = Instant.now();
