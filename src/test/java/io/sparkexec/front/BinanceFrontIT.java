@@ -5,6 +5,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.typesafe.config.ConfigFactory;
+import io.sparkexec.testing.CcxtScripts;
 import io.sparkexec.testing.ExternalTools;
 import io.sparkexec.testing.TestServer;
 import io.sparkexec.testing.TestServer.Response;
@@ -192,7 +193,7 @@ class BinanceFrontIT {
 
   static ExternalTools.Run node(Path module, String script, String... args) throws Exception {
     Path file = dir.resolve("script-" + Math.abs(script.hashCode()) + ".js");
-    Files.writeString(file, CCXT_PRELUDE + script);
+    Files.writeString(file, CcxtScripts.PRELUDE + script);
     List<String> command = new java.util.ArrayList<>(List.of("node", file.toString(), module.getParent().getParent().toString(), url(),
         TRADER.apiKey(), TRADER.secret()));
     command.addAll(List.of(args));
@@ -291,28 +292,6 @@ class BinanceFrontIT {
     return server.send(server.request(path).setHeader("X-API-Key", ADMIN).header("Content-Type", "application/json")
         .method(method, HttpRequest.BodyPublishers.ofString(body)).build());
   }
-
-  /** The package as an application loads it, every url at the front door, and a guard against any request off loopback. */
-  static final String CCXT_PRELUDE = """
-      const ccxt = require(require.resolve('ccxt', { paths: [process.argv[2]] }));
-      const [base, apiKey, secret] = process.argv.slice(3);
-      const args = process.argv.slice(6);
-      const exchange = new ccxt.binance({
-        apiKey, secret,
-        options: { fetchMarkets: { types: ['spot'] }, fetchMargins: false, fetchCurrencies: false },
-      });
-      for (const k of Object.keys(exchange.urls.api)) exchange.urls.api[k] = base + '/api/v3';
-      const seen = new Set();
-      const fetch = exchange.fetch.bind(exchange);
-      exchange.fetch = (url, ...rest) => {
-        if (!url.startsWith(base + '/')) throw new Error('request off loopback: ' + url);
-        seen.add(url.slice(base.length).split('?')[0]);
-        return fetch(url, ...rest);
-      };
-      const S = 'BTC/USDT';
-      const ok = (step, detail) => console.log('OK ' + step + ' ' + detail);
-      const check = (cond, what) => { if (!cond) throw new Error(what); };
-      """;
 
   static final String LOOP = """
       (async () => {

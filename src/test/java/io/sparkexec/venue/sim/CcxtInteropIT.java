@@ -3,6 +3,7 @@ package io.sparkexec.venue.sim;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import io.sparkexec.testing.CcxtScripts;
 import io.sparkexec.testing.ExternalTools;
 import io.sparkexec.testing.TestVenueSim;
 import java.nio.file.Files;
@@ -40,7 +41,7 @@ class CcxtInteropIT {
   void ccxtBinanceTradesOnTheSimulator() throws Exception {
     Path module = ExternalTools.nodeModule("ccxt", "ccxt@4");
     Path script = dir.resolve("ccxt-binance.js");
-    Files.writeString(script, SCRIPT);
+    Files.writeString(script, CcxtScripts.PRELUDE + SCRIPT);
     ExternalTools.Run run = ExternalTools.run(List.of("node", script.toString(), module.getParent().getParent().toString(), sim.url(), TestVenueSim.API_KEY, TestVenueSim.API_SECRET));
     String out = run.output();
     System.out.println("ccxt against the simulator:\n" + out);
@@ -55,28 +56,6 @@ class CcxtInteropIT {
   }
 
   private static final String SCRIPT = """
-      // the package as an application would load it: by name, from target/node/node_modules
-      const ccxt = require(require.resolve('ccxt', { paths: [process.argv[2]] }));
-      const [base, apiKey, secret] = process.argv.slice(3);
-      const exchange = new ccxt.binance({
-        apiKey, secret,
-        options: {
-          fetchMarkets: { types: ['spot'] },  // no futures/options exchangeInfo
-          fetchMargins: false,                // no sapi margin pairs
-          fetchCurrencies: false,             // no sapi capital config
-        },
-      });
-      for (const k of Object.keys(exchange.urls.api)) exchange.urls.api[k] = base + '/api/v3';
-      const seen = new Set();
-      const fetch = exchange.fetch.bind(exchange);
-      exchange.fetch = (url, ...rest) => {
-        if (!url.startsWith(base + '/')) throw new Error('request off loopback: ' + url);
-        seen.add(url.slice(base.length).split('?')[0]);
-        return fetch(url, ...rest);
-      };
-      const S = 'BTC/USDT';
-      const ok = (step, detail) => console.log('OK ' + step + ' ' + detail);
-      const check = (cond, what) => { if (!cond) throw new Error(what); };
       (async () => {
         const markets = await exchange.loadMarkets();
         check(markets[S] && markets[S].precision.price === 0.01, 'BTC/USDT market with tick 0.01: ' + JSON.stringify(markets[S] && markets[S].precision));
