@@ -4,6 +4,7 @@ import static org.awaitility.Awaitility.await;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import io.sparkexec.testing.CcxtScripts;
 import io.sparkexec.testing.ExternalTools;
 import io.sparkexec.testing.TestServer;
 import io.sparkexec.testing.TestVenueSim;
@@ -49,7 +50,7 @@ class BinanceFrontCrashIT {
     try {
       BigDecimal bid = new BigDecimal(sim.get("/api/v3/ticker/bookTicker?symbol=BTCUSDT").json().path("bidPrice").asText());
       Path script = dir.resolve("ccxt-crash.js");
-      Files.writeString(script, BinanceFrontIT.CCXT_PRELUDE + LOOP);
+      Files.writeString(script, CcxtScripts.PRELUDE + LOOP);
       client = new ProcessBuilder("node", script.toString(), module.getParent().getParent().toString(), "http://127.0.0.1:" + frontPort,
           "front-dev-key", "front-dev-secret", bid.multiply(new BigDecimal("0.5")).setScale(2, RoundingMode.DOWN).toPlainString())
           .redirectErrorStream(true).start();
